@@ -1,0 +1,62 @@
+"""create_app(settings) -> web.Application: mounts every vendor and the /_sandbox control API."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import control, keys
+from .accounts import load_accounts
+from .clock import Clock
+from .journal import Journal
+from .operations import Operation
+from .pipeline import Endpoint, sandbox_middleware
+from .provider import Provider
+from .providers import PROVIDER_CLASSES
+from .settings import Settings
+from .validation import Validators
+
+
+def create_app(settings: Settings | None = None,
+               provider_classes: tuple[type[Provider], ...] = PROVIDER_CLASSES) -> web.Application:
+    settings = settings or Settings()
+    # The middleware reads bodies itself (it must journal oversize ones), so aiohttp's own cap is lifted.
+    app = web.Application(middlewares=[sandbox_middleware], client_max_size=2**62)
+    app[keys.SETTINGS] = settings
+    app[keys.JOURNAL] = Journal(settings.journal_limit)
+    app[keys.CLOCK] = Clock()
+    app[keys.FAILURES] = []
+    app[keys.SERVICES] = {}
+    names = [cls.name for cls in provider_classes]
+    accounts = load_accounts(settings.accounts, names)
+    app[keys.ACCOUNTS] = accounts
+    providers = [cls(settings, accounts.get(cls.name)) for cls in provider_classes]
+    app[keys.PROVIDERS] = providers
+    operations = mount(app.router, providers)
+    app[keys.VALIDATORS] = Validators(operations)
+    control.setup(app)
+    app.on_startup.append(_start_providers)
+    return app
+
+
+def mount(router: web.UrlDispatcher, providers: list[Provider]) -> list[Operation]:
+    """Each operation at its real path on the root and under ``/<vendor>``; clashes stop startup."""
+    claimed: dict[tuple[str, str], str] = {}
+    operations: list[Operation] = []
+    for provider in providers:
+        for op in provider.operations():
+            for path in (op.path, f"/{provider.name}{op.path}"):
+                owner = claimed.setdefault((op.method, path), op.key)
+                if owner != op.key:
+                    raise RuntimeError(f"route clash: {op.method} {path} is claimed by {owner} and {op.key}")
+                router.add_route(op.method, path, Endpoint(op, provider).handler())
+            operations.append(op)
+    return operations
+
+
+async def _start_providers(app: web.Application) -> None:
+    for provider in app[keys.PROVIDERS]:
+        await provider.startup(app)
+
+
+def operations_of(app: web.Application) -> list[Operation]:
+    return [op for provider in app[keys.PROVIDERS] for op in provider.operations()]

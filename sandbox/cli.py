@@ -1,0 +1,98 @@
+"""The ``campaign-sandbox`` command: ``serve``, ``routes`` (operation table), ``population``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from . import __version__, keys
+from .settings import Settings, add_arguments
+
+DESCRIPTION = """\
+A local sandbox of the CleverTap, Braze and Netcore campaign APIs. Point your client's base URL at
+http://HOST:PORT: every vendor is served at its real paths on the root and under /<vendor>/.
+Inspect what was received at /_sandbox/requests. Every flag also reads a SANDBOX_* environment variable."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="campaign-sandbox", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"campaign-sandbox {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the sandbox (default 127.0.0.1:8080)",
+                                description="Serve every vendor API and the /_sandbox control API.")
+    add_arguments(serve)
+    routes = commands.add_parser("routes", help="print the operation table (vendor, operation, method, path)")
+    add_arguments(routes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_sources(vars(args))
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.command == "routes":
+        return print_routes(settings)
+    return serve(settings)
+
+
+def print_routes(settings: Settings) -> int:
+    from .app import create_app
+
+    app = create_app(settings)
+    for provider in app[keys.PROVIDERS]:
+        for op in provider.operations():
+            print(f"{op.vendor:<10} {op.name:<34} {op.method:<6} {op.path}")
+    return 0
+
+
+def configure_logging(settings: Settings) -> None:
+    fmt = ('{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
+           if settings.log_format == "json" else "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level.upper(), format=fmt, stream=sys.stderr)
+    if settings.log_level.lower() != "debug":
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def serve(settings: Settings) -> int:
+    configure_logging(settings)
+    try:
+        asyncio.run(_serve(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    from .app import create_app
+
+    app = create_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+    await site.start()
+    port = runner.addresses[0][1] if runner.addresses else settings.port
+    vendors = ", ".join(p.name for p in app[keys.PROVIDERS])
+    print(f"campaign-sandbox {__version__} serving on http://{settings.host}:{port} "
+          f"(vendors: {vendors}; control API: /_sandbox)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        print("campaign-sandbox stopped", flush=True)

@@ -1,0 +1,14 @@
+"""The /_sandbox control API: ours, JSON in and out, errors as {"error": {kind, message, details}}."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import admin, requests
+
+PREFIX = "/_sandbox"
+
+
+def setup(app: web.Application) -> None:
+    for module in (admin, requests):
+        module.add_routes(app.router, PREFIX)

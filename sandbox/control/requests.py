@@ -1,0 +1,50 @@
+"""The journal over HTTP: list with filters (and long poll), one entry, clear."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .. import keys
+from ..errors import BadRequest, NotFound
+from ..journal import Filters, page
+from .body import answer, float_param, int_param
+
+MAX_WAIT_SECONDS = 60.0
+
+
+def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
+    router.add_get(prefix + "/requests", list_requests)
+    router.add_delete(prefix + "/requests", clear_requests)
+    router.add_get(prefix + "/requests/{id}", get_request)
+
+
+def filters_of(request: web.Request) -> Filters:
+    try:
+        return Filters.from_query(request.query)
+    except ValueError as exc:
+        raise BadRequest(f"bad filter: {exc}") from None
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    journal = request.app[keys.JOURNAL]
+    match = filters_of(request)
+    limit = int_param(request, "limit")
+    wait = min(float_param(request, "wait", 0.0), MAX_WAIT_SECONDS)
+    count = int_param(request, "count", 1) or 1
+    found = await journal.wait(match, count, wait) if wait > 0 else journal.select(match)
+    entries = page(found, limit)
+    return answer({"requests": [e.as_dict() for e in entries], "total": len(found)})
+
+
+async def get_request(request: web.Request) -> web.Response:
+    raw = request.match_info["id"]
+    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isdigit() else None
+    if entry is None:
+        raise NotFound(f"no request with id {raw}")
+    return answer(entry.as_dict())
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    tenant = request.query.get("tenant") or None
+    cleared = request.app[keys.JOURNAL].clear(tenant)
+    return answer({"cleared": cleared, "tenant": tenant})

@@ -1,0 +1,236 @@
+"""The request journal: every request that reaches a vendor route, with the answer it got.
+
+Entries are compact ``__slots__`` objects holding raw bytes; their JSON views are parsed lazily when the
+control API reads them, so appending is O(1) and cheap. The journal is bounded: the oldest entries are
+evicted first and counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import orjson
+
+from .clock import iso
+
+_MISSING = object()
+
+
+class Entry:
+    __slots__ = ("_body", "_response", "duration_ms", "headers", "id", "method", "operation", "path",
+                 "query", "raw_body", "received", "response_bytes", "status", "tenant", "vendor")
+
+    def __init__(self, id: int, received: float, method: str, path: str, query: str,
+                 headers: tuple[tuple[str, str], ...], raw_body: bytes) -> None:
+        self.id = id
+        self.received = received
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.raw_body = raw_body
+        self.tenant: str | None = None
+        self.vendor: str | None = None
+        self.operation: str | None = None
+        self.status = 0
+        self.response_bytes = b""
+        self.duration_ms = 0.0
+        self._body: Any = _MISSING
+        self._response: Any = _MISSING
+
+    @property
+    def body(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON (form bodies are given as a dict)."""
+        if self._body is _MISSING:
+            self._body = parse_json(self.raw_body)
+        return self._body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        self._body = value
+
+    @property
+    def response(self) -> Any:
+        if self._response is _MISSING:
+            self._response = parse_json(self.response_bytes)
+        return self._response
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "received_at": iso(self.received),
+            "tenant": self.tenant,
+            "vendor": self.vendor,
+            "operation": self.operation,
+            "method": self.method,
+            "path": self.path,
+            "query": query_dict(self.query),
+            "headers": {str(k): str(v) for k, v in self.headers},
+            "body": self.body,
+            "raw_body": self.raw_body.decode("utf-8", "replace"),
+            "status": self.status,
+            "response": self.response,
+            "duration_ms": round(self.duration_ms, 3),
+        }
+
+
+def parse_json(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def query_dict(query: str) -> dict[str, str | list[str]]:
+    from urllib.parse import parse_qsl
+
+    out: dict[str, str | list[str]] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key in out:
+            prior = out[key]
+            out[key] = [*prior, value] if isinstance(prior, list) else [prior, value]
+        else:
+            out[key] = value
+    return out
+
+
+class Filters:
+    """Entry filters from query parameters: exact fields, ``after`` id, and ``body.<dotted.path>=value``."""
+
+    FIELDS = ("vendor", "operation", "tenant", "method", "path", "status")
+
+    __slots__ = ("after", "body", "exact")
+
+    def __init__(self, exact: Mapping[str, str], body: Mapping[str, str], after: int = 0) -> None:
+        self.exact = dict(exact)
+        self.body = dict(body)
+        self.after = after
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Filters:
+        exact = {k: v for k, v in query.items() if k in cls.FIELDS}
+        body = {k[5:]: v for k, v in query.items() if k.startswith("body.")}
+        after = int(query.get("after", 0) or 0)
+        return cls(exact, body, after)
+
+    def __call__(self, entry: Entry) -> bool:
+        if entry.id <= self.after:
+            return False
+        for key, wanted in self.exact.items():
+            value = getattr(entry, key)
+            if key == "method":
+                if str(value).upper() != wanted.upper():
+                    return False
+            elif ("" if value is None else str(value)) != wanted:
+                return False
+        return all(_dotted_matches(entry.body, path, wanted) for path, wanted in self.body.items())
+
+
+def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
+    node = doc
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return _scalar_text(node) == wanted or (isinstance(node, list) and wanted in map(_scalar_text, node))
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+class Journal:
+    """Bounded, append-only log of entries with increasing ids; waiters are woken on each append."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._entries: deque[Entry] = deque(maxlen=limit)
+        self._next_id = 1
+        self.evicted = 0
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    def open(self, received: float, method: str, path: str, query: str,
+             headers: tuple[tuple[str, str], ...], raw_body: bytes) -> Entry:
+        """Create the entry for a request that just arrived; it is appended when its answer is known."""
+        entry = Entry(self._next_id, received, method, path, query, headers, raw_body)
+        self._next_id += 1
+        return entry
+
+    def append(self, entry: Entry) -> None:
+        if len(self._entries) == self.limit:
+            self.evicted += 1
+        self._entries.append(entry)
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries)
+
+    def get(self, entry_id: int) -> Entry | None:
+        for entry in reversed(self._entries):
+            if entry.id == entry_id:
+                return entry
+            if entry.id < entry_id:
+                break
+        return None
+
+    def select(self, match: Callable[[Entry], bool]) -> list[Entry]:
+        return [e for e in self._entries if match(e)]
+
+    def clear(self, tenant: str | None = None) -> int:
+        before = len(self._entries)
+        if tenant is None:
+            self._entries.clear()
+        else:
+            self._entries = deque((e for e in self._entries if e.tenant != tenant), maxlen=self.limit)
+        return before - len(self._entries)
+
+    async def wait(self, match: Callable[[Entry], bool], count: int, timeout: float) -> list[Entry]:
+        """Wait until ``count`` entries match (or ``timeout`` seconds pass); return the matching ones."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = self.select(match)
+            remaining = deadline - loop.time()
+            if len(found) >= count or remaining <= 0:
+                return found
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiters.add(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except TimeoutError:
+                pass
+            finally:
+                self._waiters.discard(waiter)
+
+
+def page(entries: Iterable[Entry], limit: int | None) -> list[Entry]:
+    """The first ``limit`` entries (oldest first); page on with ``after=<last id>``."""
+    items = list(entries)
+    return items[:limit] if limit else items

@@ -1,0 +1,83 @@
+"""Operations: one vendor endpoint = vendor + name + method + path + handler + schema.
+
+The same ``name`` identifies the route entry, the handler, ``schemas/<vendor>/<name>.json``, the fixtures
+``fixtures/<vendor>/<name>.<case>.json``, the tests and the journal's ``operation`` field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .provider import Provider
+
+BodyKind = Literal["json", "form", "none", "any"]
+
+
+@dataclass(slots=True)
+class Reply:
+    """What a handler (or an error renderer) answers: rendered once into a ``web.Response``."""
+
+    body: Any
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Call:
+    """One request as a handler sees it, after auth, parsing and validation."""
+
+    request: web.Request
+    operation: Operation
+    provider: Provider
+    raw: bytes
+    body: Any = None
+    tenant: str | None = None
+    credential: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def app(self) -> web.Application:
+        return self.request.app
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        return self.request.query
+
+    @property
+    def params(self) -> Mapping[str, str]:
+        return self.request.match_info
+
+
+Handler = Callable[[Call], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    vendor: str
+    name: str
+    method: str
+    path: str
+    handler: Handler
+    schema: str | None = None
+    """``"<vendor>/<name>"``: the file ``schemas/<vendor>/<name>.json``; None = not validated."""
+    body: BodyKind = "json"
+
+    @property
+    def key(self) -> str:
+        return f"{self.vendor}.{self.name}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"vendor": self.vendor, "operation": self.name, "method": self.method, "path": self.path,
+                "schema": f"schemas/{self.schema}.json" if self.schema else None}
+
+
+def operation(vendor: str, name: str, method: str, path: str, handler: Handler, *,
+              validated: bool = True, body: BodyKind = "json") -> Operation:
+    """Build an Operation whose schema is ``schemas/<vendor>/<name>.json`` when ``validated``."""
+    return Operation(vendor, name, method.upper(), path, handler,
+                     f"{vendor}/{name}" if validated else None, body)

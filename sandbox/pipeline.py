@@ -1,0 +1,178 @@
+"""The one middleware every vendor request goes through: read, journal, run, render errors once."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Mapping
+from time import perf_counter
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from . import keys
+from .errors import InvalidBody, MethodNotAllowed, NotFound, PayloadTooLarge, SandboxError, Unexpected
+from .operations import Call, Operation, Reply
+from .provider import Provider
+
+CONTROL_PREFIX = "/_sandbox"
+log = logging.getLogger("sandbox")
+
+
+class Endpoint:
+    """One mounted operation. Its route handler only carries it: the middleware runs the pipeline."""
+
+    __slots__ = ("operation", "provider")
+
+    def __init__(self, operation: Operation, provider: Provider) -> None:
+        self.operation = operation
+        self.provider = provider
+
+    def handler(self) -> Any:
+        async def endpoint(request: web.Request) -> web.StreamResponse:  # pragma: no cover
+            raise RuntimeError("vendor endpoints run inside the sandbox middleware")
+
+        endpoint.endpoint = self  # type: ignore[attr-defined]
+        return endpoint
+
+
+@web.middleware
+async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
+        return await _control(request, handler)
+    return await _vendor(request)
+
+
+async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except SandboxError as err:
+        return control_error(err)
+    except web.HTTPException as exc:
+        return control_error(_from_http(exc, request))
+    except Exception as exc:  # noqa: BLE001 - the control API answers JSON, whatever happens
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        return control_error(Unexpected(f"{type(exc).__name__}: {exc}"))
+
+
+def control_error(err: SandboxError) -> web.Response:
+    return web.Response(body=orjson.dumps({"error": err.as_dict()}), status=err.status,
+                        content_type="application/json")
+
+
+async def _vendor(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    started = perf_counter()
+    endpoint = getattr(request.match_info.handler, "endpoint", None)
+    if isinstance(endpoint, Endpoint):
+        provider: Provider | None = endpoint.provider
+        operation: Operation | None = endpoint.operation
+    else:
+        provider, operation = _claimant(app[keys.PROVIDERS], request), None
+    raw, oversize = await _read_body(request, app[keys.SETTINGS].max_body_size)
+    journal = app[keys.JOURNAL]
+    entry = journal.open(app[keys.CLOCK].time(), request.method, request.path, request.query_string,
+                         tuple(request.headers.items()), raw)
+    call: Call | None = None
+    if provider is not None:
+        entry.vendor = provider.name
+        entry.tenant = provider.tenant_hint(request)
+    if operation is not None:
+        entry.operation = operation.name
+    try:
+        if oversize:
+            raise PayloadTooLarge(f"request body larger than {app[keys.SETTINGS].max_body_size} bytes")
+        if operation is None or provider is None:
+            raise _from_http(request.match_info.http_exception, request)
+        call = Call(request, operation, provider, raw)
+        call.tenant = entry.tenant = provider.admit(call)
+        call.body = parse_body(operation, raw, request.content_type)
+        entry.body = call.body
+        app[keys.VALIDATORS].check(operation, call.body)
+        provider.check(call)
+        reply = await operation.handler(call)
+    except SandboxError as err:
+        reply = _render(provider, err, request)
+    except Exception as exc:  # noqa: BLE001 - anything unexpected becomes the vendor's 5xx, remembered
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        app[keys.FAILURES].append({"id": entry.id, "vendor": entry.vendor, "operation": entry.operation,
+                                   "error": repr(exc), "traceback": traceback.format_exc()})
+        reply = _render(provider, Unexpected(str(exc) or type(exc).__name__), request)
+    headers = dict(reply.headers)
+    if provider is not None:
+        headers.update(provider.headers(request, call))
+        headers.setdefault("Content-Type", provider.content_type)
+    else:
+        headers.setdefault("Content-Type", "application/json")
+    body = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
+    entry.status = reply.status
+    entry.response_bytes = body
+    entry.duration_ms = (perf_counter() - started) * 1000
+    journal.append(entry)
+    return web.Response(body=body, status=reply.status, headers=headers)
+
+
+def _render(provider: Provider | None, err: SandboxError, request: web.Request) -> Reply:
+    if provider is None:
+        return Reply({"error": err.as_dict()}, err.status)
+    return provider.render_error(err, request)
+
+
+def _claimant(providers: list[Provider], request: web.Request) -> Provider | None:
+    return next((p for p in providers if p.claims(request)), None)
+
+
+def _from_http(exc: web.HTTPException | None, request: web.Request) -> SandboxError:
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = tuple(sorted(exc.allowed_methods))
+        return MethodNotAllowed(f"{request.method} is not allowed on {request.path}; allowed: "
+                                f"{', '.join(allowed)}", allowed=allowed)
+    if exc is None or isinstance(exc, web.HTTPNotFound):
+        return NotFound(f"no route for {request.method} {request.path}")
+    return SandboxError(exc.reason, status=exc.status)
+
+
+async def _read_body(request: web.Request, limit: int) -> tuple[bytes, bool]:
+    """The body as sent, or (b"", True) when it exceeds ``limit`` (the excess is drained, not kept)."""
+    if not request.body_exists:
+        return b"", False
+    declared = request.content_length
+    chunks: list[bytes] = []
+    size = 0
+    oversize = declared is not None and declared > limit
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            oversize = True
+        if not oversize:
+            chunks.append(chunk)
+    return (b"", True) if oversize else (b"".join(chunks), False)
+
+
+def parse_body(operation: Operation, raw: bytes, content_type: str) -> Any:
+    """Parse by the operation's body kind; raise InvalidBody with the parser's reason."""
+    kind = operation.body
+    if kind == "none":
+        return None
+    if kind == "form":
+        return parse_form(raw)
+    if kind == "any" and not raw.strip():
+        return None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidBody(str(exc), details={"reason": "not_json", "position": exc.pos}) from None
+    if not isinstance(body, dict):
+        raise InvalidBody("the body must be a JSON object",
+                          details={"reason": "not_object", "type": type(body).__name__})
+    return body
+
+
+def parse_form(raw: bytes) -> Mapping[str, str]:
+    from urllib.parse import parse_qsl
+
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+    except UnicodeDecodeError as exc:
+        raise InvalidBody(str(exc), details={"reason": "not_form"}) from None

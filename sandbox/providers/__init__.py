@@ -1,0 +1,10 @@
+"""The vendor registry: one line per vendor. Core code never imports a vendor by name elsewhere."""
+
+from __future__ import annotations
+
+from ..provider import Provider
+from .clevertap import CleverTap
+
+PROVIDER_CLASSES: tuple[type[Provider], ...] = (
+    CleverTap,
+)

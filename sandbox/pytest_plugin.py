@@ -1,0 +1,1 @@
+"""pytest plugin of campaign-sandbox (registered through the ``pytest11`` entry point)."""

@@ -1,0 +1,83 @@
+"""Frozen Settings from CLI flags and ``SANDBOX_*`` environment variables (flag > env > default)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SANDBOX_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = field(default="127.0.0.1", metadata={"help": "interface to listen on"})
+    port: int = field(default=8080, metadata={"help": "TCP port (0 picks a free one)"})
+    seed: int = field(default=42, metadata={"help": "seed of the fake population and of generated ids"})
+    data_dir: Path | None = field(default=None, metadata={
+        "help": "directory for the TinyDB file (population built once, loaded on later starts); "
+                "unset: everything in memory"})
+    log_level: str = field(default="info", metadata={"help": "debug, info, warning or error"})
+    log_format: str = field(default="text", metadata={"help": "text or json (one JSON object per line)"})
+    accounts: Path | None = field(default=None, metadata={
+        "help": "JSON file of valid credentials per vendor, e.g. {\"<vendor>\": {\"<account>\": \"<secret>\"}}"
+                "; default: any non-empty credential is accepted"})
+    fixtures: Path | None = field(default=None, metadata={
+        "help": "directory overlaying the packaged fixtures/ (your campaigns, segments, templates...)"})
+    population: Path | None = field(default=None, metadata={
+        "help": "population profile JSON (default: the packaged fixtures/population/default.json)"})
+    population_size: int | None = field(default=None, metadata={
+        "help": "number of fake users (default: the profile's size)"})
+    max_body_size: int = field(default=5 * 1024 * 1024, metadata={
+        "help": "largest request body in bytes; larger ones get the vendor's 413"})
+    journal_limit: int = field(default=100_000, metadata={
+        "help": "journal capacity; the oldest entries are evicted (and counted) beyond it"})
+
+    @classmethod
+    def from_sources(cls, args: Mapping[str, Any] | None = None,
+                     environ: Mapping[str, str] | None = None) -> Settings:
+        """Flags given in ``args`` win over ``SANDBOX_<NAME>`` variables, which win over defaults."""
+        args = args or {}
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = args.get(f.name)
+            if raw is None:
+                raw = environ.get(ENV_PREFIX + f.name.upper()) or None
+            if raw is not None:
+                values[f.name] = _convert(f.name, f.type, raw)
+        return cls(**values)
+
+    def fixture(self, relative: str) -> Path:
+        """The file for ``relative`` (e.g. "vendor/workspace.json"): the overlay's copy if it has one."""
+        from .resources import data_path
+
+        if self.fixtures is not None:
+            overlay = self.fixtures / relative
+            if overlay.exists():
+                return overlay
+        return data_path("fixtures") / relative
+
+
+def _convert(name: str, kind: Any, raw: Any) -> Any:
+    kind = str(kind)
+    try:
+        if "Path" in kind:
+            return Path(raw)
+        if "int" in kind:
+            return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')}: {exc}") from None
+    return str(raw)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per Settings field, its help naming the matching environment variable."""
+    for f in fields(Settings):
+        shown = "" if f.default is None else f"; default: {f.default}"
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"), dest=f.name, default=None, metavar=f.name.upper(),
+            help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}{shown})")

@@ -7,6 +7,7 @@ from aiohttp import web
 from . import control, keys
 from .accounts import load_accounts
 from .clock import Clock
+from .deliveries import Deliveries
 from .journal import Journal
 from .operations import Operation
 from .pipeline import Endpoint, sandbox_middleware
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None,
     app[keys.JOURNAL] = Journal(settings.journal_limit)
     app[keys.CLOCK] = Clock()
     app[keys.FAILURES] = []
+    app[keys.DELIVERIES] = Deliveries()
     app[keys.SERVICES] = {}
     names = [cls.name for cls in provider_classes]
     accounts = load_accounts(settings.accounts, names)

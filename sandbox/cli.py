@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -68,10 +69,8 @@ def configure_logging(settings: Settings) -> None:
 
 def serve(settings: Settings) -> int:
     configure_logging(settings)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(settings))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

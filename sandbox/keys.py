@@ -8,6 +8,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from .clock import Clock
+    from .deliveries import Deliveries
     from .journal import Journal
     from .provider import Provider
     from .settings import Settings
@@ -21,8 +22,26 @@ VALIDATORS = web.AppKey("validators", "Validators")
 ACCOUNTS = web.AppKey("accounts", "dict[str, Any]")
 FAILURES = web.AppKey("failures", "list[dict[str, Any]]")
 """Unexpected server-side exceptions (entry id, operation, traceback), for the pytest plugin to re-raise."""
+DELIVERIES = web.AppKey("deliveries", "Deliveries")
+"""What would have been sent (``/_sandbox/deliveries``)."""
 SERVICES = web.AppKey("services", "dict[str, Any]")
 """Shared vendor-neutral services (population index, store, deliveries...) by name."""
 
-__all__ = ["ACCOUNTS", "CLOCK", "FAILURES", "JOURNAL", "PROVIDERS", "SERVICES", "SETTINGS", "VALIDATORS",
-           "Any", "Clock", "Journal", "Provider", "Settings", "Validators"]
+__all__ = [
+    "ACCOUNTS",
+    "CLOCK",
+    "DELIVERIES",
+    "FAILURES",
+    "JOURNAL",
+    "PROVIDERS",
+    "SERVICES",
+    "SETTINGS",
+    "VALIDATORS",
+    "Any",
+    "Clock",
+    "Deliveries",
+    "Journal",
+    "Provider",
+    "Settings",
+    "Validators",
+]

@@ -51,7 +51,7 @@ async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
         return control_error(err)
     except web.HTTPException as exc:
         return control_error(_from_http(exc, request))
-    except Exception as exc:  # noqa: BLE001 - the control API answers JSON, whatever happens
+    except Exception as exc:
         log.exception("unexpected error in %s %s", request.method, request.path)
         return control_error(Unexpected(f"{type(exc).__name__}: {exc}"))
 
@@ -94,7 +94,7 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
         reply = await operation.handler(call)
     except SandboxError as err:
         reply = _render(provider, err, request)
-    except Exception as exc:  # noqa: BLE001 - anything unexpected becomes the vendor's 5xx, remembered
+    except Exception as exc:
         log.exception("unexpected error in %s %s", request.method, request.path)
         app[keys.FAILURES].append({"id": entry.id, "vendor": entry.vendor, "operation": entry.operation,
                                    "error": repr(exc), "traceback": traceback.format_exc()})

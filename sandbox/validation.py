@@ -43,7 +43,8 @@ class Validators:
             try:
                 schema = registry.contents(uri)
             except LookupError:
-                raise FileNotFoundError(f"operation {op.key}: schema file schemas/{op.schema}.json is missing")
+                missing = f"operation {op.key}: schema file schemas/{op.schema}.json is missing"
+                raise FileNotFoundError(missing) from None
             Draft202012Validator.check_schema(schema)
             self._compiled[op.schema] = Draft202012Validator(schema, registry=registry)
 

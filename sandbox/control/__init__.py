@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import admin, requests
+from . import admin, deliveries, requests
 
 PREFIX = "/_sandbox"
 
 
 def setup(app: web.Application) -> None:
-    for module in (admin, requests):
+    for module in (admin, requests, deliveries):
         module.add_routes(app.router, PREFIX)

@@ -35,6 +35,7 @@ async def reset(request: web.Request) -> web.Response:
     app = request.app
     tenant = request.query.get("tenant") or None
     cleared = app[keys.JOURNAL].clear(tenant)
+    app[keys.DELIVERIES].reset(tenant)
     for provider in app[keys.PROVIDERS]:
         provider.reset(tenant)
     for service in app[keys.SERVICES].values():

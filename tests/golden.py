@@ -1,0 +1,64 @@
+"""Golden request/response pairs: ``fixtures/<vendor>/<operation>.<case>.json``.
+
+File shape: ``{"source": "<where the pair comes from>", "request": {"method", "path", "headers",
+"query"?, "body" | "raw_body"}, "response": {"status", "body", "headers"?}}``. In expected bodies a string
+``"$any"``, ``"$int"``, ``"$string"``, ``"$hex32"``, ``"$uuid"`` or ``"$iso8601"`` matches any such value
+(for ids the sandbox generates); everything else must be equal, whole body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sandbox.resources import data_path
+
+PLACEHOLDERS = {
+    "$any": lambda v: True,
+    "$int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "$string": lambda v: isinstance(v, str),
+    "$hex32": lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{32}", v) is not None,
+    "$uuid": lambda v: isinstance(v, str) and re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", v) is not None,
+    "$iso8601": lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d.*", v) is not None,
+}
+
+
+@dataclass(frozen=True)
+class Golden:
+    path: Path
+    vendor: str
+    operation: str
+    case: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.vendor}/{self.operation}.{self.case}"
+
+
+def load_all(vendor: str | None = None) -> list[Golden]:
+    root = data_path("fixtures")
+    found = []
+    for file in sorted(root.glob(f"{vendor or '*'}/*.*.json")):
+        operation, case = file.name[: -len(".json")].split(".", 1)
+        doc = orjson.loads(file.read_bytes())
+        found.append(Golden(file, file.parent.name, operation, case, doc["request"], doc["response"]))
+    return found
+
+
+def matches(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, str) and expected in PLACEHOLDERS:
+        return PLACEHOLDERS[expected](actual)
+    if isinstance(expected, dict):
+        return (isinstance(actual, dict) and expected.keys() == actual.keys()
+                and all(matches(v, actual[k]) for k, v in expected.items()))
+    if isinstance(expected, list):
+        return (isinstance(actual, list) and len(expected) == len(actual)
+                and all(matches(e, a) for e, a in zip(expected, actual, strict=True)))
+    return type(expected) is type(actual) and expected == actual

@@ -1,0 +1,23 @@
+"""The journal keeps at most ``journal_limit`` entries and counts what it evicted."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CLEVERTAP_HEADERS
+
+from sandbox.settings import Settings
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(journal_limit=5, population_size=300)
+
+
+async def test_oldest_entries_are_evicted_and_counted(api) -> None:
+    for n in range(8):
+        await api.call("POST", "/1/send/sms.json", json={"to": {"Identity": [str(n)]}, "content": {"body": "b"}},
+                       headers=CLEVERTAP_HEADERS)
+    entries = await api.requests()
+    assert [e["body"]["to"]["Identity"][0] for e in entries] == ["3", "4", "5", "6", "7"]
+    health = await api.control("GET", "/health")
+    assert health["journal"] == {"size": 5, "limit": 5, "evicted": 3}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from golden import Golden, load_all, matches
 
 GOLDEN = load_all()

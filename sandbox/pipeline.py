@@ -73,7 +73,7 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     raw, oversize = await _read_body(request, app[keys.SETTINGS].max_body_size)
     journal = app[keys.JOURNAL]
     entry = journal.open(app[keys.CLOCK].time(), request.method, request.path, request.query_string,
-                         tuple(request.headers.items()), raw)
+                         request.raw_headers, raw)
     call: Call | None = None
     if provider is not None:
         entry.vendor = provider.name
@@ -87,8 +87,8 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
             raise _from_http(request.match_info.http_exception, request)
         call = Call(request, operation, provider, raw)
         call.tenant = entry.tenant = provider.admit(call)
+        entry.form = operation.body == "form"
         call.body = parse_body(operation, raw, request.content_type)
-        entry.body = call.body
         app[keys.VALIDATORS].check(operation, call.body)
         provider.check(call)
         reply = await operation.handler(call)
@@ -107,7 +107,7 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
         headers.setdefault("Content-Type", "application/json")
     body = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
     entry.status = reply.status
-    entry.response_bytes = body
+    entry.response_bytes = bytes(memoryview(body))  # orjson over-allocates its output; keep a tight copy
     entry.duration_ms = (perf_counter() - started) * 1000
     journal.append(entry)
     return web.Response(body=body, status=reply.status, headers=headers)

@@ -15,7 +15,8 @@ from aiohttp import web
 if TYPE_CHECKING:
     from .provider import Provider
 
-BodyKind = Literal["json", "form", "none", "any"]
+BodyKind = Literal["json", "json_value", "form", "none", "any"]
+"""``json``: a JSON object; ``json_value``: any JSON value (e.g. an array of events); ``form``: urlencoded."""
 
 
 @dataclass(slots=True)

@@ -163,7 +163,7 @@ def parse_body(operation: Operation, raw: bytes, content_type: str) -> Any:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidBody(str(exc), details={"reason": "not_json", "position": exc.pos}) from None
-    if not isinstance(body, dict):
+    if kind != "json_value" and not isinstance(body, dict):
         raise InvalidBody("the body must be a JSON object",
                           details={"reason": "not_object", "type": type(body).__name__})
     return body

@@ -1,0 +1,320 @@
+"""Evaluate a neutral condition tree over an ``Index`` as a numpy boolean mask; estimates; recipients.
+
+Estimate keys per channel (what ``estimate`` returns):
+
+- ``push``: one key per requested platform (default ``android`` and ``ios``). Each reachable user counts
+  once, under the platform of their most recently active device among the requested platforms (the
+  "last active device" rule); with ``count_devices=True`` every device on those platforms counts.
+- ``webpush``: ``{"web": N}`` (users, or web devices with ``count_devices``).
+- ``email`` / ``sms`` / ``whatsapp``: ``{"email": N}`` / ``{"sms": N}`` / ``{"whatsapp": N}`` users.
+- ``None`` (webhooks and channels without reachability): ``{"users": N}`` matching users.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from sandbox.audience.index import PLATFORM_CODES, PUSH_PLATFORMS, STATE_CODES, Column, Index
+from sandbox.audience.tree import (
+    DAYS_OPS,
+    NEGATED_OPS,
+    node_kind,
+    parse_date,
+    validate_tree,
+)
+
+MemberResolver = Callable[[str | int], Mapping[str, Any] | Sequence[str] | None]
+_DAY = 86400.0
+_BOOL_STRINGS = {"true": True, "false": False}
+
+
+class UnknownMember(LookupError):
+    """``member_of`` named an id the resolver does not know (or no resolver was given)."""
+
+    def __init__(self, member: str | int) -> None:
+        super().__init__(f"unknown segment or list {member!r}")
+        self.member = member
+
+
+class _Context:
+    def __init__(self, index: Index, resolve_member: MemberResolver | None, now: float | None) -> None:
+        self.index = index
+        self.resolve_member = resolve_member
+        self.now = now if now is not None else index.reference_ts
+        self.members: dict[str, np.ndarray] = {}
+        self.resolving: set[str] = set()
+
+    def require_now(self) -> float:
+        if self.now is None:
+            raise ValueError("this tree uses relative dates: pass now= or build the index with reference_ts")
+        return float(self.now)
+
+
+def evaluate(tree: Mapping[str, Any], index: Index, *, resolve_member: MemberResolver | None = None,
+             now: float | None = None) -> np.ndarray:
+    """Boolean mask over the index rows of the profiles matching ``tree`` (validated first)."""
+    validate_tree(tree)
+    return _eval(tree, _Context(index, resolve_member, now)) & index.alive
+
+
+def _eval(node: Mapping[str, Any], ctx: _Context) -> np.ndarray:
+    index = ctx.index
+    kind = node_kind(node)
+    if kind == "everyone":
+        return np.ones(index.n, dtype=bool)
+    if kind == "all":
+        mask = np.ones(index.n, dtype=bool)
+        for child in node["all"]:
+            mask &= _eval(child, ctx)
+        return mask
+    if kind == "any":
+        mask = np.zeros(index.n, dtype=bool)
+        for child in node["any"]:
+            mask |= _eval(child, ctx)
+        return mask
+    if kind == "not":
+        return ~_eval(node["not"], ctx)
+    if kind == "attribute":
+        return compare(index.column(node["attribute"]), node, ctx)
+    if kind == "event":
+        return _event(node, ctx)
+    if kind == "reachable":
+        return index.reachable(node["reachable"], _as_list(node.get("platform")) or None)
+    if kind == "subscription":
+        return _subscription(node, ctx)
+    return _member(node["member_of"], ctx)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+# -- comparisons ---------------------------------------------------------------------------------------
+def compare(col: Column, cond: Mapping[str, Any], ctx: _Context) -> np.ndarray:
+    """Entity mask of ``col`` for one ``{"op", "value", "ignore_case"}`` comparison."""
+    op = cond["op"]
+    if op in NEGATED_OPS:
+        return ~compare(col, {**cond, "op": NEGATED_OPS[op]}, ctx)
+    if op == "exists":
+        return col.present.copy()
+    hit = np.zeros(len(col.uniq), dtype=bool)
+    ignore_case = bool(cond.get("ignore_case"))
+    for value in _as_list(cond.get("value")):
+        hit |= _unique_hits(col, op, value, ignore_case, ctx)
+    return col.spread(hit)
+
+
+def _unique_hits(col: Column, op: str, value: Any, ignore_case: bool, ctx: _Context) -> np.ndarray:
+    if op == "equals":
+        return _equals(col, value, ignore_case)
+    if op in ("contains", "starts_with", "ends_with"):
+        strings = col.u_lower if ignore_case else col.u_str
+        needle = value.lower() if ignore_case else value
+        if op == "contains":
+            found = np.strings.find(strings, needle) >= 0
+        elif op == "starts_with":
+            found = np.strings.startswith(strings, needle)
+        else:
+            found = np.strings.endswith(strings, needle)
+        return col.u_isstr & found
+    if op == "matches_regex":
+        pattern = re.compile(value, re.IGNORECASE if ignore_case else 0)
+        return np.array([isinstance(v, str) and pattern.search(v) is not None for v in col.uniq], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if op in ("greater_than", "greater_than_equals", "less_than", "less_than_equals"):
+            return _ordered(col.u_num, op, float(value))
+        if op == "before":
+            return col.u_date < float(parse_date(value))  # type: ignore[arg-type]
+        if op == "after":
+            return col.u_date > float(parse_date(value))  # type: ignore[arg-type]
+        if op in DAYS_OPS:
+            now, span = ctx.require_now(), float(value) * _DAY
+            dates = col.u_date
+            if op == "within_last_days":
+                return (dates >= now - span) & (dates <= now)
+            if op == "more_than_days_ago":
+                return dates < now - span
+            if op == "within_next_days":
+                return (dates >= now) & (dates <= now + span)
+            return dates > now + span
+    raise ValueError(f"operator {op!r} is not supported")
+
+
+def _equals(col: Column, value: Any, ignore_case: bool) -> np.ndarray:
+    if isinstance(value, bool):
+        return col.u_bool == int(value)
+    if isinstance(value, int | float):
+        return col.u_num == float(value)
+    hit = col.u_isstr & ((col.u_lower == value.lower()) if ignore_case else (col.u_str == value))
+    as_bool = _BOOL_STRINGS.get(value.lower())
+    if as_bool is not None:
+        hit |= col.u_bool == int(as_bool)
+    with contextlib.suppress(ValueError):
+        hit |= col.u_num == float(value)
+    return hit
+
+
+def _ordered(numbers: np.ndarray, op: str, value: float) -> np.ndarray:
+    if op == "greater_than":
+        return numbers > value
+    if op == "greater_than_equals":
+        return numbers >= value
+    if op == "less_than":
+        return numbers < value
+    return numbers <= value
+
+
+def _count_matches(counts: np.ndarray, op: str, value: float) -> np.ndarray:
+    if op == "equals":
+        return counts == value
+    if op == "not_equals":
+        return counts != value
+    return _ordered(counts, op, value)
+
+
+# -- events, subscriptions, members --------------------------------------------------------------------
+def _event(node: Mapping[str, Any], ctx: _Context) -> np.ndarray:
+    index = ctx.index
+    count = node.get("count") or {"op": "greater_than_equals", "value": 1}
+    table = index.event(node["event"])
+    if table is None:
+        counts = np.zeros(index.n, dtype=np.int64)
+    else:
+        selected = np.ones(len(table.rows), dtype=bool)
+        if "from" in node:
+            selected &= table.ts >= float(node["from"])
+        if "to" in node:
+            selected &= table.ts <= float(node["to"])
+        if "last_days" in node:
+            now = ctx.require_now()
+            selected &= (table.ts >= now - float(node["last_days"]) * _DAY) & (table.ts <= now)
+        for prop in node.get("properties") or ():
+            if not selected.any():
+                break
+            selected &= compare(table.column(prop["name"]), prop, ctx)
+        counts = np.bincount(table.rows[selected], minlength=index.n)
+    return _count_matches(counts, count["op"], float(count["value"]))
+
+
+def _subscription(node: Mapping[str, Any], ctx: _Context) -> np.ndarray:
+    reach = ctx.index.reach(node["subscription"])
+    mask = np.zeros(ctx.index.n, dtype=bool)
+    for state in _as_list(node["state"]):
+        if state == "invalid":
+            mask |= reach.invalid
+        elif state == "dnd":
+            mask |= reach.dnd
+        else:
+            mask |= reach.state == STATE_CODES[state]
+    return mask
+
+
+def _member(member: str | int, ctx: _Context) -> np.ndarray:
+    key = str(member)
+    cached = ctx.members.get(key)
+    if cached is not None:
+        return cached
+    if key in ctx.resolving:
+        raise ValueError(f"member_of {member!r} refers to itself")
+    resolved = ctx.resolve_member(member) if ctx.resolve_member is not None else None
+    if resolved is None:
+        raise UnknownMember(member)
+    ctx.resolving.add(key)
+    try:
+        if isinstance(resolved, Mapping):
+            validate_tree(resolved, f"$member_of[{member!r}]")
+            mask = _eval(resolved, ctx)
+        else:
+            mask = np.zeros(ctx.index.n, dtype=bool)
+            for value in resolved:
+                row = ctx.index.row_of(str(value))
+                if row is not None:
+                    mask[row] = True
+    finally:
+        ctx.resolving.discard(key)
+    ctx.members[key] = mask
+    return mask
+
+
+# -- estimates and recipients --------------------------------------------------------------------------
+def _platforms(channel: str, platforms: Iterable[str] | None) -> list[str]:
+    if channel == "push":
+        return [p for p in (platforms or PUSH_PLATFORMS) if p in PUSH_PLATFORMS]
+    return ["web"]
+
+
+def _device_picks(index: Index, mask: np.ndarray, platforms: list[str], all_devices: bool) -> np.ndarray:
+    """Positions in ``index.devices()`` of the devices a campaign would reach for the rows in ``mask``."""
+    devices = index.devices()
+    eligible = np.isin(devices.platform, [PLATFORM_CODES[p] for p in platforms]) & mask[devices.rows]
+    positions = np.flatnonzero(eligible)
+    if all_devices or not len(positions):
+        return positions
+    rows = devices.rows[positions]
+    last_of_row = np.r_[rows[1:] != rows[:-1], True]  # devices are sorted by (row, last_active)
+    return positions[last_of_row]
+
+
+def estimate(tree: Mapping[str, Any], index: Index, *, channel: str | None,
+             platforms: Iterable[str] | None = None, count_devices: bool = False,
+             resolve_member: MemberResolver | None = None, now: float | None = None) -> dict[str, int]:
+    """Reachable counts keyed as described in the module docstring."""
+    mask = evaluate(tree, index, resolve_member=resolve_member, now=now)
+    if channel is None:
+        return {"users": int(np.count_nonzero(mask))}
+    wanted = list(platforms) if platforms is not None else None
+    mask &= index.reachable(channel, wanted)
+    if channel in ("push", "webpush"):
+        keys = _platforms(channel, wanted)
+        picks = _device_picks(index, mask, keys, count_devices)
+        counts = np.bincount(index.devices().platform[picks].astype(np.int64), minlength=len(PLATFORM_CODES))
+        return {p: int(counts[PLATFORM_CODES[p]]) for p in keys}
+    return {channel: int(np.count_nonzero(mask))}
+
+
+def matching_rows(tree: Mapping[str, Any], index: Index, *, resolve_member: MemberResolver | None = None,
+                  now: float | None = None) -> np.ndarray:
+    return np.flatnonzero(evaluate(tree, index, resolve_member=resolve_member, now=now))
+
+
+def sample_identities(tree: Mapping[str, Any], index: Index, *, limit: int = 10,
+                      resolve_member: MemberResolver | None = None, now: float | None = None) -> list[str]:
+    """The first ``limit`` matching identities in row order (deterministic)."""
+    rows = matching_rows(tree, index, resolve_member=resolve_member, now=now)[:limit]
+    return index.identities(rows)
+
+
+def recipients(tree: Mapping[str, Any], index: Index, *, channel: str | None,
+               platforms: Iterable[str] | None = None, all_devices: bool = False, limit: int | None = None,
+               resolve_member: MemberResolver | None = None,
+               now: float | None = None) -> list[dict[str, Any]]:
+    """One dict per delivery target: ``row``, ``identity`` and ``platform`` + ``token`` (push/webpush),
+    ``email`` or ``phone``; in row order. Same selection rules as ``estimate``."""
+    mask = evaluate(tree, index, resolve_member=resolve_member, now=now)
+    wanted = list(platforms) if platforms is not None else None
+    if channel is not None:
+        mask &= index.reachable(channel, wanted)
+    profiles = index.profiles
+    out: list[dict[str, Any]] = []
+    if channel in ("push", "webpush"):
+        devices = index.devices()
+        names = {code: name for name, code in PLATFORM_CODES.items()}
+        for pos in _device_picks(index, mask, _platforms(channel, wanted), all_devices)[:limit]:
+            row = int(devices.rows[pos])
+            out.append({"row": row, "identity": profiles[row].get("identity"),
+                        "platform": names[int(devices.platform[pos])], "token": devices.tokens[pos]})
+        return out
+    field = {"email": "email", "sms": "phone", "whatsapp": "phone"}.get(channel or "")
+    for row in np.flatnonzero(mask)[:limit]:
+        entry = {"row": int(row), "identity": profiles[row].get("identity")}
+        if field:
+            entry[field] = profiles[row].get(field)
+        out.append(entry)
+    return out

@@ -1,0 +1,379 @@
+"""In-memory columnar index over the stored profiles, the query engine behind audience trees.
+
+Rows are positions in the profile list given to ``Index.build``. Everything but the identity lists is built
+lazily and cached: attribute columns on first use, the event table, devices and reachability on first
+query (``warm()`` builds the common parts up front). ``upsert``/``remove`` update the profile list in O(1)
+and drop the derived caches, which are rebuilt on the next query. Never calls Faker.
+
+A ``Column`` stores the values of one attribute (or one event property) in exploded form: ``rows[k]`` is
+the entity of value ``k`` and ``codes[k]`` its position in ``uniq``; predicates are computed once per
+unique value (vectorised) and gathered, so list values (array attributes, ``Items``) cost nothing extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+
+from sandbox.audience.tree import parse_date
+
+ATTRIBUTE_ALIASES: dict[str, str] = {
+    "customer type": "customer_type", "customer_type": "customer_type", "name": "name", "email": "email",
+    "phone": "phone", "gender": "gender", "age": "age", "dob": "dob", "date of birth": "dob", "city": "city",
+    "country": "country", "language": "language", "locale": "locale", "time zone": "time_zone",
+    "timezone": "time_zone", "first name": "first_name", "last name": "last_name",
+    "signup date": "signup_date", "lifetime value": "lifetime_value", "last active": "last_active",
+    "identity": "identity", "external id": "external_id", "objectid": "objectId",
+}
+IDENTITY_KEYS: tuple[str, ...] = ("identity", "external_id", "email", "objectId", "internal_id", "phone")
+STRUCTURED_FIELDS = frozenset({"properties", "devices", "reachability", "events"})
+PLATFORM_CODES: dict[str, int] = {"android": 0, "ios": 1, "web": 2}
+PUSH_PLATFORMS: tuple[str, ...] = ("android", "ios")
+STATE_CODES: dict[str, int] = {"opted_in": 0, "subscribed": 1, "unsubscribed": 2}
+DEFAULT_STATE = "subscribed"
+_STR = np.dtypes.StringDType()
+_MISSING = object()
+
+
+@dataclass(slots=True)
+class Column:
+    """Exploded values of one attribute over ``n`` entities (profiles or event occurrences)."""
+
+    n: int
+    rows: np.ndarray  # int64[m]
+    codes: np.ndarray  # int64[m]
+    uniq: list[Any]
+    present: np.ndarray  # bool[n]
+    u_num: np.ndarray  # float64[u], NaN when not numeric (numeric strings are parsed)
+    u_bool: np.ndarray  # int8[u], 1/0 for booleans, -1 otherwise
+    u_isstr: np.ndarray  # bool[u]
+    u_str: np.ndarray  # StringDType[u] ('' when not a string)
+    _u_lower: np.ndarray | None = None
+    _u_date: np.ndarray | None = None
+
+    @property
+    def u_lower(self) -> np.ndarray:
+        if self._u_lower is None:
+            self._u_lower = np.strings.lower(self.u_str)
+        return self._u_lower
+
+    @property
+    def u_date(self) -> np.ndarray:
+        if self._u_date is None:
+            self._u_date = np.array([_date_or_nan(v) for v in self.uniq], dtype=np.float64)
+        return self._u_date
+
+    def spread(self, hit: np.ndarray) -> np.ndarray:
+        """Per-unique-value booleans -> per-entity mask (an entity matches if any of its values does)."""
+        mask = np.zeros(self.n, dtype=bool)
+        if hit.any():
+            mask[self.rows[hit[self.codes]]] = True
+        return mask
+
+
+def _date_or_nan(value: Any) -> float:
+    parsed = parse_date(value)
+    return np.nan if parsed is None else parsed
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        return np.nan
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return np.nan
+    return np.nan
+
+
+def build_column(values: Sequence[Any]) -> Column:
+    """Column over ``len(values)`` entities; ``None``/missing, dicts and empty lists count as absent."""
+    rows: list[int] = []
+    keys: list[tuple[type, Any]] = []
+    for i, value in enumerate(values):
+        if value is None or value is _MISSING or isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            for item in value:
+                if item is not None and not isinstance(item, dict | list):
+                    rows.append(i)
+                    keys.append((item.__class__, item))
+        else:
+            rows.append(i)
+            keys.append((value.__class__, value))
+    interned: dict[tuple[type, Any], int] = {}
+    codes = [interned.setdefault(key, len(interned)) for key in keys]
+    uniq = [value for _, value in interned]
+    row_arr = np.array(rows, dtype=np.int64)
+    present = np.zeros(len(values), dtype=bool)
+    present[row_arr] = True
+    return Column(
+        n=len(values),
+        rows=row_arr,
+        codes=np.array(codes, dtype=np.int64),
+        uniq=uniq,
+        present=present,
+        u_num=np.array([_number(v) for v in uniq], dtype=np.float64),
+        u_bool=np.array([(1 if v else 0) if isinstance(v, bool) else -1 for v in uniq], dtype=np.int8),
+        u_isstr=np.array([isinstance(v, str) for v in uniq], dtype=bool),
+        u_str=np.array([v if isinstance(v, str) else "" for v in uniq], dtype=_STR),
+    )
+
+
+def attribute_value(profile: Mapping[str, Any], name: str) -> Any:
+    """Custom property first, then a top-level field of that name, then a display-name alias."""
+    props = profile.get("properties")
+    if props and name in props:
+        return props[name]
+    if name in profile and name not in STRUCTURED_FIELDS:
+        return profile[name]
+    field = ATTRIBUTE_ALIASES.get(name.lower())
+    return profile.get(field, _MISSING) if field else _MISSING
+
+
+@dataclass(slots=True)
+class EventTable:
+    """Occurrences of one event name: profile row, timestamp and props of each occurrence."""
+
+    rows: np.ndarray  # int64[k]
+    ts: np.ndarray  # float64[k]
+    props: list[Any]
+    columns: dict[str, Column]
+
+    def column(self, name: str) -> Column:
+        col = self.columns.get(name)
+        if col is None:
+            col = build_column([p.get(name) if isinstance(p, dict) else None for p in self.props])
+            self.columns[name] = col
+        return col
+
+
+@dataclass(slots=True)
+class Devices:
+    """All devices, sorted by (row, last_active)."""
+
+    rows: np.ndarray  # int64[d]
+    platform: np.ndarray  # int8[d], -1 for unknown platforms
+    last_active: np.ndarray  # float64[d]
+    tokens: list[Any]
+
+
+@dataclass(slots=True)
+class Reach:
+    state: np.ndarray  # int8[n] STATE_CODES
+    invalid: np.ndarray  # bool[n]
+    dnd: np.ndarray  # bool[n]
+
+
+class Index:
+    def __init__(self, profiles: list[dict[str, Any]], reference_ts: float | None = None) -> None:
+        self.profiles = profiles
+        self.reference_ts = reference_ts
+        self.alive = np.ones(len(profiles), dtype=bool)
+        self._columns: dict[str, Column] = {}
+        self._events: dict[str, EventTable] | None = None
+        self._devices: Devices | None = None
+        self._reach: dict[str, Reach] = {}
+        self._contact: dict[str, np.ndarray] = {}
+        self._maps: dict[str, dict[str, int]] = {}
+
+    @classmethod
+    def build(cls, profiles: Iterable[dict[str, Any]], reference_ts: float | None = None) -> Index:
+        return cls(list(profiles), reference_ts)
+
+    @property
+    def n(self) -> int:
+        return len(self.profiles)
+
+    def warm(self) -> Index:
+        """Build the event table, devices and reachability now rather than on the first query."""
+        self.events()
+        self.devices()
+        for channel in ("push", "webpush", "email", "sms", "whatsapp"):
+            self.reach(channel)
+        return self
+
+    # -- updates -------------------------------------------------------------------------------------
+    def upsert(self, profile: dict[str, Any]) -> int:
+        """Replace the profile with the same identity or append it; returns its row."""
+        row = self.row_of(str(profile.get("identity")), keys=("identity",))
+        if row is None:
+            row = len(self.profiles)
+            self.profiles.append(profile)
+            self.alive = np.append(self.alive, True)
+        else:
+            self.profiles[row] = profile
+        self._invalidate()
+        return row
+
+    def remove(self, identity: str) -> bool:
+        row = self.row_of(identity, keys=("identity",))
+        if row is None:
+            return False
+        self.profiles[row] = {}
+        self.alive[row] = False
+        self._invalidate()
+        return True
+
+    def _invalidate(self) -> None:
+        self._columns.clear()
+        self._events = None
+        self._devices = None
+        self._reach.clear()
+        self._contact.clear()
+        self._maps.clear()
+
+    # -- identities ----------------------------------------------------------------------------------
+    def row_of(self, value: str, keys: Sequence[str] = IDENTITY_KEYS) -> int | None:
+        """Row of a user addressed by any identity key (identity, external id, email, objectId...)."""
+        for key in keys:
+            mapping = self._maps.get(key)
+            if mapping is None:
+                mapping = {str(v): i for i, p in enumerate(self.profiles) if (v := p.get(key)) is not None}
+                self._maps[key] = mapping
+            row = mapping.get(value)
+            if row is not None:
+                return row
+        return None
+
+    def identities(self, rows: Iterable[int]) -> list[str]:
+        return [str(self.profiles[int(r)].get("identity")) for r in rows]
+
+    # -- attributes ----------------------------------------------------------------------------------
+    def column(self, name: str) -> Column:
+        col = self._columns.get(name)
+        if col is None:
+            col = build_column([attribute_value(p, name) for p in self.profiles])
+            self._columns[name] = col
+        return col
+
+    # -- events --------------------------------------------------------------------------------------
+    def events(self) -> dict[str, EventTable]:
+        if self._events is None:
+            self._events = self._build_events()
+        return self._events
+
+    def event(self, name: str) -> EventTable | None:
+        return self.events().get(name)
+
+    def _build_events(self) -> dict[str, EventTable]:
+        rows: list[int] = []
+        names: list[str] = []
+        ts: list[float] = []
+        props: list[Any] = []
+        for i, profile in enumerate(self.profiles):
+            evs = profile.get("events")
+            if not evs:
+                continue
+            rows.extend(repeat(i, len(evs)))
+            names.extend([e.get("name") for e in evs])
+            ts.extend([e.get("ts") for e in evs])
+            props.extend([e.get("props") for e in evs])
+        interned: dict[str, int] = {}
+        codes = np.array([interned.setdefault(name, len(interned)) for name in names], dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(interned) + 1))
+        row_arr = np.array(rows, dtype=np.int64)[order]
+        ts_arr = np.array([_date_or_nan(t) for t in ts] if any(not isinstance(t, int | float) for t in ts)
+                          else ts, dtype=np.float64)[order]
+        out: dict[str, EventTable] = {}
+        for name, code in interned.items():
+            lo, hi = int(bounds[code]), int(bounds[code + 1])
+            idx = order[lo:hi]
+            out[str(name)] = EventTable(row_arr[lo:hi], ts_arr[lo:hi], [props[j] for j in idx], {})
+        return out
+
+    def event_counts(self, name: str) -> np.ndarray:
+        table = self.event(name)
+        if table is None:
+            return np.zeros(self.n, dtype=np.int64)
+        return np.bincount(table.rows, minlength=self.n)
+
+    def event_first_last(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(first, last) occurrence time per row; NaN for rows that never did the event."""
+        first = np.full(self.n, np.nan)
+        last = np.full(self.n, np.nan)
+        table = self.event(name)
+        if table is not None and len(table.rows):
+            order = np.lexsort((table.ts, table.rows))
+            rows, ts = table.rows[order], table.ts[order]
+            starts = np.r_[True, rows[1:] != rows[:-1]]
+            ends = np.r_[rows[1:] != rows[:-1], True]
+            first[rows[starts]] = ts[starts]
+            last[rows[ends]] = ts[ends]
+        return first, last
+
+    # -- devices and reachability --------------------------------------------------------------------
+    def devices(self) -> Devices:
+        if self._devices is None:
+            rows: list[int] = []
+            platform: list[int] = []
+            last: list[float] = []
+            tokens: list[Any] = []
+            for i, profile in enumerate(self.profiles):
+                for device in profile.get("devices") or ():
+                    rows.append(i)
+                    platform.append(PLATFORM_CODES.get(device.get("platform"), -1))
+                    last.append(_number(device.get("last_active")))
+                    tokens.append(device.get("token"))
+            row_arr = np.array(rows, dtype=np.int64)
+            last_arr = np.nan_to_num(np.array(last, dtype=np.float64), nan=-np.inf)
+            order = np.lexsort((last_arr, row_arr))
+            self._devices = Devices(row_arr[order], np.array(platform, dtype=np.int8)[order], last_arr[order],
+                                    [tokens[j] for j in order])
+        return self._devices
+
+    def has_device(self, platforms: Iterable[str]) -> np.ndarray:
+        devices = self.devices()
+        codes = [PLATFORM_CODES[p] for p in platforms]
+        mask = np.zeros(self.n, dtype=bool)
+        mask[devices.rows[np.isin(devices.platform, codes)]] = True
+        return mask
+
+    def reach(self, channel: str) -> Reach:
+        reach = self._reach.get(channel)
+        if reach is None:
+            states = np.empty(self.n, dtype=np.int8)
+            invalid = np.zeros(self.n, dtype=bool)
+            dnd = np.zeros(self.n, dtype=bool)
+            default = STATE_CODES[DEFAULT_STATE]
+            for i, profile in enumerate(self.profiles):
+                entry = (profile.get("reachability") or {}).get(channel) or {}
+                states[i] = STATE_CODES.get(entry.get("state", DEFAULT_STATE), default)
+                invalid[i] = bool(entry.get("invalid"))
+                dnd[i] = bool(entry.get("dnd"))
+            reach = Reach(states, invalid, dnd)
+            self._reach[channel] = reach
+        return reach
+
+    def has_contact(self, field: str) -> np.ndarray:
+        """Rows with a non-empty string in ``field`` (email, phone)."""
+        mask = self._contact.get(field)
+        if mask is None:
+            mask = np.array([bool(p.get(field)) and isinstance(p.get(field), str) for p in self.profiles],
+                            dtype=bool)
+            self._contact[field] = mask
+        return mask
+
+    def reachable(self, channel: str, platforms: Iterable[str] | None = None) -> np.ndarray:
+        """Who can receive ``channel`` (rules in ``sandbox.audience.tree``'s docstring)."""
+        reach = self.reach(channel)
+        subscribed = reach.state != STATE_CODES["unsubscribed"]
+        if channel == "push":
+            wanted = [p for p in (platforms or PUSH_PLATFORMS) if p in PUSH_PLATFORMS]
+            return subscribed & self.has_device(wanted) & self.alive
+        if channel == "webpush":
+            wanted = [p for p in (platforms or ("web",)) if p == "web"]
+            return subscribed & self.has_device(wanted) & self.alive
+        if channel == "email":
+            return subscribed & ~reach.invalid & self.has_contact("email") & self.alive
+        if channel in ("sms", "whatsapp"):
+            return subscribed & ~reach.invalid & ~reach.dnd & self.has_contact("phone") & self.alive
+        raise ValueError(f"unknown channel {channel!r}")

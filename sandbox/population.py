@@ -319,7 +319,7 @@ class _Generator:
         }
 
     def _devices(self, rng: random.Random, dormant: bool, signup_ts: int) -> list[dict[str, Any]]:
-        window = (365 if dormant else self.active_days) * _DAY
+        window = min((365 if dormant else self.active_days) * _DAY, self.ref_ts - signup_ts)
         out = []
         for _ in range(self.device_count.draw(rng)):
             platform = self.device_platform.draw(rng)
@@ -329,7 +329,7 @@ class _Generator:
                 token = f"{rng.getrandbits(256):064x}"
             else:
                 token = f"https://push.example.net/wp/{rng.getrandbits(192):048x}"
-            last_active = max(signup_ts, self.ref_ts - rng.randrange(window))
+            last_active = self.ref_ts - rng.randrange(max(window, 1))
             out.append({"platform": platform, "token": token, "last_active": last_active})
         return out
 

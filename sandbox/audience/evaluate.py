@@ -4,7 +4,8 @@ Estimate keys per channel (what ``estimate`` returns):
 
 - ``push``: one key per requested platform (default ``android`` and ``ios``). Each reachable user counts
   once, under the platform of their most recently active device among the requested platforms (the
-  "last active device" rule); with ``count_devices=True`` every device on those platforms counts.
+  "last active device" rule; on a tie the device listed last wins); with ``count_devices=True`` every
+  device on those platforms counts.
 - ``webpush``: ``{"web": N}`` (users, or web devices with ``count_devices``).
 - ``email`` / ``sms`` / ``whatsapp``: ``{"email": N}`` / ``{"sms": N}`` / ``{"whatsapp": N}`` users.
 - ``None`` (webhooks and channels without reachability): ``{"users": N}`` matching users.
@@ -154,7 +155,7 @@ def _equals(col: Column, value: Any, ignore_case: bool) -> np.ndarray:
         return col.u_num == float(value)
     hit = col.u_isstr & ((col.u_lower == value.lower()) if ignore_case else (col.u_str == value))
     as_bool = _BOOL_STRINGS.get(value.lower())
-    if as_bool is not None:
+    if as_bool is not None:  # "True"/"False" match booleans and boolean-like strings in any case
         hit |= col.u_bool == int(as_bool)
     with contextlib.suppress(ValueError):
         hit |= col.u_num == float(value)

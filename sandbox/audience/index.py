@@ -49,7 +49,7 @@ class Column:
     uniq: list[Any]
     present: np.ndarray  # bool[n]
     u_num: np.ndarray  # float64[u], NaN when not numeric (numeric strings are parsed)
-    u_bool: np.ndarray  # int8[u], 1/0 for booleans, -1 otherwise
+    u_bool: np.ndarray  # int8[u], 1/0 for booleans and "true"/"false" strings, -1 otherwise
     u_isstr: np.ndarray  # bool[u]
     u_str: np.ndarray  # StringDType[u] ('' when not a string)
     _u_lower: np.ndarray | None = None
@@ -78,6 +78,15 @@ class Column:
 def _date_or_nan(value: Any) -> float:
     parsed = parse_date(value)
     return np.nan if parsed is None else parsed
+
+
+def _boolean(value: Any) -> int:
+    """1/0 for booleans and the strings "true"/"false" (any case), -1 for anything else."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        return {"true": 1, "false": 0}.get(value.lower(), -1)
+    return -1
 
 
 def _number(value: Any) -> float:
@@ -121,7 +130,7 @@ def build_column(values: Sequence[Any]) -> Column:
         uniq=uniq,
         present=present,
         u_num=np.array([_number(v) for v in uniq], dtype=np.float64),
-        u_bool=np.array([(1 if v else 0) if isinstance(v, bool) else -1 for v in uniq], dtype=np.int8),
+        u_bool=np.array([_boolean(v) for v in uniq], dtype=np.int8),
         u_isstr=np.array([isinstance(v, str) for v in uniq], dtype=bool),
         u_str=np.array([v if isinstance(v, str) else "" for v in uniq], dtype=_STR),
     )

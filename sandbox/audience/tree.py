@@ -8,16 +8,17 @@ Every node is a dict identified by one key:
     and / or / negation (``all: []`` is everyone, ``any: []`` is nobody).
 ``{"attribute": NAME, "op": OP, "value": V, "ignore_case": false}``
     profile attribute comparison. NAME is a custom property (``profile["properties"][NAME]``) or a
-    standard field (``email``, ``age``... or display aliases such as "Customer Type", "Email", "Age"; see
-    ``index.ATTRIBUTE_ALIASES``). OP is one of ``ATTRIBUTE_OPS``. ``value`` may be an array: the
-    comparison holds if it holds for any element (OR); list-valued attributes also match if any element
-    matches. ``"True"``/``"False"`` (any case) match booleans. ``not_equals``, ``does_not_contain`` and
-    ``does_not_match_regex`` are exact negations of their positive op (profiles without the attribute
-    match them); wrap them in ``all`` with ``exists`` when the vendor excludes missing values. String
-    comparisons are case-sensitive unless ``ignore_case`` is true. Date ops (``before``, ``after``,
-    ``within_last_days``, ``more_than_days_ago``, ``within_next_days``, ``more_than_days_ahead``) read
-    epoch-second numbers, ISO 8601 strings, ``YYYY-MM-DD`` and ``$D_<epoch>`` values; ``before``/``after``
-    take an ISO string or epoch seconds, the day ops a number of days counted from ``now``.
+    standard field (``email``, ``age``... or display aliases such as "Customer Type", "Email", "Age";
+    see ``index.ATTRIBUTE_ALIASES``). OP is one of ``ATTRIBUTE_OPS``. ``value`` may be an array: the
+    comparison holds if it holds for any element (OR); list-valued attributes also match if any
+    element matches. ``"True"``/``"False"`` (any case) match booleans and boolean-like strings.
+    ``not_equals``, ``does_not_contain`` and ``does_not_match_regex`` are exact negations of their
+    positive op (profiles without the attribute match them); wrap them in ``all`` with ``exists`` when
+    the vendor excludes missing values. String comparisons are case-sensitive unless ``ignore_case``
+    is true. Date ops (``before``, ``after``, ``within_last_days``, ``more_than_days_ago``,
+    ``within_next_days``, ``more_than_days_ahead``) read epoch-second numbers, ISO 8601 strings,
+    ``YYYY-MM-DD`` and ``$D_<epoch>`` values; ``before``/``after`` take an ISO string or epoch
+    seconds, the day ops a number of days counted from ``now``.
 ``{"event": NAME, "count": {"op": COUNT_OP, "value": N}, "from": EPOCH, "to": EPOCH, "last_days": D,
    "properties": [{"name": P, "op": OP, "value": V}, ...]}``
     users whose number of NAME occurrences in the window (``from``/``to`` inclusive epoch seconds, or the

@@ -1,1 +1,312 @@
-"""pytest plugin of campaign-sandbox (registered through the ``pytest11`` entry point)."""
+"""pytest plugin of campaign-sandbox (registered through the ``pytest11`` entry point).
+
+Fixtures:
+
+- ``sandbox_server`` (session): the sandbox in-process on a free port (a background thread with its own
+  event loop), or an external one given by ``--sandbox-url`` / ``SANDBOX_URL`` / ini ``sandbox_url``.
+- ``sandbox`` (function): a ``SandboxClient`` bound to a fresh tenant for this test. In-process, the whole
+  sandbox is also reset before each test that uses it; with an external sandbox only tenants isolate tests.
+- ``sandbox_url``, ``sandbox_tenant`` and per-vendor credentials naming the test's tenant.
+- ``sandbox_aiohttp`` (async, pytest-aiohttp): a fresh sandbox app under ``aiohttp_client``.
+
+Hooks: a test fails with the server traceback when the sandbox hit an unexpected exception during it; a
+failing test's report shows the requests it produced, and ``--sandbox-har DIR`` writes them as HAR 1.2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .client import SandboxClient, SandboxClientError, requests_table
+from .settings import Settings
+
+STARTUP_TIMEOUT = 300.0
+"""Seconds to wait for the in-process sandbox (the first start may build a large population)."""
+
+OPTIONS: tuple[tuple[str, str], ...] = (
+    ("url", "URL of an external sandbox (e.g. the Docker container); default: start one in-process "
+            "(env SANDBOX_URL)"),
+    ("seed", "seed of the in-process sandbox's population and ids"),
+    ("population", "population profile JSON of the in-process sandbox"),
+    ("population-size", "number of fake users of the in-process sandbox"),
+    ("data-dir", "directory for the in-process sandbox's TinyDB file (population built once)"),
+    ("fixtures", "directory overlaying the packaged fixtures/ for the in-process sandbox"),
+    ("accounts", "accounts JSON file of the in-process sandbox (fixed credentials per vendor)"),
+    ("har", "directory where a failing test's requests are written as <test id>.har (HAR 1.2)"),
+)
+SETTING_OPTIONS = ("seed", "population", "population-size", "data-dir", "fixtures", "accounts")
+
+STATE = pytest.StashKey["SandboxTest"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("campaign-sandbox", "campaign-sandbox (local CleverTap/Braze/Netcore APIs)")
+    for name, help_text in OPTIONS:
+        dest = "sandbox_" + name.replace("-", "_")
+        group.addoption(f"--sandbox-{name}", dest=dest, default=None, metavar=name.upper().replace("-", "_"),
+                        help=help_text + f" (ini: {dest})")
+        parser.addini(dest, help_text, default=None)
+
+
+def option(config: pytest.Config, name: str) -> str | None:
+    """Command line beats ini; ``url`` also reads ``SANDBOX_URL``."""
+    dest = "sandbox_" + name.replace("-", "_")
+    value = config.getoption(dest, default=None) or config.getini(dest) or None
+    if value is None and name == "url":
+        value = os.environ.get("SANDBOX_URL") or None
+    return str(value) if value is not None else None
+
+
+def settings_from(config: pytest.Config) -> Settings:
+    """Settings of an in-process sandbox: the plugin's options, then ``SANDBOX_*`` variables, then defaults."""
+    args = {name.replace("-", "_"): option(config, name) for name in SETTING_OPTIONS}
+    settings = Settings.from_sources(args)
+    return dataclasses.replace(settings, host="127.0.0.1", port=0)
+
+
+# -- the server ----------------------------------------------------------------------------------
+class SandboxServer:
+    """A sandbox for this test session: in-process in a background thread, or external (``url`` given)."""
+
+    def __init__(self, settings: Settings | None = None, url: str | None = None) -> None:
+        self.settings = settings
+        self.url = url.rstrip("/") if url else ""
+        self.external = url is not None
+        self.app: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._runner: Any = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> SandboxServer:
+        if self.external:
+            try:
+                SandboxClient(self.url, timeout=10).health()
+            except SandboxClientError as exc:
+                raise RuntimeError(f"the external sandbox at {self.url} is not healthy: {exc}") from None
+            return self
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="campaign-sandbox", daemon=True)
+        self._thread.start()
+        if not ready.wait(STARTUP_TIMEOUT):
+            raise RuntimeError(f"the in-process sandbox did not start within {STARTUP_TIMEOUT:g}s")
+        if self._error is not None:
+            raise RuntimeError(f"the in-process sandbox failed to start: {self._error!r}") from self._error
+        return self
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loop = loop
+        try:
+            loop.run_until_complete(self._start())
+        except BaseException as exc:
+            self._error = exc
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+    async def _start(self) -> None:
+        from aiohttp import web
+
+        from .app import create_app
+
+        assert self.settings is not None
+        self.app = create_app(self.settings)
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.host, 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self.loop is not None and self._thread is not None and self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(30)
+
+    def client(self, tenant: str | None = None) -> SandboxClient:
+        return SandboxClient(self.url, tenant=tenant)
+
+
+@dataclasses.dataclass
+class SandboxTest:
+    """What the hooks need to know about one test that used the sandbox."""
+
+    server: SandboxServer
+    tenant: str
+
+    @property
+    def scoped(self) -> SandboxClient:
+        """In-process the sandbox was reset for this test, so everything in it is the test's own."""
+        return self.server.client(self.tenant if self.server.external else None)
+
+    def failures(self) -> list[dict[str, Any]]:
+        return self.scoped.failures()
+
+
+def new_tenant() -> str:
+    return "sbx-" + uuid.uuid4().hex[:16]
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def sandbox_settings(pytestconfig: pytest.Config) -> Settings:
+    """Settings of an in-process sandbox (from --sandbox-* options, ini and SANDBOX_* variables)."""
+    return settings_from(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(pytestconfig: pytest.Config, sandbox_settings: Settings) -> Iterator[SandboxServer]:
+    url = option(pytestconfig, "url")
+    server = SandboxServer(url=url) if url else SandboxServer(settings=sandbox_settings)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox_tenant(request: pytest.FixtureRequest, sandbox_server: SandboxServer) -> str:
+    """A fresh tenant for this test (the in-process sandbox is also reset)."""
+    tenant = new_tenant()
+    if not sandbox_server.external:
+        sandbox_server.client().reset()
+    request.node.stash[STATE] = SandboxTest(sandbox_server, tenant)
+    return tenant
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer, sandbox_tenant: str) -> SandboxClient:
+    """A SandboxClient bound to this test's tenant: ``sandbox.assert_request_made(...)``."""
+    return sandbox_server.client(sandbox_tenant)
+
+
+@pytest.fixture
+def sandbox_url(sandbox_server: SandboxServer, sandbox_tenant: str) -> str:
+    """Base URL of the sandbox, e.g. ``http://127.0.0.1:54321``: every vendor at its real paths."""
+    return sandbox_server.url
+
+
+@pytest.fixture
+def clevertap_credentials(sandbox_url: str, sandbox_tenant: str) -> dict[str, Any]:
+    """CleverTap account id (= this test's tenant), passcode, base URL and the two auth headers."""
+    passcode = "sandbox-passcode"
+    return {"account_id": sandbox_tenant, "passcode": passcode, "base_url": sandbox_url,
+            "api_endpoint": sandbox_url + "/1",
+            "headers": {"X-CleverTap-Account-Id": sandbox_tenant, "X-CleverTap-Passcode": passcode,
+                        "Content-Type": "application/json"}}
+
+
+@pytest.fixture
+def braze_credentials(sandbox_url: str, sandbox_tenant: str) -> dict[str, Any]:
+    """Braze REST API key (= this test's tenant: a key is its own workspace without an accounts file)."""
+    return {"api_key": sandbox_tenant, "rest_endpoint": sandbox_url, "base_url": sandbox_url,
+            "headers": {"Authorization": f"Bearer {sandbox_tenant}", "Content-Type": "application/json"}}
+
+
+@pytest.fixture
+def netcore_credentials(sandbox_url: str, sandbox_tenant: str) -> dict[str, Any]:
+    """Netcore API key and client id (both = this test's tenant) and base URL."""
+    return {"api_key": sandbox_tenant, "client_id": sandbox_tenant, "base_url": sandbox_url,
+            "headers": {"api-key": sandbox_tenant, "Content-Type": "application/json"}}
+
+
+try:
+    import pytest_aiohttp  # noqa: F401
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - pytest-aiohttp not installed: no async fixture
+    pytest_asyncio = None
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def sandbox_aiohttp(aiohttp_client: Any, sandbox_settings: Settings) -> Any:
+        """A fresh sandbox app under pytest-aiohttp's ``aiohttp_client`` (its TestClient; the app is
+        ``client.app``, the base URL ``str(client.make_url(""))``)."""
+        from .app import create_app
+
+        return await aiohttp_client(create_app(sandbox_settings))
+
+
+# -- hooks ---------------------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    try:
+        result = yield
+    except BaseException:
+        state = item.stash.get(STATE, None)
+        if state is not None:
+            failures = _safe(state.failures, [])
+            if failures:
+                item.add_report_section("call", "campaign-sandbox server errors", format_failures(failures))
+        raise
+    state = item.stash.get(STATE, None)
+    if state is not None:
+        failures = _safe(state.failures, [])
+        if failures:
+            pytest.fail("the sandbox raised an unexpected exception while answering this test's requests:\n"
+                        + format_failures(failures), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    state = item.stash.get(STATE, None)
+    if state is None or report.when != "call" or not report.failed:
+        return report
+    entries = _safe(state.scoped.requests, None)
+    if entries is None:
+        return report
+    report.sections.append(("campaign-sandbox requests", requests_table(entries)))
+    har_dir = option(item.config, "har")
+    if har_dir and entries:
+        path = write_har(state, Path(har_dir), item.nodeid)
+        if path is not None:
+            report.sections.append(("campaign-sandbox HAR", str(path)))
+    return report
+
+
+def write_har(state: SandboxTest, directory: Path, nodeid: str) -> Path | None:
+    har = _safe(state.scoped.har, None)
+    if har is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / (re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_") + ".har")
+    path.write_text(json.dumps(har, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def format_failures(failures: list[dict[str, Any]]) -> str:
+    parts = []
+    for f in failures:
+        parts.append(f"request #{f.get('id')} ({f.get('vendor')}/{f.get('operation')}): {f.get('error')}\n"
+                     f"{f.get('traceback', '').rstrip()}")
+    return "\n\n".join(parts)
+
+
+def _safe(fn: Any, default: Any) -> Any:
+    """Report helpers must never hide the test's own outcome behind a control-API error."""
+    try:
+        return fn()
+    except (SandboxClientError, OSError, ValueError):
+        return default

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import admin, deliveries, requests
+from . import admin, deliveries, failures, requests
 
 PREFIX = "/_sandbox"
 
 
 def setup(app: web.Application) -> None:
-    for module in (admin, requests, deliveries):
+    for module in (admin, requests, deliveries, failures):
         module.add_routes(app.router, PREFIX)

@@ -170,8 +170,10 @@ class Match:
         fields_equal = [getattr(self, name) is None or not any(d.startswith(name + ":") for d in differences)
                         for name in ("operation", "vendor", "path", "method")]
         wanted = sum(leaves(doc) for doc in (self.body, self.headers, self.query) if doc)
-        mismatched = sum(1 for d in differences if d.startswith(("body", "headers.", "query.")))
-        return (*map(int, fields_equal), wanted - mismatched, int(entry.get("id") or 0))
+        # A key present with another value is closer than a missing key.
+        penalty = sum(2 if d.endswith(")") and ": missing (" in d else 1 for d in differences
+                      if d.startswith(("body", "headers.", "query.")))
+        return (*map(int, fields_equal), 2 * wanted - penalty, int(entry.get("id") or 0))
 
     def describe(self) -> str:
         parts = [f"{name}={getattr(self, name)!r}" for name in (*SERVER_FIELDS, "body", "headers", "query")
@@ -408,7 +410,9 @@ class SandboxClient:
                                  + ", ".join(f"#{e['id']}" for e in earlier))
                 lines.append("Recorded requests:")
                 lines += ["  " + entry_line(e) for e in entries] or ["  (none)"]
-                raise AssertionError(self._near_miss_message("\n".join(lines), match, entries=entries[position:]))
+                if entries[position:]:
+                    lines = [self._near_miss_message("\n".join(lines), match, entries=entries[position:])]
+                raise AssertionError("\n".join(lines))
             picked.append(entries[hit])
             position = hit + 1
         return picked

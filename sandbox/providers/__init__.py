@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ..provider import Provider
 from .clevertap import CleverTap
+from .netcore import Netcore
 
 PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     CleverTap,
+    Netcore,
 )

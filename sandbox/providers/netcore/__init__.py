@@ -1,0 +1,83 @@
+"""Netcore (Smartech / Netcore Cloud): campaign APIs of three generations plus contacts and activities.
+
+``admit`` picks the auth rule of the operation's family (``routes.FAMILIES``), ``render_error`` its envelope.
+Account data (templates, lists, segments, panel campaigns) comes from ``fixtures/netcore/`` at startup.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ... import keys
+from ...errors import SandboxError
+from ...operations import Call, Operation, Reply
+from ...provider import Provider
+from . import auth, errors, routes, v3, v4
+from .fixtures import load_catalog
+from .state import NetcoreState
+
+
+class Netcore(Provider):
+    name = routes.VENDOR
+    roots = routes.ROOTS
+    identifying_headers = (auth.API_KEY_HEADER,)
+
+    state: NetcoreState | None = None
+
+    def operations(self) -> list[Operation]:
+        return routes.operations()
+
+    async def startup(self, app: web.Application) -> None:
+        self.state = NetcoreState(load_catalog(self.settings), self.settings.seed)
+
+    def reset(self, tenant: str | None) -> None:
+        if self.state is not None:
+            self.state.reset(tenant)
+
+    async def on_clock(self, app: web.Application) -> None:
+        """Run the scheduled v3 and v4 campaigns that came due."""
+        if self.state is None:
+            return
+        now = app[keys.CLOCK].time()
+        for tenant, data in list(self.state.tenants.items()):
+            due = sorted((c for c in data.campaigns.values() if c.state == "scheduled" and c.due is not None
+                          and c.due <= now), key=lambda c: (c.due, c.id))
+            for campaign in due:
+                launch = v4.launch if campaign.generation == "v4" else v3.launch
+                launch(app, self.state, tenant or None, data, campaign)
+
+    def describe(self) -> dict[str, object]:
+        if self.state is None:
+            return {}
+        catalog = self.state.catalog
+        return {"templates": len(catalog.templates), "lists": len(catalog.lists), "segments": len(catalog.segments)}
+
+    def tenant_hint(self, request: web.Request) -> str | None:
+        family = routes.family_of_path(request.path)
+        if family == "apiv2":
+            return request.query.get("apikey", "").strip() or None
+        if family == "v4":
+            return request.headers.get(auth.API_KEY_HEADER, "").strip() or None
+        if family == "v3":
+            return None  # the key is in the body: ``admit`` names the tenant
+        return auth.header_key(request.headers) or None
+
+    def admit(self, call: Call) -> str | None:
+        family = routes.FAMILIES[call.operation.name]
+        headers = call.request.headers
+        if family == "v4":
+            return auth.check_key(headers.get(auth.API_KEY_HEADER, "").strip(), self.accounts)
+        if family == "v3":
+            found = auth.v3_credentials(call.raw)
+            return None if found is None else auth.check_client(*found, self.accounts)
+        if family == "apiv2":
+            return auth.check_key(auth.apiv2_key(call.query, call.raw), self.accounts)
+        if family == "activity":
+            return auth.check_key(auth.header_key(headers), self.accounts, missing="missing")
+        return auth.check_key(auth.bearer(headers.get(auth.AUTHORIZATION, "")), self.accounts)
+
+    def render_error(self, error: SandboxError, request: web.Request) -> Reply:
+        endpoint = getattr(request.match_info.handler, "endpoint", None)
+        operation = getattr(endpoint, "operation", None)
+        family = routes.FAMILIES.get(operation.name) if isinstance(operation, Operation) else None
+        return errors.render(error, family or routes.family_of_path(request.path))

@@ -1,0 +1,86 @@
+"""``/apiv2?type=contact&activity=add|addsync|update|delete|bulkupload``: contacts and list membership
+(spec §6.1). Parameters come from the query or the form body (real clients use both); ``data`` is a JSON
+string of attributes (for ``delete``: the primary-key value).
+
+The async activities (``add``, ``update``, ``delete``) "validate only the API key and return a success
+response" [V-doc §6.1]: bad data is accepted and ignored. ``addsync`` validates and reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from ...operations import Call, Reply
+from . import errors
+from .state import NetcoreState, TenantData, state_of
+
+TYPE = "contact"
+ASYNC, SYNC, DELETE, BULK = ("add", "update"), "addsync", "delete", "bulkupload"
+
+
+def params_of(call: Call) -> dict[str, str]:
+    """Query parameters, completed by the form body's."""
+    merged = dict(call.query)
+    for key, value in (call.body or {}).items():
+        if not merged.get(key):
+            merged[key] = value
+    return merged
+
+
+async def apiv2_contact(call: Call) -> Reply:
+    params = params_of(call)
+    activity = params.get("activity", "")
+    if params.get("type") != TYPE or activity not in (*ASYNC, SYNC, DELETE, BULK):
+        raise errors.fail(errors.APIV2_INVALID_ACTIVITY, "activity")
+    state = state_of(call.provider)
+    data = state.tenant(call.tenant)
+    if activity == SYNC:
+        _add(data, _attributes(params.get("data", "")), _list_id(data, params, strict=True))
+        return Reply({"requestid": state.request_id(), "result": errors.APIV2_SUCCESS,
+                      "details": errors.APIV2_ADDED})
+    if activity in ASYNC:
+        with contextlib.suppress(errors.NetcoreFail):  # async: only the key is validated (spec §6.1)
+            _add(data, _attributes(params.get("data", "")), _list_id(data, params, strict=False))
+    elif activity == DELETE:
+        list_id = params.get("listid", "").strip()
+        if not list_id:
+            raise errors.fail(errors.APIV2_LIST_REQUIRED, "listid")
+        data.remove_from_list(list_id, str(params.get("data", "")).strip())
+    return _success(state)
+
+
+def _success(state: NetcoreState) -> Reply:
+    return Reply({"requestid": state.request_id(), "result": errors.APIV2_SUCCESS})
+
+
+def _attributes(raw: str) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise errors.fail(errors.APIV2_INVALID_DATA, "data") from None
+    if not isinstance(parsed, dict):
+        raise errors.fail(errors.APIV2_INVALID_DATA, "data")
+    return parsed
+
+
+def _list_id(data: TenantData, params: Mapping[str, str], *, strict: bool) -> str | None:
+    list_id = str(params.get("listid", "")).strip()
+    if not list_id:
+        return None
+    if list_id not in data.lists:
+        if strict:
+            raise errors.fail(errors.LIST_NOT_FOUND, "listid")
+        return None
+    return list_id
+
+
+def _add(data: TenantData, attributes: dict[str, Any], list_id: str | None) -> None:
+    ident = data.upsert(attributes)
+    if ident is None:
+        raise errors.fail(errors.APIV2_PRIMARY_KEY_MISSING, "data")
+    if list_id is not None:
+        data.add_to(data.lists, list_id, ident)

@@ -6,8 +6,11 @@ record, not the query engine: audiences are evaluated on ``sandbox.audience.inde
 
 ``load_population`` builds the population once per fingerprint (profile content, seed, size, reference
 date, generator and Faker versions) and records the fingerprint in the ``meta`` table, so a later start on
-the same file loads it without rebuilding. The built population is kept as a pristine snapshot (orjson
-bytes) so ``restore_population()``/``reset()`` bring it back after run-time uploads.
+the same file loads it without rebuilding. The built population is kept as a pristine snapshot (a shallow
+copy of the profiles table) so ``restore_population()``/``reset()`` bring it back after run-time uploads
+in O(n) pointer copies. That works because profiles are replaced, never mutated in place: write them with
+``upsert_profiles``/``delete_profiles`` (TinyDB's ``Table.update`` mutates stored documents in place and
+would leak into the snapshot).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from tinydb.storages import MemoryStorage, Storage
 from tinydb.table import Table
 
 from sandbox import population
-from sandbox.population import ProgressCallback
+from sandbox.population import ProgressCallback, paused_gc
 
 PROFILES = "profiles"
 META = "meta"
@@ -40,7 +43,8 @@ class OrjsonStorage(Storage):
         self.path = Path(path)
         self._data: dict[str, dict[str, Any]] | None = None
         if self.path.is_file() and self.path.stat().st_size:
-            self._data = orjson.loads(self.path.read_bytes())
+            with paused_gc():
+                self._data = orjson.loads(self.path.read_bytes())
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         return self._data
@@ -74,7 +78,7 @@ class Store:
     def __init__(self, db: TinyDB, path: Path | None = None) -> None:
         self.db = db
         self.path = path
-        self._pristine: bytes | None = None
+        self._pristine: dict[str, dict[str, Any]] | None = None
         self._doc_by_identity: dict[str, int] | None = None
 
     @classmethod
@@ -158,6 +162,18 @@ class Store:
         self.profiles.clear_cache()
         return out
 
+    def delete_profiles(self, identities: Iterable[str]) -> int:
+        """Remove profiles by identity; returns how many existed."""
+        ids = self._identity_map()
+        raw = self.raw(PROFILES)
+        removed = 0
+        for identity in identities:
+            doc_id = ids.pop(str(identity), None)
+            if doc_id is not None and raw.pop(str(doc_id), None) is not None:
+                removed += 1
+        self.profiles.clear_cache()
+        return removed
+
     def _identity_map(self) -> dict[str, int]:
         if self._doc_by_identity is None:
             self._doc_by_identity = {str(doc.get("identity")): int(doc_id)
@@ -167,14 +183,14 @@ class Store:
     # -- population snapshot -------------------------------------------------------------------------
     def snapshot_population(self) -> None:
         """Remember the current profiles table as the pristine population."""
-        self._pristine = orjson.dumps(self.raw(PROFILES))
+        self._pristine = dict(self.raw(PROFILES))
 
     def restore_population(self) -> None:
         """Put the pristine population back (drops run-time uploads to profiles)."""
         if self._pristine is None:
             raise RuntimeError("no population snapshot: call load_population first")
         data = self.db.storage.read() or {}
-        data[PROFILES] = orjson.loads(self._pristine)
+        data[PROFILES] = dict(self._pristine)
         self.db.storage.write(data)
         self.profiles.clear_cache()
         self._doc_by_identity = None
@@ -221,7 +237,8 @@ def load_population(store: Store, profile: Mapping[str, Any], seed: int | None =
         users = population.generate(profile, seed=seed, size=size, reference_date=reference_date,
                                      on_progress=on_progress)
         store.db.drop_table(PROFILES)
-        store.profiles.insert_multiple(users)
+        with paused_gc():
+            store.profiles.insert_multiple(users)
         store._doc_by_identity = None
         store.set_meta(population_fingerprint=fingerprint, population_size=size, population_seed=seed,
                        reference_date=reference_date)

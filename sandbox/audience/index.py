@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 from sandbox.audience.tree import parse_date
+from sandbox.population import paused_gc
 
 ATTRIBUTE_ALIASES: dict[str, str] = {
     "customer type": "customer_type", "customer_type": "customer_type", "name": "name", "email": "email",
@@ -136,15 +136,14 @@ def build_column(values: Sequence[Any]) -> Column:
     )
 
 
-def attribute_value(profile: Mapping[str, Any], name: str) -> Any:
-    """Custom property first, then a top-level field of that name, then a display-name alias."""
-    props = profile.get("properties")
-    if props and name in props:
-        return props[name]
-    if name in profile and name not in STRUCTURED_FIELDS:
-        return profile[name]
-    field = ATTRIBUTE_ALIASES.get(name.lower())
-    return profile.get(field, _MISSING) if field else _MISSING
+def attribute_values(profiles: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
+    """Per profile: the custom property ``name``, else a top-level field of that name, else the field
+    its display-name alias points at (``_MISSING`` when none)."""
+    top = name if name not in STRUCTURED_FIELDS else "\0"
+    alias = ATTRIBUTE_ALIASES.get(name.lower(), "\0")
+    missing = _MISSING
+    return [props[name] if (props := p.get("properties")) and name in props
+            else p[top] if top in p else p.get(alias, missing) for p in profiles]
 
 
 @dataclass(slots=True)
@@ -192,6 +191,8 @@ class Index:
         self._reach: dict[str, Reach] = {}
         self._contact: dict[str, np.ndarray] = {}
         self._maps: dict[str, dict[str, int]] = {}
+        self._dirty = False
+        self._pristine: tuple[list[dict[str, Any]], np.ndarray, Index] | None = None
 
     @classmethod
     def build(cls, profiles: Iterable[dict[str, Any]], reference_ts: float | None = None) -> Index:
@@ -227,17 +228,41 @@ class Index:
         if row is None:
             return False
         self.profiles[row] = {}
+        self.alive = self.alive.copy()
         self.alive[row] = False
         self._invalidate()
         return True
 
     def _invalidate(self) -> None:
-        self._columns.clear()
+        # new containers rather than clear(): the pristine copy may share the old ones
+        self._columns = {}
         self._events = None
         self._devices = None
-        self._reach.clear()
-        self._contact.clear()
-        self._maps.clear()
+        self._reach = {}
+        self._contact = {}
+        self._maps = {}
+        self._dirty = True
+
+    def mark_pristine(self) -> None:
+        """Remember the current rows and derived caches (e.g. right after building from the population)."""
+        self.warm()
+        cached = Index([], self.reference_ts)
+        cached._columns, cached._events, cached._devices = self._columns, self._events, self._devices
+        cached._reach, cached._contact, cached._maps = self._reach, self._contact, self._maps
+        self._pristine = (list(self.profiles), self.alive.copy(), cached)
+        self._dirty = False
+
+    def restore_pristine(self) -> None:
+        """Back to the state of ``mark_pristine`` without rebuilding (cheap: the caches are reused)."""
+        if self._pristine is None:
+            raise RuntimeError("mark_pristine() was never called")
+        if not self._dirty:
+            return
+        profiles, alive, cached = self._pristine
+        self.profiles, self.alive = list(profiles), alive.copy()
+        self._columns, self._events, self._devices = cached._columns, cached._events, cached._devices
+        self._reach, self._contact, self._maps = cached._reach, cached._contact, cached._maps
+        self._dirty = False
 
     # -- identities ----------------------------------------------------------------------------------
     def row_of(self, value: str, keys: Sequence[str] = IDENTITY_KEYS) -> int | None:
@@ -259,7 +284,8 @@ class Index:
     def column(self, name: str) -> Column:
         col = self._columns.get(name)
         if col is None:
-            col = build_column([attribute_value(p, name) for p in self.profiles])
+            with paused_gc():
+                col = build_column(attribute_values(self.profiles, name))
             self._columns[name] = col
         return col
 
@@ -273,30 +299,27 @@ class Index:
         return self.events().get(name)
 
     def _build_events(self) -> dict[str, EventTable]:
-        rows: list[int] = []
-        names: list[str] = []
-        ts: list[float] = []
-        props: list[Any] = []
-        for i, profile in enumerate(self.profiles):
-            evs = profile.get("events")
-            if not evs:
-                continue
-            rows.extend(repeat(i, len(evs)))
-            names.extend([e.get("name") for e in evs])
-            ts.extend([e.get("ts") for e in evs])
-            props.extend([e.get("props") for e in evs])
-        interned: dict[str, int] = {}
-        codes = np.array([interned.setdefault(name, len(interned)) for name in names], dtype=np.int64)
+        with paused_gc():
+            lists = [p.get("events") or () for p in self.profiles]
+            flat = [e for evs in lists for e in evs]
+            rows = np.repeat(np.arange(len(lists), dtype=np.int64), [len(evs) for evs in lists])
+            names = [e["name"] for e in flat]
+            props = [e.get("props") for e in flat]
+            try:
+                ts = np.array([e["ts"] for e in flat], dtype=np.float64)
+            except (TypeError, ValueError):
+                ts = np.array([_date_or_nan(e["ts"]) for e in flat], dtype=np.float64)
+        distinct = sorted(set(names), key=str)
+        codes = np.fromiter(map({n: i for i, n in enumerate(distinct)}.__getitem__, names), dtype=np.int64,
+                            count=len(names))
         order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(interned) + 1))
-        row_arr = np.array(rows, dtype=np.int64)[order]
-        ts_arr = np.array([_date_or_nan(t) for t in ts] if any(not isinstance(t, int | float) for t in ts)
-                          else ts, dtype=np.float64)[order]
+        bounds = np.searchsorted(codes[order], np.arange(len(distinct) + 1))
+        rows, ts = rows[order], ts[order]
+        positions = order.tolist()
         out: dict[str, EventTable] = {}
-        for name, code in interned.items():
+        for code, name in enumerate(distinct):
             lo, hi = int(bounds[code]), int(bounds[code + 1])
-            idx = order[lo:hi]
-            out[str(name)] = EventTable(row_arr[lo:hi], ts_arr[lo:hi], [props[j] for j in idx], {})
+            out[str(name)] = EventTable(rows[lo:hi], ts[lo:hi], [props[j] for j in positions[lo:hi]], {})
         return out
 
     def event_counts(self, name: str) -> np.ndarray:
@@ -322,21 +345,18 @@ class Index:
     # -- devices and reachability --------------------------------------------------------------------
     def devices(self) -> Devices:
         if self._devices is None:
-            rows: list[int] = []
-            platform: list[int] = []
-            last: list[float] = []
-            tokens: list[Any] = []
-            for i, profile in enumerate(self.profiles):
-                for device in profile.get("devices") or ():
-                    rows.append(i)
-                    platform.append(PLATFORM_CODES.get(device.get("platform"), -1))
-                    last.append(_number(device.get("last_active")))
-                    tokens.append(device.get("token"))
-            row_arr = np.array(rows, dtype=np.int64)
-            last_arr = np.nan_to_num(np.array(last, dtype=np.float64), nan=-np.inf)
-            order = np.lexsort((last_arr, row_arr))
-            self._devices = Devices(row_arr[order], np.array(platform, dtype=np.int8)[order], last_arr[order],
-                                    [tokens[j] for j in order])
+            with paused_gc():
+                lists = [p.get("devices") or () for p in self.profiles]
+                flat = [d for devs in lists for d in devs]
+                rows = np.repeat(np.arange(len(lists), dtype=np.int64), [len(devs) for devs in lists])
+                codes = PLATFORM_CODES.get
+                platform = np.array([codes(d.get("platform"), -1) for d in flat], dtype=np.int8)
+                last = np.array([_number(d.get("last_active")) for d in flat], dtype=np.float64)
+                tokens = [d.get("token") for d in flat]
+            last = np.nan_to_num(last, nan=-np.inf)
+            order = np.lexsort((last, rows))
+            picked = [tokens[j] for j in order.tolist()]
+            self._devices = Devices(rows[order], platform[order], last[order], picked)
         return self._devices
 
     def has_device(self, platforms: Iterable[str]) -> np.ndarray:
@@ -349,16 +369,16 @@ class Index:
     def reach(self, channel: str) -> Reach:
         reach = self._reach.get(channel)
         if reach is None:
-            states = np.empty(self.n, dtype=np.int8)
-            invalid = np.zeros(self.n, dtype=bool)
-            dnd = np.zeros(self.n, dtype=bool)
-            default = STATE_CODES[DEFAULT_STATE]
-            for i, profile in enumerate(self.profiles):
-                entry = (profile.get("reachability") or {}).get(channel) or {}
-                states[i] = STATE_CODES.get(entry.get("state", DEFAULT_STATE), default)
-                invalid[i] = bool(entry.get("invalid"))
-                dnd[i] = bool(entry.get("dnd"))
-            reach = Reach(states, invalid, dnd)
+            empty: dict[str, Any] = {}
+            with paused_gc():
+                entries = [(p.get("reachability") or empty).get(channel) or empty for p in self.profiles]
+                default = STATE_CODES[DEFAULT_STATE]
+                state = STATE_CODES.get
+                reach = Reach(
+                    np.array([state(e.get("state", DEFAULT_STATE), default) for e in entries], dtype=np.int8),
+                    np.array([bool(e.get("invalid")) for e in entries], dtype=bool),
+                    np.array([bool(e.get("dnd")) for e in entries], dtype=bool),
+                )
             self._reach[channel] = reach
         return reach
 

@@ -22,12 +22,15 @@ from ...pipeline import parse_form
 
 AUTHORIZATION = "Authorization"
 API_KEY_HEADER = "api-key"
-BEARER = "bearer "
+BEARER = "bearer"
 
 
 def bearer(value: str) -> str:
-    value = value.strip()
-    return value[len(BEARER):].strip() if value.lower().startswith(BEARER) else value
+    """The key of an ``Authorization`` value, ``Bearer`` or not (a lone ``Bearer`` carries none)."""
+    parts = value.split(None, 1)
+    if parts and parts[0].lower() == BEARER:
+        return parts[1].strip() if len(parts) > 1 else ""
+    return value.strip()
 
 
 def header_key(headers: Mapping[str, str]) -> str:

@@ -1,0 +1,126 @@
+"""Braze: messaging, schedules, triggered campaigns and Canvases, user data and exports (spec braze.md)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ... import keys
+from ...errors import Forbidden, InvalidBody, NotFound, SandboxError, UnsupportedMediaType
+from ...operations import Call, Operation, Reply
+from ...provider import Provider
+from ...settings import Settings
+from ...validation import Validators
+from . import auth, errors, routes, schedule, workspace
+from .dispatch import Dispatch, run
+from .ratelimit import limit_for
+from .state import State, TenantState
+from .workspace import Workspace
+
+
+class Braze(Provider):
+    name = routes.VENDOR
+    roots = ("/messages/", "/campaigns/", "/canvas/", "/transactional/", "/sends/", "/users/", "/segments/")
+    content_type = errors.CONTENT_TYPE
+
+    def __init__(self, settings: Settings, accounts: Mapping[str, Any] | None) -> None:
+        super().__init__(settings, accounts)
+        self.keys = auth.parse_accounts(accounts)
+        self.state = State(settings.seed)
+        self._operations = routes.operations()
+        self._queries = {op.name: replace(op, schema=f"{self.name}/{op.name}")
+                         for op in self._operations if op.body == "none"}
+        self._query_validators = Validators(self._queries.values())
+        self._paths = [re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", op.path) + "$") for op in self._operations]
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def operations(self) -> list[Operation]:
+        return self._operations
+
+    async def startup(self, app: web.Application) -> None:
+        self.state.workspace = workspace.load(self.settings.fixture(workspace.FIXTURE))
+
+    @property
+    def workspace(self) -> Workspace:
+        assert self.state.workspace is not None, "the Braze workspace is loaded at startup"
+        return self.state.workspace
+
+    def tenant_state(self, tenant: str) -> TenantState:
+        return self.state.tenant(tenant)
+
+    def reset(self, tenant: str | None) -> None:
+        self.state.reset(tenant)
+
+    async def on_clock(self, app: web.Application) -> None:
+        schedule.run_due(app, self, app[keys.CLOCK].time())
+
+    def describe(self) -> dict[str, Any]:
+        ws = self.state.workspace
+        if ws is None:
+            return {}
+        return {"workspace": str(ws.source), "campaigns": len(ws.campaigns), "canvases": len(ws.canvases),
+                "segments": len(ws.segments)}
+
+    def run(self, app: web.Application, dispatch: Dispatch, now: float, **options: Any) -> Any:
+        directory = self.tenant_state(dispatch.tenant).directory
+        return run(app, self.workspace, directory, dispatch, now, **options)
+
+    # -- requests -------------------------------------------------------------------------------
+    def tenant_hint(self, request: web.Request) -> str | None:
+        key = auth.header_key(request)
+        if not key:
+            return None
+        account = (self.keys or {}).get(key)
+        return account.workspace if account is not None else key
+
+    def admit(self, call: Call) -> str | None:
+        """Grape checks the content type and parses JSON before the endpoint authenticates [INF]."""
+        request = call.request
+        if call.operation.body == "json":
+            if request.content_type != "application/json":
+                raise UnsupportedMediaType(f"content type {request.content_type!r}")
+            try:
+                orjson.loads(call.raw)
+            except orjson.JSONDecodeError as exc:
+                raise InvalidBody(str(exc)) from None
+        key = auth.header_key(request)
+        if key is None and call.operation.body == "json":
+            key = auth.body_key(call.raw)
+        account = auth.authenticate(key, self.keys)
+        auth.authorize(account, routes.PERMISSIONS[call.operation.name])
+        call.credential = key
+        return account.workspace
+
+    def check(self, call: Call) -> None:
+        query_op = self._queries.get(call.operation.name)
+        if query_op is not None:
+            self._query_validators.check(query_op, dict(call.query))
+
+    def render_error(self, error: SandboxError, request: web.Request) -> Reply:
+        if isinstance(error, NotFound) and self._trailing_slash(request.path):
+            error = Forbidden("trailing slash")
+        return errors.render(error)
+
+    def _trailing_slash(self, path: str) -> bool:
+        if not path.endswith("/") or path == "/":
+            return False
+        path = path.rstrip("/")
+        if path.startswith(f"/{self.name}/"):
+            path = path[len(self.name) + 1:]
+        return any(p.match(path) for p in self._paths)
+
+    def headers(self, request: web.Request, call: Call | None) -> Mapping[str, str]:
+        out = {errors.REQUEST_ID: self.state.ids.request_id()}
+        if call is None or call.tenant is None or call.credential is None:
+            out.update({errors.RATE_LIMIT: "", errors.RATE_REMAINING: "", errors.RATE_RESET: ""})
+            return out
+        limit = limit_for(call.operation.name, call.body)
+        total, remaining, reset = self.state.windows.hit(call.credential, limit, request.app[keys.CLOCK].time())
+        out.update({errors.RATE_LIMIT: str(total), errors.RATE_REMAINING: str(remaining),
+                    errors.RATE_RESET: str(reset)})
+        return out

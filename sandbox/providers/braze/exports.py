@@ -1,0 +1,196 @@
+"""Workspace reads (spec §10): lists and details of campaigns, Canvases and segments from the workspace
+fixture; data series counted from the simulated deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ... import keys
+from ...operations import Call, Reply
+from . import context, errors, timeparse
+from .context import Context
+from .errors import BrazeFail
+from .workspace import API, ARCHIVED, DRAFT, TRANSACTIONAL
+
+PAGE_SIZE = 100
+"""``page`` is 0-based, 100 rows per page [V-doc get_campaigns.md] (spec §10)."""
+SERIES_CHANNEL = {"apple_push": "ios_push", "android_push": "android_push", "kindle_push": "kindle_push",
+                  "web_push": "web_push", "email": "email", "sms": "sms", "webhook": "webhook",
+                  "content_card": "content_cards", "whats_app": "whats_app"}
+"""Messaging object -> the channel keys of details ``channels`` and data series ``messages``
+[V-doc get_campaign_analytics.md]."""
+
+
+def _page(call: Call, rows: list[Mapping[str, Any]], created: Callable[[Mapping[str, Any]], str]
+          ) -> list[Mapping[str, Any]]:
+    query = call.query
+    since = query.get("last_edit.time[gt]")
+    if since is not None:
+        bound = timeparse.parse(since)
+        if bound is None:
+            raise BrazeFail(errors.bad_value(("last_edit.time[gt]",)))
+        rows = [r for r in rows if _epoch(r.get("last_edited")) > timeparse.utc_epoch(bound)]
+    rows = sorted(rows, key=created, reverse=query.get("sort_direction") == "desc")
+    page = int(query.get("page", "0"))
+    return rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+
+
+def _epoch(value: Any) -> float:
+    parsed = timeparse.parse(value)
+    return timeparse.utc_epoch(parsed) if parsed is not None else 0.0
+
+
+def _created(raw: Mapping[str, Any]) -> str:
+    return str(raw.get("created_at") or raw.get("last_edited") or "")
+
+
+def _visible(raws: Iterable[Mapping[str, Any]], call: Call) -> list[Mapping[str, Any]]:
+    archived_too = call.query.get("include_archived") == "true"
+    return [r for r in raws if archived_too or not _archived(r)]
+
+
+def _archived(raw: Mapping[str, Any]) -> bool:
+    return raw.get("state") == ARCHIVED or raw.get("archived") is True
+
+
+async def campaigns_list(call: Call) -> Reply:
+    ctx = context.of(call)
+    rows = _page(call, _visible((c.raw for c in ctx.workspace.campaigns.values()), call), _created)
+    return errors.success({"campaigns": [
+        {"id": r["id"], "last_edited": r.get("last_edited"), "name": r["name"],
+         "is_api_campaign": r["type"] in (API, TRANSACTIONAL), "tags": r.get("tags", [])} for r in rows]},
+        errors.OK)
+
+
+async def canvas_list(call: Call) -> Reply:
+    """Rows in the recorded key order ``id, name, tags, last_edited`` [V-rec] (spec §1)."""
+    ctx = context.of(call)
+    rows = _page(call, _visible((c.raw for c in ctx.workspace.canvases.values()), call), _created)
+    return errors.success({"canvases": [
+        {"id": r["id"], "name": r["name"], "tags": r.get("tags", []), "last_edited": r.get("last_edited")}
+        for r in rows]}, errors.OK)
+
+
+async def segments_list(call: Call) -> Reply:
+    ctx = context.of(call)
+    rows = _page(call, [s for s in ctx.workspace.segments.values() if not _archived(s)], _created)
+    return errors.success({"segments": [
+        {"id": r["id"], "name": r["name"], "analytics_tracking_enabled": r.get("analytics_tracking_enabled", False),
+         "tags": r.get("tags", [])} for r in rows]}, errors.OK)
+
+
+def _sent(ctx: Context, campaign_id: str) -> list[Any]:
+    return ctx.call.app[keys.DELIVERIES].query({"vendor": "braze", "tenant": ctx.tenant, "campaign_id": campaign_id})
+
+
+def _channels(messages: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return sorted({SERIES_CHANNEL[m["channel"]] for m in messages.values()})
+
+
+def _common(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {"created_at": raw.get("created_at"), "updated_at": raw.get("last_edited"), "name": raw["name"],
+            "description": raw.get("description", ""), "archived": raw.get("state") == ARCHIVED,
+            "draft": raw.get("state") == DRAFT, "enabled": raw.get("state", "active") == "active",
+            "has_post_launch_draft": False}
+
+
+async def campaigns_details(call: Call) -> Reply:
+    ctx = context.of(call)
+    campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
+    if campaign is None:
+        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+    raw = campaign.raw
+    times = sorted(d.time for d in _sent(ctx, campaign.id))
+    fields = _common(raw)
+    fields.update({
+        "schedule_type": raw.get("schedule_type", "api_triggered" if campaign.type != API else "api"),
+        "channels": _channels(campaign.messages), "first_sent": times[0] if times else None,
+        "last_sent": times[-1] if times else None, "tags": raw.get("tags", []), "teams": raw.get("teams", []),
+        "messages": {vid: {"channel": SERIES_CHANNEL[m["channel"]], **{k: v for k, v in m.items() if k != "channel"}}
+                     for vid, m in campaign.messages.items()},
+        "conversion_behaviors": raw.get("conversion_behaviors", [])})
+    return errors.success(fields, errors.OK)
+
+
+async def canvas_details(call: Call) -> Reply:
+    ctx = context.of(call)
+    canvas = ctx.workspace.canvases.get(call.query.get("canvas_id", ""))
+    if canvas is None:
+        raise BrazeFail(errors.CANVAS_ID_INVALID)
+    raw = canvas.raw
+    times = sorted(d.time for d in _sent(ctx, canvas.id))
+    messages = {vid: m for step in canvas.steps for vid, m in (step.get("messages") or {}).items()}
+    first_steps = [canvas.steps[0]["id"]] if canvas.steps else []
+    fields = _common(raw)
+    fields.update({
+        "schedule_type": raw.get("schedule_type", "api_triggered"),
+        "first_entry": times[0] if times else None, "last_entry": times[-1] if times else None,
+        "channels": _channels(messages),
+        "variants": raw.get("variants", [{"name": "Variant 1", "id": f"{canvas.id}-variant-1",
+                                          "first_step_ids": first_steps}]),
+        "tags": raw.get("tags", []), "teams": raw.get("teams", []),
+        "steps": [{"name": s["name"], "id": s["id"], "next_step_ids": s.get("next_step_ids", []),
+                   "channels": _channels(s.get("messages") or {}),
+                   "messages": {vid: {"channel": SERIES_CHANNEL[m["channel"]],
+                                      **{k: v for k, v in m.items() if k != "channel"}}
+                                for vid, m in (s.get("messages") or {}).items()}} for s in canvas.steps]})
+    return errors.success(fields, errors.OK)
+
+
+async def segments_details(call: Call) -> Reply:
+    ctx = context.of(call)
+    segment = ctx.workspace.segments.get(call.query.get("segment_id", ""))
+    if segment is None:
+        raise BrazeFail(errors.SEGMENT_ID_INVALID)
+    return errors.success({
+        "created_at": segment.get("created_at"), "updated_at": segment.get("last_edited"), "name": segment["name"],
+        "description": segment.get("description", ""), "text_description": segment.get("text_description", ""),
+        "tags": segment.get("tags", []), "teams": segment.get("teams", [])}, errors.OK)
+
+
+def _days(call: Call, now: float) -> list[str]:
+    ending = call.query.get("ending_at")
+    end = timeparse.parse(ending) if ending is not None else datetime.fromtimestamp(now, UTC)
+    if end is None:
+        raise BrazeFail(errors.bad_value(("ending_at",)))
+    last = datetime.fromtimestamp(timeparse.utc_epoch(end), UTC).date()
+    length = int(call.query["length"])
+    return [(last - timedelta(days=n)).isoformat() for n in range(length - 1, -1, -1)]
+
+
+def _series(days: list[str], deliveries: list[Any], variations: Mapping[str, Mapping[str, Any]]
+            ) -> list[dict[str, Any]]:
+    data = []
+    for day in days:
+        today = [d for d in deliveries if d.time[:10] == day]
+        messages: dict[str, list[dict[str, Any]]] = {}
+        for vid, message in variations.items():
+            sent = [d for d in today if d.extra.get("message_variation_id") == vid]
+            messages.setdefault(SERIES_CHANNEL[message["channel"]], []).append(
+                {"variation_name": message.get("name", vid), "variation_api_id": vid, "sent": len(sent),
+                 "unique_recipients": len({d.user for d in sent})})
+        data.append({"time": day, "messages": messages, "conversions": 0, "conversions_by_send_time": 0,
+                     "unique_recipients": len({d.user for d in today}), "revenue": 0.0})
+    return data
+
+
+async def campaigns_data_series(call: Call) -> Reply:
+    ctx = context.of(call)
+    campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
+    if campaign is None:
+        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+    data = _series(_days(call, ctx.now), _sent(ctx, campaign.id), campaign.messages)
+    return errors.success({"data": data}, errors.OK)
+
+
+async def sends_data_series(call: Call) -> Reply:
+    ctx = context.of(call)
+    campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
+    if campaign is None:
+        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+    send_id = call.query["send_id"]
+    deliveries = [d for d in _sent(ctx, campaign.id) if d.extra.get("send_id") == send_id]
+    data = _series(_days(call, ctx.now), deliveries, campaign.messages)
+    return errors.success({"data": data}, errors.OK)

@@ -1,0 +1,153 @@
+"""The Braze workspace fixture (``fixtures/braze/workspace.json``): campaigns, Canvases, segments,
+subscription groups, Global Control Group and dashboard-scheduled broadcasts, as made in the dashboard.
+
+Loaded and validated once at startup through ``settings.fixture`` (so ``--fixtures DIR`` can replace it);
+a bad file stops startup naming the file, the JSON path and the problem. Shape: ``schemas/braze/_defs.json``
+``#/$defs/workspace``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
+from jsonschema import Draft202012Validator
+
+from ...audience.tree import validate_tree
+from ...resources import data_path
+
+FIXTURE = "braze/workspace.json"
+API = "api"
+API_TRIGGERED = "api_triggered"
+TRANSACTIONAL = "transactional"
+ACTIVE, PAUSED, ARCHIVED, DRAFT = "active", "paused", "archived", "draft"
+
+
+class WorkspaceError(ValueError):
+    """A bad workspace file: the message names the file, the JSON path and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str
+    name: str
+    type: str
+    state: str
+    messages: Mapping[str, Mapping[str, Any]]
+    """``{message_variation_id: {"channel": <messaging object key>, "name"?, ...content}}``."""
+    segment_id: str | None
+    raw: Mapping[str, Any]
+
+    def channel_of(self, variation_id: str) -> str | None:
+        message = self.messages.get(variation_id)
+        return None if message is None else message["channel"]
+
+
+@dataclass(frozen=True, slots=True)
+class Canvas:
+    id: str
+    name: str
+    state: str
+    segment_id: str | None
+    steps: tuple[Mapping[str, Any], ...]
+    raw: Mapping[str, Any]
+
+    def entry_messages(self) -> dict[str, Mapping[str, Any]]:
+        """The messages of the entry step (the first step with messages) [INF]."""
+        for step in self.steps:
+            if step.get("messages"):
+                return dict(step["messages"])
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    time_zone: ZoneInfo
+    campaigns: Mapping[str, Campaign]
+    canvases: Mapping[str, Canvas]
+    segments: Mapping[str, Mapping[str, Any]]
+    subscription_groups: Mapping[str, Mapping[str, Any]]
+    global_control_group: frozenset[str]
+    scheduled_broadcasts: tuple[Mapping[str, Any], ...]
+    source: Path = field(compare=False, default=Path(FIXTURE))
+
+    def campaigns_of(self, kind: str) -> list[Campaign]:
+        return [c for c in self.campaigns.values() if c.type == kind]
+
+
+def load(path: Path) -> Workspace:
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise WorkspaceError(f"{path}: cannot read the Braze workspace fixture: {exc}") from None
+    except orjson.JSONDecodeError as exc:
+        raise WorkspaceError(f"{path}: $: not valid JSON: {exc}") from None
+    return build(doc, path)
+
+
+def build(doc: Any, path: Path) -> Workspace:
+    _check_schema(doc, path)
+    segments = _unique(doc.get("segments", []), "segments", path)
+    for i, segment in enumerate(doc.get("segments", [])):
+        try:
+            validate_tree(segment.get("members", {"all": []}), f"$.segments[{i}].members")
+        except ValueError as exc:
+            raise WorkspaceError(f"{path}: {exc}") from None
+    campaigns = {}
+    for i, raw in enumerate(doc.get("campaigns", [])):
+        _known_segment(raw, f"$.campaigns[{i}]", segments, path)
+        campaigns[raw["id"]] = Campaign(raw["id"], raw["name"], raw["type"], raw.get("state", ACTIVE),
+                                        raw.get("messages", {}), raw.get("segment_id"), raw)
+    canvases = {}
+    for i, raw in enumerate(doc.get("canvases", [])):
+        _known_segment(raw, f"$.canvases[{i}]", segments, path)
+        canvases[raw["id"]] = Canvas(raw["id"], raw["name"], raw.get("state", ACTIVE), raw.get("segment_id"),
+                                     tuple(raw.get("steps", [])), raw)
+    _unique(doc.get("campaigns", []), "campaigns", path)
+    _unique(doc.get("canvases", []), "canvases", path)
+    _unique_variations(doc, path)
+    try:
+        zone = ZoneInfo(doc.get("time_zone", "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WorkspaceError(f"{path}: $.time_zone: unknown IANA time zone {doc.get('time_zone')!r}") from None
+    return Workspace(zone, campaigns, canvases, segments, _unique(doc.get("subscription_groups", []),
+                                                                  "subscription_groups", path),
+                     frozenset(str(u) for u in doc.get("global_control_group", [])),
+                     tuple(doc.get("scheduled_broadcasts", [])), path)
+
+
+def _check_schema(doc: Any, path: Path) -> None:
+    defs = orjson.loads((data_path("schemas") / "braze" / "_defs.json").read_bytes())
+    validator = Draft202012Validator({"$ref": "#/$defs/workspace", "$defs": defs["$defs"]})
+    error = next(iter(sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        raise WorkspaceError(f"{path}: {error.json_path}: {error.message}")
+
+
+def _unique(items: list[Mapping[str, Any]], name: str, path: Path) -> dict[str, Mapping[str, Any]]:
+    seen: dict[str, Mapping[str, Any]] = {}
+    for i, item in enumerate(items):
+        if item["id"] in seen:
+            raise WorkspaceError(f"{path}: $.{name}[{i}].id: duplicate id {item['id']!r}")
+        seen[item["id"]] = item
+    return seen
+
+
+def _unique_variations(doc: Mapping[str, Any], path: Path) -> None:
+    seen: set[str] = set()
+    for i, campaign in enumerate(doc.get("campaigns", [])):
+        for variation in campaign.get("messages", {}):
+            if variation in seen:
+                raise WorkspaceError(f"{path}: $.campaigns[{i}].messages: message variation id {variation!r} "
+                                     "is used by two campaigns")
+            seen.add(variation)
+
+
+def _known_segment(raw: Mapping[str, Any], where: str, segments: Mapping[str, Any], path: Path) -> None:
+    segment = raw.get("segment_id")
+    if segment is not None and segment not in segments:
+        raise WorkspaceError(f"{path}: {where}.segment_id: no segment {segment!r} in $.segments")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from ..provider import Provider
+from .braze import Braze
 from .clevertap import CleverTap
 from .netcore import Netcore
 
 PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     CleverTap,
+    Braze,
     Netcore,
 )

@@ -85,7 +85,7 @@ def _eval(node: Mapping[str, Any], ctx: _Context) -> np.ndarray:
     if kind == "event":
         return _event(node, ctx)
     if kind == "reachable":
-        return index.reachable(node["reachable"], _as_list(node.get("platform")) or None)
+        return index.reachable(node["reachable"], _as_list(node.get("platform")) or None).copy()
     if kind == "subscription":
         return _subscription(node, ctx)
     return _member(node["member_of"], ctx)
@@ -253,14 +253,8 @@ def _platforms(channel: str, platforms: Iterable[str] | None) -> list[str]:
 
 def _device_picks(index: Index, mask: np.ndarray, platforms: list[str], all_devices: bool) -> np.ndarray:
     """Positions in ``index.devices()`` of the devices a campaign would reach for the rows in ``mask``."""
-    devices = index.devices()
-    eligible = np.isin(devices.platform, [PLATFORM_CODES[p] for p in platforms]) & mask[devices.rows]
-    positions = np.flatnonzero(eligible)
-    if all_devices or not len(positions):
-        return positions
-    rows = devices.rows[positions]
-    last_of_row = np.r_[rows[1:] != rows[:-1], True]  # devices are sorted by (row, last_active)
-    return positions[last_of_row]
+    positions, rows = index.device_selection(platforms, last_only=not all_devices)
+    return positions[mask[rows]]
 
 
 def estimate(tree: Mapping[str, Any], index: Index, *, channel: str | None,

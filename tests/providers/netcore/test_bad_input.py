@@ -1,0 +1,125 @@
+"""Property: valid Netcore requests with any part mutated (wrong types, missing keys, odd values) never get a
+5xx or a non-JSON answer, whatever the generation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from providers.netcore.netcore_api import FORM, GEN1, V4, email_campaign
+
+from sandbox.app import create_app
+from sandbox.settings import Settings
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=12) | st.sampled_from(["151", "9", "416", "now", "active", "draft", "apn", "email"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=10)
+
+EVENT = {"activity_name": "a", "asset_id": "x", "timestamp": "2021-12-29T12:06:28Z", "identity": "u@example.com",
+         "activity_params": {"p": 1}}
+REQUESTS: list[tuple[str, dict[str, str], Any]] = [
+    ("/campaign/create", GEN1, {"type": "apn", "app_ids": ["a"], "name": "n", "template_id": 2, "tags": ["Sales"]}),
+    ("/campaign/execute", GEN1, {"type": "apn", "campaign_id": 10001, "data_source": "list", "list_id": 151,
+                                 "frequency_capping": True, "personalization": {"offer": "x"}}),
+    ("/v3/campaign/create", {}, {"apikey": "K", "clientid": 1, "channel": "apn", "campaign_status": "send now",
+                                 "template_id": 2, "contact_details": {"list_ids": [151], "segment_ids": [9]},
+                                 "campaign_schedule_date": "2022-12-14T12:04:43Z"}),
+    ("/v4/campaign/create", V4, {"campaign_details": [email_campaign("n", campaign_state="active")]}),
+    ("/v4/campaign/update", V4, {"campaign_details": [{"channel": "email", "campaign_id": 416,
+                                                       "campaign_state": "active", "schedule_time": "now",
+                                                       "audience_details": {"include_list": {"list_ids": [151]}}}]}),
+    ("/v4/campaign/get", V4, {"channel": ["email"], "campaign_ids": [416]}),
+    ("/v4/campaign/list", V4, {"channel": ["email"], "page_no": 1, "page_size": 5, "campaign_states": ["draft"]}),
+    ("/v4/campaign/test", V4, {"test_campaign_details": [{"channel": "email", "campaign_id": 1231,
+                                                          "test_user_details": {"email_ids": ["a@b.c"]}}]}),
+    ("/v4/campaign/delete", V4, {"campaign_details": [{"channel": "email", "campaign_id": 828}]}),
+    ("/v1/activity/upload", {"Authorization": "Bearer K"}, [EVENT]),
+]
+
+
+def mutate(value: Any, data: st.DataObject, depth: int = 0) -> Any:
+    choice = data.draw(st.integers(0, 4 if depth < 4 else 1))
+    if choice == 0:
+        return value
+    if choice == 1:
+        return data.draw(json_values)
+    if isinstance(value, dict) and value:
+        key = data.draw(st.sampled_from(sorted(value)))
+        if choice == 2:
+            return {k: v for k, v in value.items() if k != key}
+        return {**value, key: mutate(value[key], data, depth + 1)}
+    if isinstance(value, list) and value:
+        index = data.draw(st.integers(0, len(value) - 1))
+        return [mutate(v, data, depth + 1) if i == index else v for i, v in enumerate(value)]
+    return data.draw(json_values)
+
+
+class Live:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.client = TestClient(TestServer(create_app(Settings(population_size=50))), loop=self.loop)
+        self.loop.run_until_complete(self.client.start_server())
+
+    def call(self, method: str, path: str, headers: dict[str, str], body: bytes,
+             params: dict[str, str] | None = None) -> tuple[int, str, bytes]:
+        async def go() -> tuple[int, str, bytes]:
+            async with self.client.request(method, path, headers=headers, data=body, params=params) as resp:
+                return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
+        return self.loop.run_until_complete(go())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    server = Live()
+    yield server
+    server.close()
+
+
+def answered_json(result: tuple[int, str, bytes], what: Any) -> None:
+    status, content_type, raw = result
+    assert status < 500, (what, raw)
+    assert content_type.startswith("application/json"), (what, content_type)
+    orjson.loads(raw)
+
+
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_campaign_requests_never_get_a_5xx(live: Live, data: st.DataObject) -> None:
+    path, headers, body = data.draw(st.sampled_from(REQUESTS))
+    if path == "/v3/campaign/create":
+        body = {**body, "apikey": "K"} if data.draw(st.booleans()) else body
+    mutated = mutate(body, data)
+    raw = json.dumps(mutated).encode() if data.draw(st.integers(0, 9)) else \
+        data.draw(st.binary(max_size=40))
+    prefix = data.draw(st.sampled_from(["", "/netcore"]))
+    answered_json(live.call("POST", prefix + path, {**headers, "Content-Type": "application/json"}, raw),
+                  (path, mutated))
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(activity=st.sampled_from(["add", "addsync", "update", "delete", "bulkupload", "x", ""]),
+       data_value=st.text(max_size=30) | json_values.map(json.dumps),
+       listid=st.text(max_size=6), method=st.sampled_from(["GET", "POST"]), in_query=st.booleans())
+def test_any_apiv2_contact_call_answers_json_below_500(live: Live, activity: str, data_value: str, listid: str,
+                                                       method: str, in_query: bool) -> None:
+    params = {"type": "contact", "activity": activity, "apikey": "K"}
+    form = {"data": data_value, "listid": listid}
+    if in_query:
+        params, form = {**params, **form}, {}
+    result = live.call(method, "/apiv2", FORM, urlencode(form).encode(), params)
+    answered_json(result, (activity, data_value, listid))

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from . import control, keys
 from .accounts import load_accounts
+from .audience.service import AudienceService
 from .clock import Clock
 from .deliveries import Deliveries
 from .journal import Journal
@@ -27,7 +28,6 @@ def create_app(settings: Settings | None = None,
     app[keys.CLOCK] = Clock()
     app[keys.FAILURES] = []
     app[keys.DELIVERIES] = Deliveries()
-    app[keys.SERVICES] = {}
     names = [cls.name for cls in provider_classes]
     accounts = load_accounts(settings.accounts, names)
     app[keys.ACCOUNTS] = accounts
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None,
     operations = mount(app.router, providers)
     app[keys.VALIDATORS] = Validators(operations)
     control.setup(app)
+    app.on_startup.append(_load_audience)
     app.on_startup.append(_start_providers)
     return app
 
@@ -53,6 +54,16 @@ def mount(router: web.UrlDispatcher, providers: list[Provider]) -> list[Operatio
                 router.add_route(op.method, path, Endpoint(op, provider).handler())
             operations.append(op)
     return operations
+
+
+async def _load_audience(app: web.Application) -> None:
+    """Build (or load from --data-dir) the population before any provider starts: they may read it."""
+    if keys.AUDIENCE in app:  # given by the caller (tests share one built population this way)
+        return
+    settings = app[keys.SETTINGS]
+    app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
+                                              profile_path=settings.population, seed=settings.seed,
+                                              size=settings.population_size)
 
 
 async def _start_providers(app: web.Application) -> None:

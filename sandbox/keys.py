@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from .audience.service import AudienceService
     from .clock import Clock
     from .deliveries import Deliveries
     from .journal import Journal
@@ -22,10 +23,10 @@ VALIDATORS = web.AppKey("validators", "Validators")
 ACCOUNTS = web.AppKey("accounts", "dict[str, Any]")
 FAILURES = web.AppKey("failures", "list[dict[str, Any]]")
 """Unexpected server-side exceptions (entry id, operation, traceback), for the pytest plugin to re-raise."""
+AUDIENCE = web.AppKey("audience", "AudienceService")
+"""The shared fake population: lookups, writes, audience evaluation and estimates."""
 DELIVERIES = web.AppKey("deliveries", "Deliveries")
 """What would have been sent (``/_sandbox/deliveries``)."""
-SERVICES = web.AppKey("services", "dict[str, Any]")
-"""Shared vendor-neutral services (population index, store, deliveries...) by name."""
 
 __all__ = [
     "ACCOUNTS",
@@ -34,7 +35,7 @@ __all__ = [
     "FAILURES",
     "JOURNAL",
     "PROVIDERS",
-    "SERVICES",
+   
     "SETTINGS",
     "VALIDATORS",
     "Any",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from aiohttp import web
@@ -10,6 +11,17 @@ from aiohttp import web
 from .errors import SandboxError
 from .operations import Call, Operation, Reply
 from .settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceQuery:
+    """A vendor audience translated to the neutral tree (see ``sandbox.audience.tree``)."""
+
+    tree: Mapping[str, Any]
+    channel: str | None = None
+    platforms: Sequence[str] | None = None
+    resolve_member: Any = None
+    """``resolve_member(id)`` -> subtree or identities, for ``{"member_of": id}`` nodes (segments, lists)."""
 
 
 class Provider:
@@ -45,6 +57,11 @@ class Provider:
 
     async def on_clock(self, app: web.Application) -> None:
         """The sandbox clock moved (``POST /_sandbox/clock``): run whatever came due."""
+
+    def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
+        """Translate this vendor's audience filter (``POST /_sandbox/audience/estimate``); None = unsupported.
+        Raise ValueError/LookupError with a clear message for a filter the vendor would reject."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         """Extra facts for ``/_sandbox/health`` and the startup banner."""

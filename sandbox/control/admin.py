@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 
 from aiohttp import web
 
@@ -28,6 +30,9 @@ async def health(request: web.Request) -> web.Response:
         "vendors": [p.name for p in app[keys.PROVIDERS]],
         "journal": {"size": len(journal), "limit": journal.limit, "evicted": journal.evicted},
         "failures": len(app[keys.FAILURES]),
+        "population": app[keys.AUDIENCE].describe(),
+        # What this server was started with (flags / SANDBOX_* variables), e.g. to check a container's -e.
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(app[keys.SETTINGS]).items()},
     })
 
 
@@ -36,12 +41,9 @@ async def reset(request: web.Request) -> web.Response:
     tenant = request.query.get("tenant") or None
     cleared = app[keys.JOURNAL].clear(tenant)
     app[keys.DELIVERIES].reset(tenant)
+    app[keys.AUDIENCE].reset(tenant)
     for provider in app[keys.PROVIDERS]:
         provider.reset(tenant)
-    for service in app[keys.SERVICES].values():
-        reset_service = getattr(service, "reset", None)
-        if reset_service is not None:
-            reset_service(tenant)
     if tenant is None:
         app[keys.FAILURES].clear()
         app[keys.CLOCK].reset()

@@ -1,0 +1,210 @@
+"""The audience service: the one object providers use to reach the shared fake population.
+
+It owns the TinyDB store (record of profiles) and the columnar index (queries), and keeps them in step:
+writes (``upsert``, ``update``, ``add_event``, ``delete``) go to the store at once and mark the index stale;
+the next query rebuilds it (lookups by identity never wait for that: they use maps kept up to date on each
+write). Writes are remembered per tenant, so ``reset(tenant)`` puts back just what that tenant changed and
+``reset(None)`` restores the whole built population.
+
+Time: the population's events lie in the year before its reference date, so relative windows ("last 30
+days") count back from ``now()`` = the reference date plus however far the sandbox clock was moved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..clock import Clock
+from ..population import DEFAULT_REFERENCE_DATE, Profile, load_profile, parse_timestamp
+from ..store import PopulationInfo, Store, load_population, population_fingerprint
+from .evaluate import MemberResolver, estimate, evaluate, recipients
+from .index import IDENTITY_KEYS, Index
+
+STORE_FILE = "sandbox-db.json"
+"""The TinyDB file inside ``--data-dir``."""
+
+_GENERATED: dict[str, list[Profile]] = {}
+"""Memo of populations generated in this process, by fingerprint. Generated profiles are never mutated (every
+write is copy-on-write), so apps built one after another (test suites, the pytest plugin) share them
+instead of paying for Faker again. Bounded to a few entries."""
+_GENERATED_MAX = 4
+
+
+class AudienceService:
+    def __init__(self, store: Store, info: PopulationInfo, clock: Clock) -> None:
+        self.store = store
+        self.info = info
+        self.clock = clock
+        self.reference_ts = float(parse_timestamp(info.reference_date))
+        self._pristine_index = Index.build(store.profile_list(), self.reference_ts)
+        self._pristine_index.mark_pristine()
+        self._index: Index | None = self._pristine_index
+        self._maps = self._build_maps(store.profile_list())
+        self._pristine = {str(p.get("identity")): p for p in store.profile_list()}
+        self._touched: dict[str | None, set[str]] = {}
+
+    @classmethod
+    def load(cls, *, clock: Clock, data_dir: Path | None = None, profile_path: Path | None = None,
+             seed: int | None = None, size: int | None = None,
+             on_progress: Callable[[int, int], None] | None = None) -> AudienceService:
+        store = Store.file(Path(data_dir) / STORE_FILE) if data_dir is not None else Store.memory()
+        profile = load_profile(profile_path)
+        seed = int(profile.get("seed", 42) if seed is None else seed)
+        size = int(profile.get("size", 10000) if size is None else size)
+        fingerprint = population_fingerprint(profile, seed, size,
+                                             str(profile.get("reference_date", DEFAULT_REFERENCE_DATE)))
+        if fingerprint in _GENERATED and store.meta().get("population_fingerprint") != fingerprint:
+            store.profiles.insert_multiple(_GENERATED[fingerprint])
+            store.set_meta(population_fingerprint=fingerprint)
+        info = load_population(store, profile, seed=seed, size=size, on_progress=on_progress)
+        if fingerprint not in _GENERATED:
+            while len(_GENERATED) >= _GENERATED_MAX:
+                _GENERATED.pop(next(iter(_GENERATED)))
+            _GENERATED[fingerprint] = store.profile_list()
+        return cls(store, info, clock)
+
+    # -- time ------------------------------------------------------------------------------------
+    def now(self) -> float:
+        """Population time: the reference date plus the sandbox clock's offset from wall time."""
+        return self.reference_ts + (self.clock.time() - time.time())
+
+    # -- lookups ---------------------------------------------------------------------------------
+    @staticmethod
+    def _build_maps(profiles: Iterable[Profile]) -> dict[str, dict[str, Profile]]:
+        maps: dict[str, dict[str, Profile]] = {key: {} for key in IDENTITY_KEYS}
+        for profile in profiles:
+            for key in IDENTITY_KEYS:
+                value = profile.get(key)
+                if value is not None:
+                    maps[key].setdefault(str(value), profile)
+        return maps
+
+    def find(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS) -> Profile | None:
+        """The profile addressed by ``value`` under the first of ``keys`` that knows it."""
+        text = str(value)
+        for key in keys:
+            found = self._maps.get(key, {}).get(text)
+            if found is not None:
+                return found
+        return None
+
+    def profiles(self) -> list[Profile]:
+        return self.store.profile_list()
+
+    def __len__(self) -> int:
+        return len(self.store.raw("profiles"))
+
+    # -- writes ------------------------------------------------------------------------------------
+    def upsert(self, profile: Mapping[str, Any], *, tenant: str | None) -> Profile:
+        """Store ``profile`` (replacing the one with the same ``identity``); returns the stored dict."""
+        doc = dict(profile)
+        identity = str(doc["identity"])
+        previous = self.find(identity, ("identity",))
+        self.store.upsert_profiles([doc])
+        self._unmap(previous)
+        self._map(doc)
+        self._touched.setdefault(tenant, set()).add(identity)
+        self._index = None
+        return doc
+
+    def update(self, identity: str, changes: Mapping[str, Any], *, tenant: str | None) -> Profile:
+        """Copy-on-write merge of top-level fields (``properties`` merged one level deeper)."""
+        current = self.find(identity, ("identity",)) or {"identity": identity, "events": [], "devices": []}
+        merged = {**current, **changes}
+        if "properties" in changes:
+            merged["properties"] = {**current.get("properties", {}), **changes["properties"]}
+        return self.upsert(merged, tenant=tenant)
+
+    def add_event(self, identity: str, name: str, ts: float, props: Mapping[str, Any] | None = None, *,
+                  tenant: str | None) -> Profile:
+        current = self.find(identity, ("identity",)) or {"identity": identity, "events": [], "devices": []}
+        events = sorted([*current.get("events", []), {"name": name, "ts": int(ts), "props": dict(props or {})}],
+                        key=lambda e: e["ts"])
+        return self.upsert({**current, "events": events}, tenant=tenant)
+
+    def delete(self, identity: str, *, tenant: str | None) -> bool:
+        previous = self.find(identity, ("identity",))
+        if previous is None:
+            return False
+        self.store.delete_profiles([identity])
+        self._unmap(previous)
+        self._touched.setdefault(tenant, set()).add(identity)
+        self._index = None
+        return True
+
+    def _map(self, profile: Profile) -> None:
+        for key in IDENTITY_KEYS:
+            value = profile.get(key)
+            if value is not None:
+                self._maps[key][str(value)] = profile
+
+    def _unmap(self, profile: Profile | None) -> None:
+        if profile is None:
+            return
+        for key in IDENTITY_KEYS:
+            value = profile.get(key)
+            if value is not None and self._maps[key].get(str(value)) is profile:
+                del self._maps[key][str(value)]
+
+    # -- queries -------------------------------------------------------------------------------------
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._index = Index.build(self.store.profile_list(), self.reference_ts)
+        return self._index
+
+    def evaluate(self, tree: Mapping[str, Any], *, resolve_member: MemberResolver | None = None) -> np.ndarray:
+        return evaluate(tree, self.index, resolve_member=resolve_member, now=self.now())
+
+    def estimate(self, tree: Mapping[str, Any], *, channel: str | None, platforms: Iterable[str] | None = None,
+                 count_devices: bool = False, resolve_member: MemberResolver | None = None) -> dict[str, int]:
+        return estimate(tree, self.index, channel=channel, platforms=platforms, count_devices=count_devices,
+                        resolve_member=resolve_member, now=self.now())
+
+    def recipients(self, tree: Mapping[str, Any], *, channel: str | None, platforms: Iterable[str] | None = None,
+                   all_devices: bool = False, limit: int | None = None,
+                   resolve_member: MemberResolver | None = None) -> list[dict[str, Any]]:
+        """One dict per delivery target (``row``, ``identity``, ``platform``+``token`` | ``email`` | ``phone``)."""
+        return recipients(tree, self.index, channel=channel, platforms=platforms, all_devices=all_devices,
+                          limit=limit, resolve_member=resolve_member, now=self.now())
+
+    def members(self, tree: Mapping[str, Any], *, resolve_member: MemberResolver | None = None,
+                limit: int | None = None) -> list[Profile]:
+        """The matching profiles in population order."""
+        index = self.index
+        rows = np.flatnonzero(self.evaluate(tree, resolve_member=resolve_member))[:limit]
+        return [index.profiles[int(r)] for r in rows]
+
+    # -- reset -------------------------------------------------------------------------------------
+    def reset(self, tenant: str | None) -> None:
+        if tenant is None:
+            if self._touched:
+                self.store.restore_population()
+                self._pristine_index.restore_pristine()
+                self._index = self._pristine_index
+                self._maps = self._build_maps(self.store.profile_list())
+            self._touched.clear()
+            return
+        identities = self._touched.pop(tenant, set())
+        if not identities:
+            return
+        for identity in identities:
+            current = self.find(identity, ("identity",))
+            original = self._pristine.get(identity)
+            if original is not None:
+                self.store.upsert_profiles([original])
+                self._unmap(current)
+                self._map(original)
+            elif current is not None:
+                self.store.delete_profiles([identity])
+                self._unmap(current)
+        self._index = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"size": len(self), "seed": self.info.seed, "reference_date": self.info.reference_date,
+                "built": self.info.built, "load_seconds": round(self.info.seconds, 3)}

@@ -1,0 +1,85 @@
+"""Profiles and audience estimates over the shared population."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from .. import keys
+from ..audience.tree import validate_tree
+from ..errors import BadRequest, NotFound
+from .body import answer, int_param, read_json
+
+SAMPLE_SIZE = 10
+
+
+def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
+    router.add_get(prefix + "/profiles", list_profiles)
+    router.add_get(prefix + "/profiles/{identity}", get_profile)
+    router.add_post(prefix + "/audience/estimate", estimate)
+
+
+async def list_profiles(request: web.Request) -> web.Response:
+    """``?limit=&offset=`` and equality filters on top-level fields (``?country=IN&customer_type=Gold``)."""
+    people = request.app[keys.AUDIENCE].profiles()
+    filters = {k: v for k, v in request.query.items() if k not in ("limit", "offset")}
+    if filters:
+        people = [p for p in people if all(_text(p.get(k)) == v for k, v in filters.items())]
+    offset = int_param(request, "offset", 0) or 0
+    limit = int_param(request, "limit", 100) or 100
+    return answer({"profiles": people[offset:offset + limit], "total": len(people)})
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+async def get_profile(request: web.Request) -> web.Response:
+    identity = request.match_info["identity"]
+    found = request.app[keys.AUDIENCE].find(identity)
+    if found is None:
+        raise NotFound(f"no profile with identity, external id, email, objectId, internal id or phone {identity!r}")
+    return answer(found)
+
+
+async def estimate(request: web.Request) -> web.Response:
+    """Body: ``{"tree": <neutral tree>}`` or ``{"vendor": "<name>", "audience": <that vendor's filter>}``,
+    plus optional ``channel``, ``platforms``, ``count_devices``, ``tenant``, ``sample`` (how many ids)."""
+    app = request.app
+    body = await read_json(request, default={})
+    if not isinstance(body, dict) or ("tree" in body) == ("vendor" in body):
+        raise BadRequest('expected {"tree": {...}} or {"vendor": "<name>", "audience": {...}}')
+    service = app[keys.AUDIENCE]
+    tenant = body.get("tenant")
+    channel = body.get("channel")
+    platforms = body.get("platforms")
+    resolve = None
+    if "vendor" in body:
+        provider = next((p for p in app[keys.PROVIDERS] if p.name == body["vendor"]), None)
+        if provider is None:
+            raise BadRequest(f"unknown vendor {body['vendor']!r}",
+                             details={"vendors": [p.name for p in app[keys.PROVIDERS]]})
+        try:
+            query = provider.audience(body.get("audience"), tenant)
+        except (ValueError, LookupError) as exc:
+            raise BadRequest(f"{provider.name} audience: {exc}") from None
+        if query is None:
+            raise BadRequest(f"{provider.name} does not translate audiences yet")
+        tree, resolve = query.tree, query.resolve_member
+        channel = channel if channel is not None else query.channel
+        platforms = platforms if platforms is not None else query.platforms
+    else:
+        tree = body["tree"]
+    try:
+        validate_tree(tree)
+        users = service.members(tree, resolve_member=resolve)
+        counts = service.estimate(tree, channel=channel, platforms=platforms,
+                                  count_devices=bool(body.get("count_devices")), resolve_member=resolve)
+    except (ValueError, LookupError) as exc:
+        raise BadRequest(str(exc)) from None
+    size = body.get("sample", SAMPLE_SIZE)
+    return answer({"tree": tree, "channel": channel, "matched": len(users), "estimates": counts,
+                   "sample": [p.get("identity") for p in users[: int(size)]]})

@@ -1,0 +1,52 @@
+"""Profiles and estimates over the shared population, and reset of run-time writes."""
+
+from __future__ import annotations
+
+from sandbox import keys
+
+GOLD = {"attribute": "Customer Type", "op": "equals", "value": "Gold"}
+
+
+async def test_profiles_listing_filters_and_lookup(api) -> None:
+    listing = await api.control("GET", "/profiles", params={"limit": "5"})
+    assert listing["total"] == 300 and len(listing["profiles"]) == 5
+    first = listing["profiles"][0]
+    gold = await api.control("GET", "/profiles", params={"customer_type": "Gold", "limit": "1000"})
+    assert gold["total"] == sum(1 for p in (await api.control("GET", "/profiles", params={"limit": "1000"}))
+                                ["profiles"] if p["customer_type"] == "Gold")
+    for key in ("identity", "email", "objectId", "phone"):
+        assert (await api.control("GET", f"/profiles/{first[key]}"))["identity"] == first["identity"]
+    status, body, _ = await api.call("GET", "/_sandbox/profiles/nobody-like-this")
+    assert status == 404 and body["error"]["kind"] == "not_found"
+
+
+async def test_estimate_of_a_neutral_tree_counts_like_a_plain_loop(api) -> None:
+    people = (await api.control("GET", "/profiles", params={"limit": "1000"}))["profiles"]
+    expected = [p["identity"] for p in people if p["customer_type"] == "Gold"]
+    result = await api.control("POST", "/audience/estimate", json={"tree": GOLD, "sample": 3})
+    assert result["matched"] == len(expected) and result["sample"] == expected[:3]
+    emailable = [p for p in people if p["customer_type"] == "Gold" and p.get("email")
+                 and p["reachability"]["email"]["state"] != "unsubscribed"
+                 and not p["reachability"]["email"]["invalid"]]
+    by_email = await api.control("POST", "/audience/estimate", json={"tree": GOLD, "channel": "email"})
+    assert by_email["estimates"] == {"email": len(emailable)}
+
+
+async def test_bad_estimate_requests_are_400_with_the_reason(api) -> None:
+    for body in ({}, {"tree": {"bogus": 1}}, {"vendor": "nope", "audience": {}}):
+        status, answer, _ = await api.call("POST", "/_sandbox/audience/estimate", json=body)
+        assert status == 400 and answer["error"]["kind"] == "bad_request", answer
+
+
+async def test_reset_restores_the_population_per_tenant(api) -> None:
+    service = api.client.server.app[keys.AUDIENCE]
+    first = service.profiles()[0]
+    service.update(first["identity"], {"customer_type": "Platinum"}, tenant="t1")
+    service.upsert({"identity": "new-user", "email": "new@example.com"}, tenant="t2")
+    assert service.find("new@example.com")["identity"] == "new-user"
+    await api.control("POST", "/reset", params={"tenant": "t2"})
+    assert service.find("new-user") is None
+    assert service.find(first["identity"])["customer_type"] == "Platinum"
+    await api.control("POST", "/reset")
+    assert service.find(first["identity"]) == first
+    assert len(service) == 300

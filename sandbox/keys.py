@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the AppKey type names below refer to these
     from .audience.service import AudienceService
     from .clock import Clock
     from .deliveries import Deliveries
@@ -27,22 +27,3 @@ AUDIENCE = web.AppKey("audience", "AudienceService")
 """The shared fake population: lookups, writes, audience evaluation and estimates."""
 DELIVERIES = web.AppKey("deliveries", "Deliveries")
 """What would have been sent (``/_sandbox/deliveries``)."""
-
-__all__ = [
-    "ACCOUNTS",
-    "CLOCK",
-    "DELIVERIES",
-    "FAILURES",
-    "JOURNAL",
-    "PROVIDERS",
-   
-    "SETTINGS",
-    "VALIDATORS",
-    "Any",
-    "Clock",
-    "Deliveries",
-    "Journal",
-    "Provider",
-    "Settings",
-    "Validators",
-]

@@ -171,7 +171,7 @@ def _validate(node: Any, path: str, depth: int) -> None:
 
 
 def _check_choice(value: Any, allowed: frozenset[str], path: str, what: str) -> None:
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         _fail(path, f"unknown {what} {value!r} (expected one of {', '.join(sorted(allowed))})")
 
 

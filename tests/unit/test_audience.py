@@ -573,3 +573,33 @@ def test_restore_pristine_undoes_upserts_without_rebuilding(users: list[dict[str
     assert matched(tree, index) == before
     assert index.n == len(users) and index.row_of("extra") is None
     assert index.row_of(users[1]["identity"]) == 1
+
+
+# -- robustness: arbitrary JSON never crashes the validator or the evaluator ---------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**10), st.floats(allow_nan=False),
+                     st.sampled_from(["Gold", "True", "2025-12-01", "App Launched", "push", "equals", "("]))
+_json = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["all", "any", "not", "attribute", "op", "value", "event", "count",
+                                     "from", "to", "properties", "name", "reachable", "platform",
+                                     "subscription", "state", "member_of", "everyone", "last_days",
+                                     "ignore_case"]),
+                    inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=_json)
+def test_any_json_is_either_rejected_with_value_error_or_evaluated(tree: Any) -> None:
+    index = Index.build([dict(p) for p in SMALL], reference_ts=REF)
+    try:
+        validate_tree(tree)
+    except ValueError:
+        return
+    try:
+        mask = evaluate(tree, index, resolve_member=lambda member: None)
+    except UnknownMember:
+        return
+    assert mask.dtype == bool and mask.shape == (len(SMALL),)

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from aiohttp import web
 
-if TYPE_CHECKING:  # the AppKey type names below refer to these
-    from .audience.service import AudienceService
-    from .clock import Clock
-    from .deliveries import Deliveries
-    from .journal import Journal
-    from .provider import Provider
-    from .settings import Settings
-    from .validation import Validators
+from .audience.service import AudienceService
+from .clock import Clock
+from .deliveries import Deliveries
+from .journal import Journal
+from .provider import Provider
+from .settings import Settings
+from .validation import Validators
 
-SETTINGS = web.AppKey("settings", "Settings")
-JOURNAL = web.AppKey("journal", "Journal")
-CLOCK = web.AppKey("clock", "Clock")
-PROVIDERS = web.AppKey("providers", "list[Provider]")
-VALIDATORS = web.AppKey("validators", "Validators")
-ACCOUNTS = web.AppKey("accounts", "dict[str, Any]")
-FAILURES = web.AppKey("failures", "list[dict[str, Any]]")
+SETTINGS = web.AppKey("settings", Settings)
+JOURNAL = web.AppKey("journal", Journal)
+CLOCK = web.AppKey("clock", Clock)
+PROVIDERS = web.AppKey("providers", list[Provider])
+VALIDATORS = web.AppKey("validators", Validators)
+ACCOUNTS = web.AppKey("accounts", dict[str, Any])
+FAILURES = web.AppKey("failures", list[dict[str, Any]])
 """Unexpected server-side exceptions (entry id, operation, traceback), for the pytest plugin to re-raise."""
-AUDIENCE = web.AppKey("audience", "AudienceService")
+AUDIENCE = web.AppKey("audience", AudienceService)
 """The shared fake population: lookups, writes, audience evaluation and estimates."""
-DELIVERIES = web.AppKey("deliveries", "Deliveries")
+DELIVERIES = web.AppKey("deliveries", Deliveries)
 """What would have been sent (``/_sandbox/deliveries``)."""

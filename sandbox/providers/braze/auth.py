@@ -1,6 +1,7 @@
 """Braze auth: ``Authorization: Bearer <key>``, or the legacy ``api_key`` in the query or JSON body (spec §1, §3).
 
-The ``--accounts`` section is ``{"<key>": {"workspace": "<name>", "permissions": ["messages.send", ...]}}``;
+The ``--accounts`` section is ``{"<key>": {"workspace": "<name>", "permissions": ["messages.send", ...],
+"active": true}}``;
 without one any non-empty key is valid, is its own workspace and has every permission. The workspace is
 the tenant.
 """
@@ -15,6 +16,8 @@ import orjson
 from aiohttp import web
 
 from ...errors import Unauthorized
+from . import errors
+from .errors import BrazeFail
 
 HEADER = "Authorization"
 SCHEME = "Bearer "
@@ -29,6 +32,8 @@ class Account:
     workspace: str
     permissions: frozenset[str] | None
     """None = every permission."""
+    active: bool = True
+    """False: the account is inactivated -> ``403 Forbidden`` [V-doc] fatal table."""
 
 
 def parse_accounts(section: Mapping[str, Any] | None) -> dict[str, Account] | None:
@@ -49,7 +54,10 @@ def parse_accounts(section: Mapping[str, Any] | None) -> dict[str, Account] | No
         if permissions is not None and (not isinstance(permissions, list)
                                         or not all(isinstance(p, str) for p in permissions)):
             raise ValueError(f"{where}.permissions: expected a list of permission names")
-        accounts[key] = Account(workspace, None if permissions is None else frozenset(permissions))
+        active = value.get("active", True)
+        if not isinstance(active, bool):
+            raise ValueError(f"{where}.active: expected true or false")
+        accounts[key] = Account(workspace, None if permissions is None else frozenset(permissions), active)
     return accounts
 
 
@@ -87,5 +95,7 @@ def authenticate(key: str | None, accounts: Mapping[str, Account] | None) -> Acc
 
 
 def authorize(account: Account, permission: str) -> None:
+    if not account.active:
+        raise BrazeFail(errors.ACCOUNT_INACTIVE, errors.ACCOUNT_INACTIVE_STATUS)
     if account.permissions is not None and permission not in account.permissions:
         raise Unauthorized("permission", credential=None)

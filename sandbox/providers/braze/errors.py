@@ -61,6 +61,11 @@ PERMISSION_STATUS = 401
 NO_PERMISSION = "You do not have permission to access this resource"
 """[V-doc] transactional page; used for every endpoint [§15]."""
 
+ACCOUNT_INACTIVE_STATUS = 403
+ACCOUNT_INACTIVE = "Forbidden"
+"""Rate plan without the feature / account inactivated: ``403 Forbidden`` [V-doc] fatal table; text = label
+[§15 label rule]."""
+
 # -- routing and parsing (spec §5.2, §5.3, §15) ------------------------------------------------------
 GRAPE_INVALID_JSON = ("\nProblem:\n  message body does not match declared format\nResolution:\n  when specifying "
                       "application/json as content-type, you must pass valid application/json in the request's "

@@ -95,7 +95,8 @@ def check_android_push(obj: Mapping[str, Any], workspace: Workspace, now: float)
             if name not in obj:
                 raise fail(errors.missing((*where, name)))
     _extra(obj)
-    if _size(obj.get("alert", "")) + _size(obj.get("extra", {})) > errors.ANDROID_MAX_BYTES:
+    extra = _size(obj["extra"]) if "extra" in obj else 0
+    if _size(obj.get("alert", "")) + extra > errors.ANDROID_MAX_BYTES:
         raise fail(errors.ANDROID_TOO_LONG)
 
 

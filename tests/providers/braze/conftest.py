@@ -1,0 +1,33 @@
+"""Fixtures of the Braze tests (helpers in ``braze_api.py``).
+
+``bz`` talks to a fresh app per test. ``shared_bz`` is one app per module, for the table-driven error rows
+that leave no state behind (an app costs ~1 s to build: every schema is compiled): mark those tests
+``@pytest.mark.asyncio(loop_scope="module")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp.test_utils import TestClient, TestServer
+from conftest import Api
+from providers.braze.braze_api import Braze
+
+from sandbox.app import create_app
+from sandbox.settings import Settings
+
+
+@pytest.fixture
+def bz(api: Any) -> Braze:
+    return Braze(api)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def shared_bz() -> AsyncIterator[Braze]:
+    client = TestClient(TestServer(create_app(Settings(population_size=300))))
+    await client.start_server()
+    yield Braze(Api(client))
+    await client.close()

@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(serve)
     routes = commands.add_parser("routes", help="print the operation table (vendor, operation, method, path)")
     add_arguments(routes)
+    population = commands.add_parser(
+        "population", help="build or inspect the fake population",
+        description="build: generate the population into --data-dir (loaded, not rebuilt, by later starts). "
+                    "show: print a summary (users, devices per platform, reachable per channel, top events).")
+    population.add_argument("action", choices=["build", "show"])
+    add_arguments(population)
     return parser
 
 
@@ -47,7 +53,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     if args.command == "routes":
         return print_routes(settings)
+    if args.command == "population":
+        return population_command(args.action, settings)
     return serve(settings)
+
+
+def population_command(action: str, settings: Settings) -> int:
+    import json
+
+    from .audience.service import AudienceService
+    from .clock import Clock
+    from .population import summary
+
+    def progress(done: int, total: int) -> None:
+        width = 40
+        filled = width * done // max(total, 1)
+        print(f"\rbuilding population [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+              end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    service = AudienceService.load(clock=Clock(), data_dir=settings.data_dir, profile_path=settings.population,
+                                   seed=settings.seed, size=settings.population_size,
+                                   on_progress=progress if action == "build" else None)
+    info = service.describe()
+    where = settings.data_dir or "memory (pass --data-dir to keep it)"
+    print(f"population: {info['size']} users, seed {info['seed']}, reference date {info['reference_date']}, "
+          f"{'built' if info['built'] else 'loaded'} in {info['load_seconds']} s, stored in {where}")
+    if action == "show":
+        print(json.dumps(summary(service.profiles()), indent=2))
+    return 0
 
 
 def print_routes(settings: Settings) -> int:

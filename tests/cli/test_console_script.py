@@ -105,3 +105,16 @@ def test_ci_runs_against_the_installed_package() -> None:
     installed = Path(sandbox.__file__).parent
     assert "site-packages" in installed.parts
     assert data_path("schemas").parent == installed and data_path("fixtures").parent == installed
+
+
+def test_population_build_then_show_loads_without_rebuilding(tmp_path: Path) -> None:
+    args = ["--data-dir", str(tmp_path), "--population-size", "400", "--seed", "5"]
+    built = subprocess.run([SCRIPT, "population", "build", *args], capture_output=True, text=True, check=True)
+    assert "400 users, seed 5" in built.stdout and "built in" in built.stdout
+    assert "400/400" in built.stderr  # the progress bar
+    shown = subprocess.run([SCRIPT, "population", "show", *args], capture_output=True, text=True, check=True)
+    assert "loaded in" in shown.stdout
+    summary = json.loads(shown.stdout.split("\n", 1)[1])
+    assert summary["profiles"] == 400 and set(summary["reachable"]) == {"push", "webpush", "email", "sms",
+                                                                         "whatsapp"}
+    assert [p.name for p in tmp_path.iterdir()] == ["sandbox-db.json"]

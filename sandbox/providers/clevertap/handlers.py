@@ -1,7 +1,8 @@
-"""CleverTap handlers: one async function per operation, named as the operation."""
+"""CleverTap Message Identity API handlers (``send/*.json``): one async function per operation."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...operations import Call, Reply
@@ -30,14 +31,34 @@ def check_android_channel(content: dict[str, Any]) -> None:
         raise errors.CleverTapFail(errors.ANDROID_CHANNEL_REQUIRED)
 
 
-async def _send(call: Call) -> Reply:
-    check_recipients(call.body)
-    return Reply(errors.SEND_ACCEPTED)
+def check_campaign_id(call: Call, channel: str) -> None:
+    """``campaign_id`` must be a dashboard API campaign of this channel (seed 000) [INF: text and code]."""
+    if "campaign_id" not in call.body:
+        return
+    campaign_id = int(call.body["campaign_id"])
+    found = call.provider.dashboard_campaign(call.tenant, campaign_id)  # type: ignore[attr-defined]
+    if found is None:
+        raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.CAMPAIGN_ID_UNKNOWN.format(id=campaign_id)))
+    if found.channel != channel:
+        raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.CAMPAIGN_ID_OTHER_CHANNEL.format(
+            id=campaign_id, channel=found.channel)))
 
 
-async def send_push(call: Call) -> Reply:
-    check_android_channel(call.body["content"])
-    return await _send(call)
+def _sender(channel: str) -> Callable[[Call], Awaitable[Reply]]:
+    async def send(call: Call) -> Reply:
+        if channel == "push":
+            check_android_channel(call.body["content"])
+        addressed = check_recipients(call.body)
+        check_campaign_id(call, channel)
+        call.provider.deliver_send(call, channel, addressed)  # type: ignore[attr-defined]
+        return Reply(errors.SEND_ACCEPTED)
+
+    send.__name__ = send.__qualname__ = f"send_{channel}"
+    return send
 
 
-send_sms = send_email = send_webpush = send_whatsapp = _send
+send_push = _sender("push")
+send_webpush = _sender("webpush")
+send_email = _sender("email")
+send_sms = _sender("sms")
+send_whatsapp = _sender("whatsapp")

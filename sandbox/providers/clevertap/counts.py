@@ -1,0 +1,68 @@
+"""``POST /1/counts/events.json`` and ``/1/counts/profiles.json`` (spec §8): counts over the population.
+
+Body ``{"event_name", "from", "to", "event_properties"?}`` (CQL, spec §7). events.json counts occurrences,
+profiles.json counts users matching the whole query. With ``"async_counts": true`` in account.json the
+first answer is ``{"status":"partial","req_id":N}`` and a follow-up (POST or GET with ``?req_id=N``, as
+CleverTap's own QA suite polls) gets the count.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...audience import evaluate
+from ...audience.evaluate import compare
+from ...operations import Call, Reply
+from . import create_checks
+from .audience import CqlError, translate
+from .campaigns import follow_up
+from .deliver import segment_resolver
+
+
+def _tree(call: Call) -> dict[str, Any]:
+    try:
+        return translate(call.body)
+    except CqlError as exc:
+        raise create_checks.fail(exc.wire) from None
+
+
+def _answer(call: Call, count: int) -> Reply:
+    answer = {"status": "success", "count": count}
+    provider = call.provider
+    if provider.account.async_counts:  # type: ignore[attr-defined]
+        return Reply({"status": "partial", "req_id": provider.state.request_id(call.tenant, answer)})  # type: ignore[attr-defined]
+    return Reply(answer)
+
+
+async def counts_profiles(call: Call) -> Reply:
+    if "req_id" in call.query or call.request.method == "GET":
+        return follow_up(call)
+    provider = call.provider
+    tree = _tree(call)
+    mask = evaluate(tree, provider.people.index(), resolve_member=segment_resolver(provider.account))  # type: ignore[attr-defined]
+    return _answer(call, int(np.count_nonzero(mask)))
+
+
+async def counts_events(call: Call) -> Reply:
+    if "req_id" in call.query or call.request.method == "GET":
+        return follow_up(call)
+    tree = _tree(call)
+    node = tree if "event" in tree else next((n for n in tree.get("all", ()) if "event" in n), None)
+    if node is None:
+        raise create_checks.fail(create_checks.errors.FIELD_EMPTY.format(field="event_name"))
+    index = call.provider.people.index()  # type: ignore[attr-defined]
+    table = index.event(node["event"])
+    if table is None:
+        return _answer(call, 0)
+    selected = np.ones(len(table.rows), dtype=bool)
+    if "from" in node:
+        selected &= (table.ts >= node["from"]) & (table.ts <= node["to"])
+    for prop in node.get("properties") or ():
+        selected &= compare(table.column(prop["name"]), prop, None)  # type: ignore[arg-type]
+    others = [n for n in tree.get("all", ()) if n is not node]
+    if others:  # profile filters narrow the occurrences to the users they match
+        users = evaluate({"all": others}, index, resolve_member=segment_resolver(call.provider.account))  # type: ignore[attr-defined]
+        selected &= users[table.rows]
+    return _answer(call, int(np.count_nonzero(selected)))

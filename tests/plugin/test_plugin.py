@@ -212,7 +212,9 @@ def external_server(tmp_path: Path) -> Iterator[str]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         found = re.search(r"serving on (http://\S+)", line)
-        assert found, f"unexpected banner: {line!r}"
+        if found is None:
+            proc.terminate()
+            pytest.fail(f"campaign-sandbox serve did not start:\n{line}{proc.stdout.read()}", pytrace=False)
         yield found.group(1)
     finally:
         proc.terminate()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox import keys
 
 GOLD = {"attribute": "Customer Type", "op": "equals", "value": "Gold"}
 
 
 async def test_profiles_listing_filters_and_lookup(api) -> None:
+    size = (await api.control("GET", "/health"))["population"]["size"]
     listing = await api.control("GET", "/profiles", params={"limit": "5"})
-    assert listing["total"] == 300 and len(listing["profiles"]) == 5
+    assert listing["total"] == size and len(listing["profiles"]) == 5
     first = listing["profiles"][0]
-    gold = await api.control("GET", "/profiles", params={"customer_type": "Gold", "limit": "1000"})
-    assert gold["total"] == sum(1 for p in (await api.control("GET", "/profiles", params={"limit": "1000"}))
-                                ["profiles"] if p["customer_type"] == "Gold")
+    everyone = (await api.control("GET", "/profiles", params={"limit": str(size)}))["profiles"]
+    gold = await api.control("GET", "/profiles", params={"customer_type": "Gold", "limit": "1"})
+    assert gold["total"] == sum(1 for p in everyone if p["customer_type"] == "Gold") > 0
     for key in ("identity", "email", "objectId", "phone"):
         assert (await api.control("GET", f"/profiles/{first[key]}"))["identity"] == first["identity"]
     status, body, _ = await api.call("GET", "/_sandbox/profiles/nobody-like-this")
@@ -21,7 +24,8 @@ async def test_profiles_listing_filters_and_lookup(api) -> None:
 
 
 async def test_estimate_of_a_neutral_tree_counts_like_a_plain_loop(api) -> None:
-    people = (await api.control("GET", "/profiles", params={"limit": "1000"}))["profiles"]
+    size = (await api.control("GET", "/health"))["population"]["size"]
+    people = (await api.control("GET", "/profiles", params={"limit": str(size)}))["profiles"]
     expected = [p["identity"] for p in people if p["customer_type"] == "Gold"]
     result = await api.control("POST", "/audience/estimate", json={"tree": GOLD, "sample": 3})
     assert result["matched"] == len(expected) and result["sample"] == expected[:3]
@@ -39,6 +43,8 @@ async def test_bad_estimate_requests_are_400_with_the_reason(api) -> None:
 
 
 async def test_reset_restores_the_population_per_tenant(api) -> None:
+    if not hasattr(api.client, "server"):
+        pytest.skip("drives the in-process app's audience service directly")
     service = api.client.server.app[keys.AUDIENCE]
     first = service.profiles()[0]
     service.update(first["identity"], {"customer_type": "Platinum"}, tenant="t1")
@@ -49,4 +55,4 @@ async def test_reset_restores_the_population_per_tenant(api) -> None:
     assert service.find(first["identity"])["customer_type"] == "Platinum"
     await api.control("POST", "/reset")
     assert service.find(first["identity"]) == first
-    assert len(service) == 300
+    assert len(service) == (await api.control("GET", "/health"))["population"]["size"]

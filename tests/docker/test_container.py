@@ -278,9 +278,9 @@ def test_configured_by_sandbox_environment_variables(run: Run) -> None:
     logged = [json.loads(line) for line in container.logs().splitlines() if line.startswith("{")]
     assert logged and all({"time", "level", "logger", "message"} <= entry.keys() for entry in logged)
     _, health = container.call("GET", "/_sandbox/health")
-    if "population" not in health:
-        pytest.skip("/_sandbox/health does not show the population yet: SANDBOX_SEED / _SIZE not observable")
-    assert (health["population"]["seed"], health["population"]["size"]) == (7, 50)
+    assert {k: health["settings"][k] for k in ("seed", "population_size", "log_format", "accounts", "data_dir")} \
+        == {"seed": 7, "population_size": 50, "log_format": "json", "accounts": "/tmp/accounts.json",
+            "data_dir": "/data"}
 
 
 def test_sandbox_port_moves_the_server_and_its_healthcheck(run: Run) -> None:

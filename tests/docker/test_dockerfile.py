@@ -3,6 +3,7 @@ ENTRYPOINT runs serving locally and passing the exact command its HEALTHCHECK ru
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,6 +119,11 @@ def test_entrypoint_command_serves_and_passes_the_healthcheck_command(dockerfile
                 break
             time.sleep(0.2)
         assert healthy, f"not healthy within 10 s: {proc.poll()=}"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/health", timeout=5) as resp:
+            settings = json.loads(resp.read())["settings"]
+        # The image's ENV reaches the server's settings (with /data mapped to a local directory here).
+        assert (settings["host"], settings["port"], settings["data_dir"]) == ("0.0.0.0", port,
+                                                                            local_env["SANDBOX_DATA_DIR"])
         proc.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
         assert proc.wait(timeout=5) == 0

@@ -259,3 +259,15 @@ def test_assert_delivered(sandbox: SandboxClient, sandbox_server) -> None:
     assert str(failure.value).splitlines()[1:] == [
         "Recorded deliveries (1):",
         f"  #{delivery['id']} clevertap campaign=17 user=JohnDoe channel=push platform=android"]
+
+
+def test_every_vendors_credentials_fixture_names_this_tests_tenant(sandbox: SandboxClient, ct, braze_credentials,
+                                                                    netcore_credentials) -> None:
+    ct("/1/send/push.json", PUSH)
+    email = {"app_id": "app", "subject": "s", "from": "Shop <shop@example.com>", "body": "b"}
+    send(braze_credentials["rest_endpoint"], "/messages/send",
+         {"external_user_ids": ["u1"], "messages": {"email": email}}, braze_credentials["headers"])
+    send(netcore_credentials["base_url"], "/v4/campaign/list", {"page_size": 10}, netcore_credentials["headers"])
+    found = [(e["vendor"], e["tenant"]) for e in sandbox.requests()]
+    assert found == [("clevertap", sandbox.tenant), ("braze", sandbox.tenant), ("netcore", sandbox.tenant)]
+    assert all(e["status"] < 500 for e in sandbox.requests())

@@ -39,7 +39,7 @@ ProgressCallback = Callable[[int, int], None]
 Profile = dict[str, Any]
 
 DEFAULT_REFERENCE_DATE = "2026-01-01T00:00:00Z"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # bump whenever generate() output changes for the same inputs
 CHANNELS: tuple[str, ...] = ("push", "webpush", "email", "sms", "whatsapp")
 PLATFORMS: tuple[str, ...] = ("android", "ios", "web")
 _DAY = 86400

@@ -590,7 +590,7 @@ _json = st.recursive(_scalars, lambda inner: st.one_of(
                     inner, max_size=4)), max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=_json)
 def test_any_json_is_either_rejected_with_value_error_or_evaluated(tree: Any) -> None:
     index = Index.build([dict(p) for p in SMALL], reference_ts=REF)

@@ -10,11 +10,11 @@ from aiohttp import web
 from ... import keys
 from ...errors import SandboxError
 from ...operations import Call, Operation, Reply
-from ...provider import Provider
-from . import campaigns, errors, routes
+from ...provider import AudienceQuery, Provider
+from . import campaigns, create_checks, errors, routes
 from .account import ACCOUNT_FILE, CAMPAIGNS_FILE, Account, DashboardCampaign, load_account, load_campaigns
 from .auth import ACCOUNT_HEADER, PASSCODE_HEADER, authenticate
-from .deliver import deliver_send
+from .deliver import ESTIMATE_CHANNEL, deliver_send, segment_resolver
 from .people import People
 from .state import State
 
@@ -30,7 +30,7 @@ class CleverTap(Provider):
         self.account = Account()
         self.dashboard: dict[int, DashboardCampaign] = {}
         self.state = State(self.settings.seed)
-        self.people = People(self.settings)
+        self.people = People()
 
     def operations(self) -> list[Operation]:
         return routes.operations()
@@ -38,12 +38,29 @@ class CleverTap(Provider):
     async def startup(self, app: web.Application) -> None:
         self.account = load_account(self.settings.fixture(ACCOUNT_FILE))
         self.dashboard = load_campaigns(self.settings.fixture(CAMPAIGNS_FILE))
+        self.people.attach(app[keys.AUDIENCE])
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
 
     async def on_clock(self, app: web.Application) -> None:
         campaigns.run_due(app, self, app[keys.CLOCK].time())
+
+    def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
+        """``POST /_sandbox/audience/estimate`` with a CQL ``where`` object, or a create body (``where`` or
+        ``segment``, ``target_mode``, ``devices``) for the reach of that campaign."""
+        if not isinstance(spec, dict):
+            raise ValueError("a CleverTap audience is a CQL where object or a targets/create.json body")
+        campaign_like = bool({"where", "segment", "target_mode"} & spec.keys())
+        try:
+            tree = create_checks.audience(spec if campaign_like else {"where": spec}, self.account)
+        except errors.CleverTapFail as exc:
+            raise ValueError(exc.message) from None
+        mode = spec.get("target_mode") or "push" if campaign_like else None
+        channel = ESTIMATE_CHANNEL.get(mode) if mode else None
+        devices = spec.get("devices") if campaign_like else None
+        platforms = ([d for d in devices if d in ("android", "ios")] or None) if mode == "push" and devices else None
+        return AudienceQuery(tree, channel=channel, platforms=platforms, resolve_member=segment_resolver(self.account))
 
     def describe(self) -> dict[str, Any]:
         return {"dashboard_campaigns": len(self.dashboard), "segments": len(self.account.segments)}
@@ -65,8 +82,9 @@ class CleverTap(Provider):
         return found if found is not None else self.dashboard.get(campaign_id)
 
     def store_uploads(self, call: Call, records: list[dict[str, Any]]) -> None:
-        """Accepted /1/upload records, kept per tenant."""
-        self.state.tenant(call.tenant).uploads.extend(records)
+        """Accepted /1/upload records, written into the shared population (undone by a reset)."""
+        for record in records:
+            self.people.apply(record, call.tenant)
 
     def deliver_send(self, call: Call, channel: str, addressed: list[tuple[str, str]]) -> int:
         app = call.app

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from ...audience import evaluate
 from ...audience.evaluate import compare
 from ...operations import Call, Reply
 from . import create_checks
@@ -41,7 +40,7 @@ async def counts_profiles(call: Call) -> Reply:
         return follow_up(call)
     provider = call.provider
     tree = _tree(call)
-    mask = evaluate(tree, provider.people.index(), resolve_member=segment_resolver(provider.account))  # type: ignore[attr-defined]
+    mask = provider.people.service.evaluate(tree, resolve_member=segment_resolver(provider.account))  # type: ignore[attr-defined]
     return _answer(call, int(np.count_nonzero(mask)))
 
 
@@ -52,7 +51,8 @@ async def counts_events(call: Call) -> Reply:
     node = tree if "event" in tree else next((n for n in tree.get("all", ()) if "event" in n), None)
     if node is None:
         raise create_checks.fail(create_checks.errors.FIELD_EMPTY.format(field="event_name"))
-    index = call.provider.people.index()  # type: ignore[attr-defined]
+    service = call.provider.people.service  # type: ignore[attr-defined]
+    index = service.index
     table = index.event(node["event"])
     if table is None:
         return _answer(call, 0)
@@ -63,6 +63,6 @@ async def counts_events(call: Call) -> Reply:
         selected &= compare(table.column(prop["name"]), prop, None)  # type: ignore[arg-type]
     others = [n for n in tree.get("all", ()) if n is not node]
     if others:  # profile filters narrow the occurrences to the users they match
-        users = evaluate({"all": others}, index, resolve_member=segment_resolver(call.provider.account))  # type: ignore[attr-defined]
+        users = service.evaluate({"all": others}, resolve_member=segment_resolver(call.provider.account))  # type: ignore[attr-defined]
         selected &= users[table.rows]
     return _answer(call, int(np.count_nonzero(selected)))

@@ -1,40 +1,103 @@
-"""The population as the CleverTap provider sees it: one seam over the vendor-neutral engine.
+"""The population as the CleverTap provider sees it: a thin seam over the shared ``AudienceService``
+(``keys.AUDIENCE``, docs/services.md), plus the translation of ``/1/upload`` records into its writes.
 
-Until the shared population service is wired into the app this builds its own (same profile, seed and
-size settings as the shared one), lazily on the first query so apps that never ask pay nothing.
+Upload mapping [INF: CleverTap's profile keys to the population's fields]: ``profileData`` standard keys
+(Name, Email, Phone, Gender, DOB, Age, City, Country, Customer Type...) set the matching profile field,
+``MSG-email``/``MSG-sms``/``MSG-push``/``MSG-whatsapp`` = false unsubscribe that channel (true opts in),
+any other key is a custom property; events land in the profile's history (``ts`` default: population
+time now); tokens add a device (apns -> ios, fcm/gcm/hms/xps -> android, chrome/firefox/safari -> web).
+Records addressed by ``objectId``/``FBID``/``GPID`` update the profile that has that id, or create one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ...audience import Index
-from ...settings import Settings
+import numpy as np
+
+from ...audience.service import AudienceService
+
+PROFILE_FIELDS = {"Name": "name", "Email": "email", "Phone": "phone", "Gender": "gender", "DOB": "dob",
+                  "Age": "age", "City": "city", "Country": "country", "Customer Type": "customer_type",
+                  "Time Zone": "time_zone", "Language": "language"}
+SUBSCRIPTIONS = {"MSG-email": "email", "MSG-sms": "sms", "MSG-push": "push", "MSG-whatsapp": "whatsapp"}
+TOKEN_PLATFORMS = {"apns": "ios", "fcm": "android", "gcm": "android", "hms": "android", "xps": "android",
+                   "chrome": "web", "firefox": "web", "safari": "web", "wns": "windows", "mpns": "windows"}
+ID_KEYS = ("identity", "objectId", "FBID", "GPID")
 
 
 class People:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._index: Index | None = None
+    def __init__(self) -> None:
+        self._service: AudienceService | None = None
 
-    def index(self) -> Index:
-        if self._index is None:
-            from ... import population
-            from ...store import Store, load_population
+    def attach(self, service: AudienceService) -> None:
+        self._service = service
 
-            profile = population.load_profile(self.settings.population)
-            store = Store.memory()
-            load_population(store, profile, seed=self.settings.seed, size=self.settings.population_size)
-            reference = population.parse_timestamp(profile.get("reference_date", population.DEFAULT_REFERENCE_DATE))
-            self._index = Index.build(store.profile_list(), reference)
-        return self._index
+    @property
+    def service(self) -> AudienceService:
+        if self._service is None:
+            raise RuntimeError("the population is not loaded yet (provider startup has not run)")
+        return self._service
 
-    def find(self, value: str) -> dict[str, Any] | None:
-        index = self.index()
-        row = index.row_of(value)
-        return None if row is None else index.profiles[row]
-
+    # -- reads ------------------------------------------------------------------------------------
     def find_by(self, key: str, value: str) -> dict[str, Any] | None:
-        index = self.index()
-        row = index.row_of(value, keys=(key,))
-        return None if row is None else index.profiles[row]
+        return self.service.find(value, (key,))
+
+    def row_of(self, value: str) -> int | None:
+        return self.service.index.row_of(value)
+
+    def reachable(self, channel: str) -> np.ndarray:
+        return self.service.index.reachable(channel)
+
+    def profile_at(self, row: int) -> dict[str, Any]:
+        return self.service.index.profiles[row]
+
+    # -- writes (/1/upload) -------------------------------------------------------------------------
+    def identity_of(self, record: dict[str, Any]) -> str:
+        if record.get("identity") not in (None, ""):
+            return str(record["identity"])
+        for key in ("objectId", "FBID", "GPID"):
+            value = record.get(key)
+            if value not in (None, ""):
+                found = self.service.find(value, ("objectId",) if key == "objectId" else ("identity",))
+                return str(found["identity"]) if found is not None else str(value)
+        raise ValueError("a checked record always has an identity")
+
+    def apply(self, record: dict[str, Any], tenant: str | None) -> None:
+        identity = self.identity_of(record)
+        kind = record["type"]
+        if kind == "event":
+            ts = record.get("ts") or self.service.now()
+            self.service.add_event(identity, record["evtName"], ts, record.get("evtData") or {}, tenant=tenant)
+        elif kind == "profile":
+            self.service.update(identity, self._profile_changes(identity, record), tenant=tenant)
+        else:
+            self.service.update(identity, self._token_changes(identity, record), tenant=tenant)
+
+    def _profile_changes(self, identity: str, record: dict[str, Any]) -> dict[str, Any]:
+        current = self.service.find(identity, ("identity",)) or {}
+        changes: dict[str, Any] = {}
+        properties: dict[str, Any] = {}
+        reach = {channel: dict(state) for channel, state in (current.get("reachability") or {}).items()}
+        for key, value in record["profileData"].items():
+            if key in PROFILE_FIELDS:
+                changes[PROFILE_FIELDS[key]] = f"+{value}" if key == "Phone" else value
+            elif key in SUBSCRIPTIONS and isinstance(value, bool):
+                entry = reach.setdefault(SUBSCRIPTIONS[key], {"invalid": False, "dnd": False})
+                entry["state"] = "opted_in" if value else "unsubscribed"
+                changes["reachability"] = reach
+            else:
+                properties[key] = value
+        if "objectId" in record:
+            changes["objectId"] = record["objectId"]
+        if properties:
+            changes["properties"] = properties
+        return changes
+
+    def _token_changes(self, identity: str, record: dict[str, Any]) -> dict[str, Any]:
+        current = self.service.find(identity, ("identity",)) or {}
+        token = record["tokenData"]
+        devices = [d for d in current.get("devices") or () if d.get("token") != token["id"]]
+        devices.append({"platform": TOKEN_PLATFORMS[token["type"]], "token": token["id"],
+                        "last_active": int(record.get("ts") or self.service.now())})
+        return {"devices": devices, "objectId": record["objectId"]}

@@ -1,4 +1,4 @@
-"""Run-time CleverTap state per tenant (account id): campaigns, pending async answers, uploads.
+"""Run-time CleverTap state per tenant (account id): campaigns, pending async answers, frequency history.
 
 Ids are deterministic: a per-tenant base drawn from the sandbox seed and the tenant name, plus a counter,
 so the same seed and the same calls give the same ids, and ``reset`` starts the counters again. Campaign
@@ -41,7 +41,6 @@ class TenantState:
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     """req_id -> the answer its follow-up gets (async estimates and counts)."""
-    uploads: list[dict[str, Any]] = field(default_factory=list)
     dashboard: dict[int, Any] = field(default_factory=dict)
     """Dashboard campaigns added at run time (on top of campaigns.json)."""
     sent: dict[str, list[float]] = field(default_factory=dict)

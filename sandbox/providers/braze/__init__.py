@@ -11,13 +11,16 @@ import orjson
 from aiohttp import web
 
 from ... import keys
+from ...clock import iso
 from ...errors import Forbidden, InvalidBody, NotFound, SandboxError, UnsupportedMediaType
 from ...operations import Call, Operation, Reply
-from ...provider import Provider
+from ...provider import AudienceQuery, Provider
 from ...settings import Settings
 from ...validation import Validators
 from . import auth, errors, routes, schedule, workspace
 from .dispatch import Dispatch, run
+from .estimate import estimate_query
+from .people import People
 from .ratelimit import limit_for
 from .state import State, TenantState
 from .workspace import Workspace
@@ -66,9 +69,16 @@ class Braze(Provider):
         return {"workspace": str(ws.source), "campaigns": len(ws.campaigns), "canvases": len(ws.canvases),
                 "segments": len(ws.segments)}
 
+    def people(self, app: web.Application, tenant: str) -> People:
+        return People(app[keys.AUDIENCE], tenant, self.tenant_state(tenant).aliases, self.state.ids.braze_id,
+                      lambda: iso(app[keys.CLOCK].time()))
+
     def run(self, app: web.Application, dispatch: Dispatch, now: float, **options: Any) -> Any:
-        directory = self.tenant_state(dispatch.tenant).directory
-        return run(app, self.workspace, directory, dispatch, now, **options)
+        return run(app, self.workspace, self.people(app, dispatch.tenant), dispatch, now, **options)
+
+    def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
+        """``POST /_sandbox/audience/estimate`` with a connected audience and/or ``segment_id``."""
+        return estimate_query(spec, self.workspace)
 
     # -- requests -------------------------------------------------------------------------------
     def tenant_hint(self, request: web.Request) -> str | None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ... import keys
 from ...operations import Call
+from .people import People
 from .state import TenantState
 from .workspace import Workspace
 
@@ -26,6 +27,10 @@ class Context:
     @property
     def body(self) -> dict[str, Any]:
         return self.call.body
+
+    @property
+    def people(self) -> People:
+        return self.provider.people(self.call.app, self.tenant)
 
 
 def of(call: Call) -> Context:

@@ -1,9 +1,12 @@
 """Running an accepted send: who it reaches and what each user gets, recorded as deliveries.
 
 Reach = explicit recipients (deduplicated; ``send_to_existing_only: false`` + ``attributes`` creates the
-profile) plus, for broadcasts, the segment / connected audience; minus Global Control Group members for
-dashboard-built campaigns and Canvases (API campaigns reach them, seed 001); per channel, only users whose
-subscription state allows it (``recipient_subscription_state``, subscription groups for SMS/WhatsApp).
+profile) plus, for broadcasts, everyone in the scope: the segment (``segment_id``, or the campaign's /
+Canvas's target segment) AND the connected audience. Known explicit recipients must be in the scope too
+("only users that are also in the segment"); recipients unknown to the population are still recorded
+(``known: false``). Dashboard-built campaigns and Canvases leave Global Control Group members out; API
+campaigns reach them (seed 001). Per channel a user needs a destination (a device of the platform, an
+email address, a phone) and a subscription state that ``recipient_subscription_state`` allows.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 from aiohttp import web
 
 from ... import keys
+from ...audience import UnknownMember
 from ...clock import iso
-from .directory import Directory, apply_attributes, display_id
+from .audience import to_tree
+from .people import People, display_id
 from .targeting import Recipient
 from .workspace import Workspace
 
@@ -27,12 +32,17 @@ CHANNEL_OF: dict[str, tuple[str, str | None]] = {
     "whats_app": ("whatsapp", None), "webhook": ("webhook", None), "content_card": ("content_card", None),
 }
 """Braze messaging object -> the deliveries log's neutral (channel, platform)."""
-PUSH = frozenset({"apple_push", "android_push", "kindle_push", "web_push"})
+DEVICE_PLATFORM = {"apple_push": "ios", "android_push": "android", "kindle_push": "android", "web_push": "web"}
+"""Population device platform each push object goes to (Kindle = Fire OS, an Android fork [INF])."""
+STATE_CHANNEL = {"apple_push": "push", "android_push": "push", "kindle_push": "push", "web_push": "webpush",
+                 "email": "email", "sms": "sms", "whats_app": "whatsapp"}
 GROUPED = frozenset({"sms", "whats_app"})
 LIQUID = re.compile(r"\{\{\s*(?:(\w+)\.)?\$\{([^}]+)\}\s*(?:\|\s*default:\s*(['\"])(.*?)\3\s*)?\}\}")
 """``{{api_trigger_properties.${key}}}``, ``{{context.${key}}}``, ``{{${first_name}}}``, with ``| default: 'x'``."""
 PROPERTY_SCOPES = frozenset({"api_trigger_properties", "context", "canvas_entry_properties", "event_properties"})
-PROFILE_ALIASES = {"email_address": "email", "user_id": "external_id", "braze_id": "braze_id"}
+PROFILE_ALIASES = {"email_address": "email", "user_id": "external_id", "braze_id": "internal_id",
+                   "city": "city", "home_city": "city"}
+SEGMENT_PREFIX = "segment:"
 
 
 @dataclass(slots=True)
@@ -61,20 +71,45 @@ class Target:
     name: str
     properties: Mapping[str, Any]
 
-
-Audience = Callable[[Dispatch, Directory], list[dict[str, Any]]]
-"""Broadcast reach (segment / connected audience): provided by the provider's audience support."""
-
-
-def nobody(dispatch: Dispatch, directory: Directory) -> list[dict[str, Any]]:
-    return []
+    @property
+    def key(self) -> str:
+        return self.profile["identity"] if self.profile is not None else "?" + self.name
 
 
-def run(app: web.Application, workspace: Workspace, directory: Directory, dispatch: Dispatch, now: float, *,
-        audience: Audience = nobody, due: Callable[[Target], bool] | None = None) -> list[Target]:
-    """Record one delivery per reached user and channel; return the users reached (for local-time runs)."""
-    targets = [t for t in _dedupe(_explicit(dispatch, directory) + _broadcast(dispatch, directory, audience))
-               if dispatch.include_control_group or not _in_control_group(t, workspace)]
+def resolver(workspace: Workspace) -> Callable[[Any], Any]:
+    """``{"member_of": "segment:<id>"}`` -> that segment's rules (workspace fixture)."""
+    def resolve(member: Any) -> Any:
+        text = str(member)
+        segment = workspace.segments.get(text[len(SEGMENT_PREFIX):] if text.startswith(SEGMENT_PREFIX) else text)
+        if segment is None:
+            raise UnknownMember(text)
+        return segment.get("members", {"any": []})
+    return resolve
+
+
+def scope_tree(segment_id: str | None, audience: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    parts: list[dict[str, Any]] = []
+    if segment_id is not None:
+        parts.append({"member_of": SEGMENT_PREFIX + segment_id})
+    if audience is not None:
+        parts.append(to_tree(audience))
+    return None if not parts else parts[0] if len(parts) == 1 else {"all": parts}
+
+
+def run(app: web.Application, workspace: Workspace, people: People, dispatch: Dispatch, now: float, *,
+        due: Callable[[Target], bool] | None = None) -> list[Target]:
+    """Record one delivery per reached user, channel and device; return the users reached."""
+    scope = scope_tree(dispatch.segment_id, dispatch.audience)
+    resolve = resolver(workspace)
+    targets = _explicit(dispatch, people)
+    if scope is not None and targets:
+        inside = {p["identity"] for p in people.service.members(scope, resolve_member=resolve)}
+        targets = [t for t in targets if t.profile is None or t.profile["identity"] in inside]
+    if dispatch.broadcast:
+        members = people.service.members(scope or {"everyone": True}, resolve_member=resolve)
+        targets += [Target(p, display_id(p, p["identity"]), dispatch.properties) for p in members]
+    targets = [t for t in _dedupe(targets)
+               if dispatch.include_control_group or t.name not in workspace.global_control_group]
     if due is not None:
         targets = [t for t in targets if due(t)]
     deliveries = app[keys.DELIVERIES]
@@ -84,25 +119,26 @@ def run(app: web.Application, workspace: Workspace, directory: Directory, dispat
                 continue
             channel, platform = CHANNEL_OF[key]
             content = render(obj, target.profile, target.properties)
-            deliveries.record(
-                tenant=dispatch.tenant, vendor="braze", campaign_id=dispatch.campaign_id or dispatch.canvas_id,
-                user=target.name, channel=channel, platform=platform, content=content, time=iso(now),
-                known=target.profile is not None,
-                extra={"dispatch_id": dispatch.dispatch_id, "send_id": dispatch.send_id,
-                       "message_variation_id": obj.get("message_variation_id"), "messaging_object": key,
-                       "canvas_id": dispatch.canvas_id, "schedule_id": dispatch.schedule_id,
-                       "operation": dispatch.operation, **dispatch.extra})
+            for device in destinations(key, obj, target.profile):
+                deliveries.record(
+                    tenant=dispatch.tenant, vendor="braze", campaign_id=dispatch.campaign_id or dispatch.canvas_id,
+                    user=target.name, channel=channel, platform=platform, device=device, content=content,
+                    time=iso(now), known=target.profile is not None,
+                    extra={"dispatch_id": dispatch.dispatch_id, "send_id": dispatch.send_id,
+                           "message_variation_id": obj.get("message_variation_id"), "messaging_object": key,
+                           "canvas_id": dispatch.canvas_id, "schedule_id": dispatch.schedule_id,
+                           "operation": dispatch.operation, **dispatch.extra})
     return targets
 
 
-def _explicit(dispatch: Dispatch, directory: Directory) -> list[Target]:
+def _explicit(dispatch: Dispatch, people: People) -> list[Target]:
     found = []
     for recipient in dispatch.recipients:
-        profile = lookup(directory, recipient)
+        profile = lookup(people, recipient)
         if profile is None and recipient.send_to_existing_only is False and recipient.kind != "user_alias":
-            profile = directory.create(**{_create_arg(recipient.kind): recipient.value})
+            profile = people.create(**{_create_arg(recipient.kind): recipient.value})
         if profile is not None and recipient.attributes:
-            apply_attributes(profile, recipient.attributes)
+            profile = people.apply_attributes(profile, recipient.attributes)
         name = display_id(profile, _addressed(recipient))
         found.append(Target(profile, name, {**dispatch.properties, **recipient.properties}))
     return found
@@ -118,14 +154,14 @@ def _addressed(recipient: Recipient) -> str:
     return str(recipient.value)
 
 
-def lookup(directory: Directory, recipient: Recipient) -> dict[str, Any] | None:
+def lookup(people: People, recipient: Recipient) -> dict[str, Any] | None:
     if recipient.kind == "external_user_id":
-        return directory.by_external_id(recipient.value)
+        return people.by_external_id(recipient.value)
     if recipient.kind == "user_alias":
-        return directory.by_alias(recipient.value)
+        return people.by_alias(recipient.value)
     if recipient.kind == "braze_id":
-        return directory.by_braze_id(recipient.value)
-    return prioritized(directory.by_email(recipient.value), recipient.prioritization)
+        return people.by_braze_id(recipient.value)
+    return prioritized(people.by_email(recipient.value), recipient.prioritization)
 
 
 def prioritized(profiles: list[dict[str, Any]], order: tuple[str, ...]) -> dict[str, Any] | None:
@@ -135,19 +171,11 @@ def prioritized(profiles: list[dict[str, Any]], order: tuple[str, ...]) -> dict[
             pool = [p for p in profiles if p.get("external_id") is not None]
         elif rule == "unidentified":
             pool = [p for p in profiles if p.get("external_id") is None]
-        elif rule == "least_recently_updated":
-            pool = profiles[:1]
         else:
-            pool = profiles[-1:]
+            pool = profiles
         if pool:
-            return pool[-1] if rule != "least_recently_updated" else pool[0]
+            return pool[0] if rule == "least_recently_updated" else pool[-1]
     return None
-
-
-def _broadcast(dispatch: Dispatch, directory: Directory, audience: Audience) -> list[Target]:
-    if not dispatch.broadcast:
-        return []
-    return [Target(p, display_id(p, p["braze_id"]), dispatch.properties) for p in audience(dispatch, directory)]
 
 
 def _dedupe(targets: list[Target]) -> list[Target]:
@@ -155,28 +183,37 @@ def _dedupe(targets: list[Target]) -> list[Target]:
     seen: set[str] = set()
     unique = []
     for target in targets:
-        key = target.profile["braze_id"] if target.profile is not None else "?" + target.name
-        if key not in seen:
-            seen.add(key)
+        if target.key not in seen:
+            seen.add(target.key)
             unique.append(target)
     return unique
 
 
-def _in_control_group(target: Target, workspace: Workspace) -> bool:
-    return target.name in workspace.global_control_group
+def destinations(key: str, obj: Mapping[str, Any], profile: Mapping[str, Any] | None) -> list[str | None]:
+    """Devices a push goes to, or [None] for one delivery; [] when a known user cannot get this channel."""
+    if profile is None:
+        return [None]
+    if key in DEVICE_PLATFORM:
+        devices = [d for d in profile.get("devices", []) if d.get("platform") == DEVICE_PLATFORM[key]]
+        if obj.get("send_to_most_recent_device_only") is True:
+            devices = sorted(devices, key=lambda d: d.get("last_active") or 0)[-1:]
+        return [d.get("token") for d in devices]
+    if key == "email":
+        usable = profile.get("email") and not ((profile.get("reachability") or {}).get("email") or {}).get("invalid")
+        return [None] if usable else []
+    if key in GROUPED:
+        return [None] if profile.get("phone") else []
+    return [None]
 
 
 def eligible(key: str, obj: Mapping[str, Any], profile: Mapping[str, Any] | None, wanted: str,
              workspace: Workspace) -> bool:
     """``recipient_subscription_state``: opted_in, subscribed (default: not unsubscribed) or all."""
     if key in GROUPED:
-        return _group_member(str(obj.get("subscription_group_id")), profile, workspace)
-    if key in PUSH:
-        state = (profile or {}).get("push_subscribe", "subscribed")
-    elif key == "email":
-        state = (profile or {}).get("email_subscribe", "subscribed")
-    else:
+        return _group_member(str(obj.get("subscription_group_id")), STATE_CHANNEL[key], profile, workspace)
+    if key not in STATE_CHANNEL:
         return True
+    state = (((profile or {}).get("reachability") or {}).get(STATE_CHANNEL[key]) or {}).get("state", "subscribed")
     if wanted == "all":
         return True
     if wanted == "opted_in":
@@ -184,12 +221,20 @@ def eligible(key: str, obj: Mapping[str, Any], profile: Mapping[str, Any] | None
     return state != "unsubscribed"
 
 
-def _group_member(group_id: str, profile: Mapping[str, Any] | None, workspace: Workspace) -> bool:
+def _group_member(group_id: str, channel: str, profile: Mapping[str, Any] | None, workspace: Workspace) -> bool:
+    """The profile's own group state, else the workspace group's list, else the population's
+    channel subscription (subscribed or opted in, not DND) [INF]."""
     state = ((profile or {}).get("subscription_groups") or {}).get(group_id)
     if state is not None:
         return state == "subscribed"
     group = workspace.subscription_groups.get(group_id) or {}
-    return profile is not None and display_id(profile, "") in group.get("subscribed", [])
+    name = display_id(profile, "") if profile is not None else ""
+    if name in group.get("unsubscribed", []):
+        return False
+    if name in group.get("subscribed", []):
+        return True
+    reach = ((profile or {}).get("reachability") or {}).get(channel)
+    return bool(reach) and reach.get("state") != "unsubscribed" and not reach.get("dnd")
 
 
 def render(obj: Mapping[str, Any], profile: Mapping[str, Any] | None, properties: Mapping[str, Any]) -> Any:
@@ -225,4 +270,4 @@ def _profile_value(profile: Mapping[str, Any] | None, name: str, standard: bool)
         found = profile.get(PROFILE_ALIASES.get(name, name))
         if found is not None:
             return found
-    return (profile.get("custom_attributes") or {}).get(name)
+    return (profile.get("properties") or {}).get(name)

@@ -146,15 +146,11 @@ def run_due(app: web.Application, provider: Braze, now: float, only: str | None 
             if ctx_notice is None:
                 due = _local_due(provider, schedule, now) if schedule.local else None
                 reached = provider.run(app, schedule.dispatch, now, due=due)
-                schedule.done.update(_key(t) for t in reached)
+                schedule.done.update(t.key for t in reached)
             finished = not schedule.local or now >= datetime.fromisoformat(schedule.wall).replace(
                 tzinfo=UTC).timestamp() + LAST_ZONE.total_seconds()
             if finished:
                 state.schedules.pop(schedule.id, None)
-
-
-def _key(target: Target) -> str:
-    return target.profile["braze_id"] if target.profile is not None else "?" + target.name
 
 
 def _local_due(provider: Braze, schedule: Schedule, now: float) -> Callable[[Target], bool]:
@@ -162,7 +158,7 @@ def _local_due(provider: Braze, schedule: Schedule, now: float) -> Callable[[Tar
     default = provider.workspace.time_zone
 
     def due(target: Target) -> bool:
-        if _key(target) in schedule.done:
+        if target.key in schedule.done:
             return False
         return wall.replace(tzinfo=_zone((target.profile or {}).get("time_zone"), default)).timestamp() <= now
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .directory import Directory
 from .dispatch import Dispatch
 from .ids import Ids
 from .ratelimit import Windows
@@ -36,7 +35,8 @@ class Schedule:
 
 @dataclass(slots=True)
 class TenantState:
-    directory: Directory
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(alias_label, alias_name) -> population identity (see people.py)."""
     schedules: dict[str, Schedule] = field(default_factory=dict)
     send_ids: dict[tuple[str, str], float] = field(default_factory=dict)
     external_send_ids: dict[str, float] = field(default_factory=dict)
@@ -52,7 +52,7 @@ class State:
     def tenant(self, name: str) -> TenantState:
         state = self._tenants.get(name)
         if state is None:
-            state = self._tenants[name] = TenantState(Directory(self.ids.braze_id))
+            state = self._tenants[name] = TenantState()
         return state
 
     def tenants(self) -> list[tuple[str, TenantState]]:

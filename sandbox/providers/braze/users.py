@@ -9,9 +9,9 @@ from typing import Any
 from ...operations import Call, Reply
 from . import context, errors, timeparse
 from .context import Context
-from .directory import Directory, apply_attributes
 from .dispatch import prioritized
 from .errors import BrazeFail
+from .people import PURCHASE_EVENT, People, export
 
 ARRAYS = ("attributes", "events", "purchases")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -20,7 +20,7 @@ CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 MAX_QUANTITY = 100
 EXPORT_FIELDS = ("created_at", "external_id", "user_aliases", "braze_id", "first_name", "last_name", "email",
                  "phone", "dob", "country", "home_city", "language", "gender", "time_zone", "push_subscribe",
-                 "email_subscribe", "custom_attributes", "custom_events", "purchases")
+                 "email_subscribe", "custom_attributes", "custom_events", "purchases", "devices")
 """``/users/export/ids`` fields, in the docs' order [V-doc post_users_identifier.md] (spec §9.2)."""
 EXPORT_IDENTIFIERS = ("external_ids", "user_aliases", "device_id", "braze_id", "email_address", "phone")
 DELETE_KINDS = ("external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers")
@@ -107,60 +107,44 @@ def purchase_problem(obj: Mapping[str, Any]) -> str | None:
 CHECKS = {"attributes": attributes_problem, "events": event_problem, "purchases": purchase_problem}
 
 
-def track_profile(ctx: Context, obj: Mapping[str, Any], array: str) -> dict[str, Any] | None:
+def track_profile(ctx: Context, people: People, obj: Mapping[str, Any]) -> dict[str, Any] | None:
     """The profile an object updates, created when Braze would create it; None = skipped."""
-    directory = ctx.state.directory
     existing_only = obj.get("_update_existing_only")
     if obj.get("external_id") is not None:
-        profile = directory.by_external_id(str(obj["external_id"]))
+        profile = people.by_external_id(str(obj["external_id"]))
         if profile is None and existing_only is not True:
-            profile = _new(ctx, directory, external_id=str(obj["external_id"]))
+            profile = people.create(external_id=str(obj["external_id"]))
         return profile
     if obj.get("user_alias") is not None:
-        profile = directory.by_alias(obj["user_alias"])
+        profile = people.by_alias(obj["user_alias"])
         if profile is None and existing_only is False:
-            profile = _new(ctx, directory, alias=obj["user_alias"])
+            profile = people.create(alias=obj["user_alias"])
         return profile
     if obj.get("braze_id") is not None:
-        return directory.by_braze_id(str(obj["braze_id"]))
+        return people.by_braze_id(str(obj["braze_id"]))
     email, phone = obj.get("email"), obj.get("phone")
-    matches = directory.by_email(email) if email is not None else directory.by_phone(str(phone))
+    matches = people.by_email(email) if email is not None else people.by_phone(str(phone))
     profile = prioritized(matches, ("identified", "most_recently_updated"))
     if profile is None and existing_only is not True:
-        profile = _new(ctx, directory, email=email, phone=None if email is not None else str(phone))
+        profile = people.create(email=email, phone=None if email is not None else str(phone))
     return profile
 
 
-def _new(ctx: Context, directory: Directory, **identifiers: Any) -> dict[str, Any]:
-    profile = directory.create(**identifiers)
-    profile["created_at"] = timeparse.iso(ctx.now)
-    return profile
-
-
-def _summary(items: list[dict[str, Any]], name: str, when: str, count: int = 1) -> None:
-    for item in items:
-        if item["name"] == name:
-            item["count"] += count
-            item["last"] = max(item["last"], when)
-            item["first"] = min(item["first"], when)
-            return
-    items.append({"name": name, "first": when, "last": when, "count": count})
-
-
-def apply(ctx: Context, array: str, obj: Mapping[str, Any]) -> None:
-    profile = track_profile(ctx, obj, array)
+def apply(ctx: Context, people: People, array: str, obj: Mapping[str, Any]) -> None:
+    profile = track_profile(ctx, people, obj)
     if profile is None:
         return
     if array == "attributes":
-        apply_attributes(profile, obj)
+        people.apply_attributes(profile, obj)
         return
-    when = timeparse.iso(min(timeparse.utc_epoch(timeparse.parse(obj["time"])), ctx.now))  # type: ignore[arg-type]
+    when = min(timeparse.utc_epoch(timeparse.parse(obj["time"])), ctx.now)  # type: ignore[arg-type]
+    props = dict(obj.get("properties") or {})
     if array == "events":
-        _summary(profile["custom_events"], obj["name"], when)
-        profile.setdefault("_events", []).append({"name": obj["name"], "time": when,
-                                                  "properties": obj.get("properties") or {}})
+        people.add_event(profile, obj["name"], when, props)
     else:
-        _summary(profile["purchases"], str(obj["product_id"]), when, obj.get("quantity", 1))
+        people.add_event(profile, PURCHASE_EVENT, when, {
+            **props, "product_id": str(obj["product_id"]), "currency": obj["currency"].upper(),
+            "price": obj["price"], "quantity": obj.get("quantity", 1)})
 
 
 async def users_track(call: Call) -> Reply:
@@ -182,8 +166,9 @@ async def users_track(call: Call) -> Reply:
             counters[f"{name}_processed"] += 1
     if not valid:
         raise BrazeFail(errors.TRACK_NOTHING_VALID, errors=problems or None)
+    people = ctx.people
     for name, obj in valid:
-        apply(ctx, name, obj)
+        apply(ctx, people, name, obj)
     return errors.success(counters, after={"errors": problems} if problems else None)
 
 
@@ -207,48 +192,47 @@ async def users_delete(call: Call) -> Reply:
     ctx = context.of(call)
     kind = _one_kind(call.body, DELETE_KINDS, exactly=True)[0]
     items = call.body[kind]
-    directory = ctx.state.directory
+    people = ctx.people
     for item in items:
-        for profile in _profiles_of(directory, kind, item):
-            directory.delete(profile)
+        for profile in _profiles_of(people, kind, item):
+            people.delete(profile)
     return errors.success({"deleted": len(items)})
 
 
-def _profiles_of(directory: Directory, kind: str, item: Any) -> list[dict[str, Any]]:
+def _profiles_of(people: People, kind: str, item: Any) -> list[dict[str, Any]]:
     if kind == "external_ids":
-        found = directory.by_external_id(str(item))
+        found = people.by_external_id(str(item))
     elif kind == "user_aliases":
-        found = directory.by_alias(item)
+        found = people.by_alias(item)
     elif kind == "braze_ids":
-        found = directory.by_braze_id(item)
+        found = people.by_braze_id(item)
     elif kind == "email_addresses":
-        found = prioritized(directory.by_email(item["email"]), tuple(item.get("prioritization") or ()))
+        found = prioritized(people.by_email(item["email"]), tuple(item.get("prioritization") or ()))
     else:
-        return directory.by_phone(item)
+        return people.by_phone(item)
     return [] if found is None else [found]
 
 
 async def users_identify(call: Call) -> Reply:
     ctx = context.of(call)
-    directory = ctx.state.directory
+    people = ctx.people
     counters: dict[str, int] = {}
     for kind in _one_kind(call.body, IDENTIFY_KINDS, exactly=False):
         counters[IDENTIFY_COUNTERS[kind]] = 0
         for item in call.body[kind]:
             external = str(item["external_id"])
             if kind == "aliases_to_identify":
-                sources = [p for p in [directory.by_alias(item["user_alias"])] if p is not None]
+                sources = [p for p in [people.by_alias(item["user_alias"])] if p is not None]
             elif kind == "emails_to_identify":
-                sources = [p for p in directory.by_email(item["email"]) if p.get("external_id") is None]
+                sources = [p for p in people.by_email(item["email"]) if p.get("external_id") is None]
             else:
-                sources = [p for p in directory.by_phone(item["phone"]) if p.get("external_id") is None]
-            target = directory.by_external_id(external)
+                sources = [p for p in people.by_phone(item["phone"]) if p.get("external_id") is None]
+            target = people.by_external_id(external)
             for source in sources:
-                if target is None:
-                    directory.set_external_id(source, external)
-                    target = source
-                else:
-                    directory.merge_into(target, source)
+                if source.get("external_id") is not None:
+                    continue
+                target = (people.set_external_id(source, external) if target is None
+                          else people.merge_into(target, source))
             counters[IDENTIFY_COUNTERS[kind]] += 1
     return errors.success(counters)
 
@@ -258,15 +242,15 @@ async def users_alias_new(call: Call) -> Reply:
     aliases = call.body["user_aliases"]
     if len(aliases) > errors.MAX_PER_REQUEST:
         raise BrazeFail(errors.MAX_IDS)
-    directory = ctx.state.directory
+    people = ctx.people
     for alias in aliases:
         if alias.get("external_id") is None:
-            if directory.by_alias(alias) is None:
-                _new(ctx, directory, alias=alias)
+            if people.by_alias(alias) is None:
+                people.create(alias=alias)
             continue
-        profile = directory.by_external_id(str(alias["external_id"]))
+        profile = people.by_external_id(str(alias["external_id"]))
         if profile is not None:
-            directory.add_alias(profile, alias)
+            people.add_alias(profile, alias)
     return errors.success({"aliases_processed": len(aliases)})
 
 
@@ -274,28 +258,29 @@ async def users_export_ids(call: Call) -> Reply:
     ctx = context.of(call)
     body = call.body
     _one_kind(body, EXPORT_IDENTIFIERS, exactly=False)
-    directory = ctx.state.directory
+    people = ctx.people
     found: list[dict[str, Any]] = []
     invalid: list[str] = []
     for external in body.get("external_ids") or []:
-        profile = directory.by_external_id(str(external))
+        profile = people.by_external_id(str(external))
         if profile is None:
             invalid.append(str(external))
         else:
             found.append(profile)
-    found += [p for p in (directory.by_alias(a) for a in body.get("user_aliases") or []) if p is not None]
+    found += [p for p in (people.by_alias(a) for a in body.get("user_aliases") or []) if p is not None]
     if body.get("braze_id") is not None:
-        found += [p for p in [directory.by_braze_id(body["braze_id"])] if p is not None]
+        found += [p for p in [people.by_braze_id(body["braze_id"])] if p is not None]
     if body.get("email_address") is not None:
-        found += directory.by_email(body["email_address"])
+        found += people.by_email(body["email_address"])
     if body.get("phone") is not None:
-        found += directory.by_phone(body["phone"])
+        found += people.by_phone(body["phone"])
     wanted = body.get("fields_to_export") or EXPORT_FIELDS
     users, seen = [], set()
     for profile in found:
-        if profile["braze_id"] not in seen:
-            seen.add(profile["braze_id"])
-            users.append({k: profile[k] for k in EXPORT_FIELDS if k in wanted and profile.get(k) is not None})
+        if profile["identity"] not in seen:
+            seen.add(profile["identity"])
+            row = export(profile)
+            users.append({k: row[k] for k in EXPORT_FIELDS if k in wanted and row.get(k) is not None})
     fields: dict[str, Any] = {"users": users}
     if invalid:
         fields["invalid_user_ids"] = invalid

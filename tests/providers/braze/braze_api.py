@@ -34,6 +34,9 @@ SMS_GROUP = "8f9e0d1c-0001-4b00-8000-0000000005a1"
 WHATSAPP_GROUP = "8f9e0d1c-0002-4b00-8000-0000000005a2"
 EMAIL_APP = "3a4b5c6d-0000-4000-8000-0000000000e1"
 GCG_MEMBER = "gcg-member-1"
+IOS_TOKEN = "0f" * 32
+"""An APNs device token (64 hex): registers an iOS device (any other token is taken for Android)."""
+IOS = {"push_tokens": [{"app_id": EMAIL_APP, "token": IOS_TOKEN}]}
 
 MESSAGE_OBJECTS: dict[str, dict[str, Any]] = {
     "apple_push": {"alert": "hello"},

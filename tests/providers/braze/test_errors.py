@@ -97,7 +97,7 @@ def test_unexpected_and_rate_limited_bodies() -> None:
 
 
 async def test_every_answer_carries_rate_limit_and_request_id_headers(bz: Braze) -> None:
-    status, body, first = await bz.post("/messages/send", SEND)
+    status, _, first = await bz.post("/messages/send", SEND)
     _, _, second = await bz.post("/messages/send", SEND)
     assert status == 201
     assert first["X-Ratelimit-Limit"] == "250000"
@@ -164,8 +164,13 @@ class TestAccounts:
         status, body, _ = await bz_post(api, "off-key", "/messages/send", SEND)
         assert (status, body) == (403, fail("Forbidden"))
 
-    async def test_workspaces_do_not_share_profiles(self, api) -> None:
+    async def test_resetting_a_workspace_undoes_its_profile_writes(self, api) -> None:
+        """Profiles live in the shared population; ``reset?tenant=`` undoes that workspace's writes."""
         await bz_post(api, "other-key", "/users/track", {"attributes": [{"external_id": "u1", "first_name": "A"}]})
+        _, body, _ = await bz_post(api, "all-key", "/users/export/ids", {"external_ids": ["u1"],
+                                                                         "fields_to_export": ["first_name"]})
+        assert body == {"users": [{"first_name": "A"}], "message": "success"}
+        await api.control("POST", "/reset", params={"tenant": "shop-staging"})
         status, body, _ = await bz_post(api, "all-key", "/users/export/ids", {"external_ids": ["u1"]})
         assert (status, body) == (201, {"users": [], "invalid_user_ids": ["u1"], "message": "success"})
 

@@ -11,6 +11,8 @@ import pytest
 from providers.braze.braze_api import (
     API_CAMPAIGN,
     GCG_MEMBER,
+    IOS,
+    IOS_TOKEN,
     MESSAGE_OBJECTS,
     SEGMENT_ALL,
     SMS_GROUP,
@@ -251,11 +253,11 @@ async def test_numeric_ids_are_accepted(bz: Braze) -> None:
 
 
 async def test_duplicate_recipients_get_one_message(bz: Braze) -> None:
-    await bz.track(attributes=[{"external_id": "dup", "first_name": "D"}])
+    await bz.track(attributes=[{"external_id": "dup", "first_name": "D", **IOS}])
     await bz.post("/users/alias/new", {"user_aliases": [{"external_id": "dup", "alias_name": "d", "alias_label": "l"}]})
     await bz.post("/messages/send", {"external_user_ids": ["dup", "dup"], "messages": PUSH,
                                      "user_aliases": [{"alias_name": "d", "alias_label": "l"}]})
-    assert [d["user"] for d in await bz.deliveries()] == ["dup"]
+    assert [(d["user"], d["device"]) for d in await bz.deliveries()] == [("dup", IOS_TOKEN)]
 
 
 async def test_api_campaigns_reach_global_control_group_members(bz: Braze) -> None:
@@ -270,7 +272,8 @@ async def test_api_campaigns_reach_global_control_group_members(bz: Braze) -> No
     ("unsubscribed", "subscribed", False), ("subscribed", "subscribed", True), ("opted_in", "opted_in", True),
     ("subscribed", "opted_in", False), ("unsubscribed", "all", True)])
 async def test_recipient_subscription_state(bz: Braze, state: str, wanted: str, delivered: bool) -> None:
-    await bz.track(attributes=[{"external_id": "s1", "push_subscribe": state, "email_subscribe": state}])
+    await bz.track(attributes=[{"external_id": "s1", "push_subscribe": state, "email_subscribe": state,
+                                "email": "s1@example.com", **IOS}])
     status, _, _ = await bz.post("/messages/send", {"external_user_ids": ["s1"], "recipient_subscription_state": wanted,
                                                     "messages": {"apple_push": {"alert": "a"},
                                                                  "email": MESSAGE_OBJECTS["email"]}})
@@ -279,8 +282,9 @@ async def test_recipient_subscription_state(bz: Braze, state: str, wanted: str, 
 
 
 async def test_sms_reaches_only_members_of_the_subscription_group(bz: Braze) -> None:
-    await bz.track(attributes=[{"external_id": "user-1"}, {"external_id": "user-3"}, {
-        "external_id": "user-4", "subscription_groups": [{"subscription_group_id": SMS_GROUP,
+    await bz.track(attributes=[{"external_id": "user-1", "phone": "+15550001"}, {"external_id": "user-3",
+                                                                                "phone": "+15550003"}, {
+        "external_id": "user-4", "phone": "+15550004", "subscription_groups": [{"subscription_group_id": SMS_GROUP,
                                                           "subscription_state": "subscribed"}]}])
     await bz.post("/messages/send", {"external_user_ids": ["user-1", "user-3", "user-4"],
                                      "messages": {"sms": MESSAGE_OBJECTS["sms"]}})
@@ -288,7 +292,7 @@ async def test_sms_reaches_only_members_of_the_subscription_group(bz: Braze) -> 
 
 
 async def test_content_is_rendered_with_profile_attributes(bz: Braze) -> None:
-    await bz.track(attributes=[{"external_id": "ann", "first_name": "Ann", "plan": "gold"}])
+    await bz.track(attributes=[{"external_id": "ann", "first_name": "Ann", "plan": "gold", **IOS}])
     await bz.post("/messages/send", {"external_user_ids": ["ann", "bob"], "messages": {"apple_push": {
         "alert": "Hi {{${first_name} | default: 'there'}} on {{custom_attribute.${plan}}}"}}})
     assert {d["user"]: d["content"]["alert"] for d in await bz.deliveries()} == {

@@ -37,7 +37,7 @@ async def test_recorded_trigger_send_succeeds_and_renders_trigger_properties(bz:
 
 
 async def test_per_recipient_properties_override_and_profile_attributes_render(bz: Braze) -> None:
-    await bz.track(attributes=[{"external_id": "ann", "first_name": "Ann"}])
+    await bz.track(attributes=[{"external_id": "ann", "first_name": "Ann", "email": "ann@example.com"}])
     await bz.post("/campaigns/trigger/send", {
         "campaign_id": TRIGGERED, "trigger_properties": {"code": "TOP", "first_name": "Top"},
         "recipients": [{"external_user_id": "ann", "trigger_properties": {"code": "ANN"}},
@@ -48,7 +48,8 @@ async def test_per_recipient_properties_override_and_profile_attributes_render(b
 
 async def test_send_to_existing_only_false_with_attributes_creates_the_user(bz: Braze) -> None:
     status, _, _ = await bz.post("/campaigns/trigger/send", {"campaign_id": TRIGGERED, "recipients": [
-        {"external_user_id": "new-1", "send_to_existing_only": False, "attributes": {"first_name": "Neo"}}]})
+        {"external_user_id": "new-1", "send_to_existing_only": False,
+         "attributes": {"first_name": "Neo", "email": "neo@example.com"}}]})
     assert status == 201
     assert {d["content"]["body"] for d in await bz.deliveries(channel="email")} == {"<p>Hi Neo, your code is </p>"}
     _, body, _ = await bz.post("/users/export/ids", {"external_ids": ["new-1"], "fields_to_export": ["first_name"]})

@@ -109,6 +109,11 @@ def _number(value: Any) -> float:
 
 def build_column(values: Sequence[Any]) -> Column:
     """Column over ``len(values)`` entities; ``None``/missing, dicts and empty lists count as absent."""
+    with paused_gc():  # a collection over a big population heap costs far more than the build itself
+        return _build_column(values)
+
+
+def _build_column(values: Sequence[Any]) -> Column:
     rows: list[int] = []
     keys: list[tuple[type, Any]] = []
     for i, value in enumerate(values):
@@ -290,8 +295,7 @@ class Index:
     def column(self, name: str) -> Column:
         col = self._columns.get(name)
         if col is None:
-            with paused_gc():
-                col = build_column(attribute_values(self.profiles, name))
+            col = build_column(attribute_values(self.profiles, name))
             self._columns[name] = col
         return col
 

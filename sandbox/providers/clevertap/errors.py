@@ -123,6 +123,8 @@ tradeo/clevertap-ruby]: no space before ``Skipped`` except 525, a double dot in 
 documented meanings [V-doc api-errors] in the 525 style [INF]; 514 accepts M/F/O [INF]."""
 UPLOAD_MAX_RECORDS = 1000
 """At most 1000 records per call [V-doc] (spec §4)."""
+UPLOAD_TOO_MANY = "Field d is invalid: at most 1000 records per request"
+"""[INF] the real answer to a larger batch is not recorded."""
 
 # -- /1/profile.json and /1/counts/*.json (spec §8) ------------------------------------------------
 PROFILE_NOT_FOUND_STATUS = 404

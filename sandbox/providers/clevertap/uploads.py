@@ -47,6 +47,8 @@ async def upload(call: Call) -> Reply:
     provider = call.provider
     account: Account = provider.account  # type: ignore[attr-defined]
     dry_run = call.query.get("dryRun", "0") not in ("0", "", "false")
+    if len(call.body["d"]) > errors.UPLOAD_MAX_RECORDS:
+        raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.UPLOAD_TOO_MANY))
     processed = 0
     unprocessed: list[dict[str, Any]] = []
     accepted: list[dict[str, Any]] = []

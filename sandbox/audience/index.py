@@ -223,15 +223,17 @@ class Index:
 
     # -- updates -------------------------------------------------------------------------------------
     def upsert(self, profile: dict[str, Any]) -> int:
-        """Replace the profile with the same identity or append it; returns its row."""
-        row = self.row_of(str(profile.get("identity")), keys=("identity",))
+        """Replace the profile with the same identity or append it; returns its row. O(1) apart from
+        the derived caches, which are dropped and rebuilt on the next query."""
+        identity = str(profile.get("identity"))
+        row = self.row_of(identity, keys=("identity",))
         if row is None:
             row = len(self.profiles)
             self.profiles.append(profile)
             self.alive = np.append(self.alive, True)
         else:
             self.profiles[row] = profile
-        self._invalidate()
+        self._invalidate()["identity"][identity] = row
         return row
 
     def remove(self, identity: str) -> bool:
@@ -241,18 +243,24 @@ class Index:
         self.profiles[row] = {}
         self.alive = self.alive.copy()
         self.alive[row] = False
-        self._invalidate()
+        del self._invalidate()["identity"][identity]
         return True
 
-    def _invalidate(self) -> None:
-        # new containers rather than clear(): the pristine copy may share the old ones
+    def _invalidate(self) -> dict[str, dict[str, int]]:
+        """Drop the derived caches; keep the identity map (returned for the caller to update) so a run
+        of upserts stays O(1) each. New containers rather than clear(): the pristine copy shares the
+        old ones."""
+        identities = self._identity_map("identity")
+        if not self._dirty:
+            identities = dict(identities)
         self._columns = {}
         self._events = None
         self._devices = None
         self._reach = {}
         self._masks = {}
-        self._maps = {}
+        self._maps = {"identity": identities}
         self._dirty = True
+        return self._maps
 
     def mark_pristine(self) -> None:
         """Remember the current rows and derived caches (e.g. right after building from the population)."""
@@ -279,14 +287,17 @@ class Index:
     def row_of(self, value: str, keys: Sequence[str] = IDENTITY_KEYS) -> int | None:
         """Row of a user addressed by any identity key (identity, external id, email, objectId...)."""
         for key in keys:
-            mapping = self._maps.get(key)
-            if mapping is None:
-                mapping = {str(v): i for i, p in enumerate(self.profiles) if (v := p.get(key)) is not None}
-                self._maps[key] = mapping
-            row = mapping.get(value)
+            row = self._identity_map(key).get(value)
             if row is not None:
                 return row
         return None
+
+    def _identity_map(self, key: str) -> dict[str, int]:
+        mapping = self._maps.get(key)
+        if mapping is None:
+            mapping = {str(v): i for i, p in enumerate(self.profiles) if (v := p.get(key)) is not None}
+            self._maps[key] = mapping
+        return mapping
 
     def identities(self, rows: Iterable[int]) -> list[str]:
         return [str(self.profiles[int(r)].get("identity")) for r in rows]

@@ -189,12 +189,13 @@ def _where(where: dict[str, Any]) -> dict[str, Any]:
 
 def check_android_channel(body: dict[str, Any], account: Account) -> None:
     content = body.get("content") if isinstance(body.get("content"), dict) else {}
-    android = (content.get("platform_specific") or {}).get("android") or {}
+    platforms = content.get("platform_specific")
+    android = (platforms.get("android") if isinstance(platforms, dict) else None) or {}
     channel = android.get("wzrk_cid") if isinstance(android, dict) else None
     channel = channel or body.get("wzrk_cid")  # the doc's table lists it top-level [V-seed]
     if _empty(channel):
         raise errors.CleverTapFail(errors.ANDROID_CHANNEL_REQUIRED)
-    if channel not in account.notification_channels:
+    if not isinstance(channel, str) or channel not in account.notification_channels:
         raise fail(errors.ANDROID_CHANNEL_INVALID)
 
 

@@ -94,6 +94,10 @@ def check_record(original: Any, account: Account) -> dict[str, Any]:
     return record
 
 
+def _one_of(value: Any, allowed: frozenset[str]) -> bool:
+    return isinstance(value, str) and value in allowed
+
+
 def _present(value: Any) -> bool:
     return value is not None and value != "" and not isinstance(value, bool | dict | list)
 
@@ -105,7 +109,7 @@ def _event(record: dict[str, Any], account: Account) -> None:
     data = record.get("evtData", {})
     if not isinstance(data, dict):
         raise RecordError(512, record)
-    if name in RESTRICTED_EVENTS:
+    if name in RESTRICTED_EVENTS:  # a str, checked above
         raise RecordError(513, record)
     if name in account.discarded_events:
         raise RecordError(528, record)
@@ -124,10 +128,10 @@ def _profile(record: dict[str, Any]) -> None:
         if not isinstance(phone, str) or not PHONE.match(phone):
             raise RecordError(516, record)
         data["Phone"] = int(phone[1:])  # recorded: later failures echo "+35922333232" as 35922333232
-    if "Gender" in data and data["Gender"] not in GENDERS:
+    if "Gender" in data and not _one_of(data["Gender"], GENDERS):
         raise RecordError(514, record)
     for key, allowed, code in (("Employed", YES_NO, 517), ("Education", EDUCATION, 518), ("Married", YES_NO, 519)):
-        if key in data and data[key] not in allowed:
+        if key in data and not _one_of(data[key], allowed):
             raise RecordError(code, record)
     if "identity" in record and not isinstance(record["identity"], str):
         record["identity"] = str(record["identity"])  # recorded: identity 13 comes back as "13" in 520
@@ -147,7 +151,7 @@ def _token(record: dict[str, Any]) -> None:
         raise RecordError(532, record)
     if "type" not in data:
         raise RecordError(533, record)
-    if data["type"] not in TOKEN_TYPES:
+    if not _one_of(data["type"], TOKEN_TYPES):
         raise RecordError(534, record)
     if not isinstance(data["id"], str) or not data["id"]:
         raise RecordError(535, record)

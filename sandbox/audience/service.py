@@ -1,9 +1,9 @@
 """The audience service: the one object providers use to reach the shared fake population.
 
 It owns the TinyDB store (record of profiles) and the columnar index (queries), and keeps them in step:
-writes (``upsert``, ``update``, ``add_event``, ``delete``) go to the store at once and mark the index stale;
-the next query rebuilds it (lookups by identity never wait for that: they use maps kept up to date on each
-write). Writes are remembered per tenant, so ``reset(tenant)`` puts back just what that tenant changed and
+writes (``upsert``, ``update``, ``add_event``, ``delete``) go to both at once; the index drops only its
+derived caches, which the next query rebuilds (lookups by identity use maps kept up to date on each write).
+Writes are remembered per tenant, so ``reset(tenant)`` puts back just what that tenant changed and
 ``reset(None)`` restores the whole built population.
 
 Time: the population's events lie in the year before its reference date, so relative windows ("last 30
@@ -41,9 +41,8 @@ class AudienceService:
         self.info = info
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
-        self._pristine_index = Index.build(store.profile_list(), self.reference_ts)
-        self._pristine_index.mark_pristine()
-        self._index: Index | None = self._pristine_index
+        self.index = Index.build(store.profile_list(), self.reference_ts)
+        self.index.mark_pristine()
         self._maps = self._build_maps(store.profile_list())
         self._pristine = {str(p.get("identity")): p for p in store.profile_list()}
         self._touched: dict[str | None, set[str]] = {}
@@ -108,8 +107,8 @@ class AudienceService:
         self.store.upsert_profiles([doc])
         self._unmap(previous)
         self._map(doc)
+        self.index.upsert(doc)
         self._touched.setdefault(tenant, set()).add(identity)
-        self._index = None
         return doc
 
     def update(self, identity: str, changes: Mapping[str, Any], *, tenant: str | None) -> Profile:
@@ -132,9 +131,9 @@ class AudienceService:
         if previous is None:
             return False
         self.store.delete_profiles([identity])
+        self.index.remove(identity)
         self._unmap(previous)
         self._touched.setdefault(tenant, set()).add(identity)
-        self._index = None
         return True
 
     def _map(self, profile: Profile) -> None:
@@ -152,12 +151,6 @@ class AudienceService:
                 del self._maps[key][str(value)]
 
     # -- queries -------------------------------------------------------------------------------------
-    @property
-    def index(self) -> Index:
-        if self._index is None:
-            self._index = Index.build(self.store.profile_list(), self.reference_ts)
-        return self._index
-
     def evaluate(self, tree: Mapping[str, Any], *, resolve_member: MemberResolver | None = None) -> np.ndarray:
         return evaluate(tree, self.index, resolve_member=resolve_member, now=self.now())
 
@@ -185,8 +178,7 @@ class AudienceService:
         if tenant is None:
             if self._touched:
                 self.store.restore_population()
-                self._pristine_index.restore_pristine()
-                self._index = self._pristine_index
+                self.index.restore_pristine()
                 self._maps = self._build_maps(self.store.profile_list())
             self._touched.clear()
             return
@@ -198,12 +190,13 @@ class AudienceService:
             original = self._pristine.get(identity)
             if original is not None:
                 self.store.upsert_profiles([original])
+                self.index.upsert(original)
                 self._unmap(current)
                 self._map(original)
             elif current is not None:
                 self.store.delete_profiles([identity])
+                self.index.remove(identity)
                 self._unmap(current)
-        self._index = None
 
     def describe(self) -> dict[str, Any]:
         return {"size": len(self), "seed": self.info.seed, "reference_date": self.info.reference_date,

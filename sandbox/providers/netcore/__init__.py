@@ -11,8 +11,8 @@ from aiohttp import web
 from ... import keys
 from ...errors import SandboxError
 from ...operations import Call, Operation, Reply
-from ...provider import Provider
-from . import auth, errors, routes, v3, v4
+from ...provider import AudienceQuery, Provider
+from . import audience, auth, errors, routes, v3, v4
 from .fixtures import load_catalog
 from .state import NetcoreState
 
@@ -28,7 +28,7 @@ class Netcore(Provider):
         return routes.operations()
 
     async def startup(self, app: web.Application) -> None:
-        self.state = NetcoreState(load_catalog(self.settings), self.settings.seed)
+        self.state = NetcoreState(load_catalog(self.settings), self.settings.seed, app[keys.AUDIENCE])
 
     def reset(self, tenant: str | None) -> None:
         if self.state is not None:
@@ -45,6 +45,13 @@ class Netcore(Provider):
             for campaign in due:
                 launch = v4.launch if campaign.generation == "v4" else v3.launch
                 launch(app, self.state, tenant or None, data, campaign)
+
+    def audience(self, spec: object, tenant: str | None) -> AudienceQuery | None:
+        """``POST /_sandbox/audience/estimate`` with ``{"vendor": "netcore", "audience": <v4 audience_details |
+        v3 contact_details | gen-1 {"data_source", "list_id"}>, "tenant": "<API key>"}``."""
+        if self.state is None:
+            return None
+        return audience.translate(self.state, tenant, spec)
 
     def describe(self) -> dict[str, object]:
         if self.state is None:

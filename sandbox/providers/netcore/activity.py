@@ -1,9 +1,9 @@
 """``POST /v1/activity/upload``: a JSON array of 1-1000 events (spec §6.3). An event for an unknown user
-creates the contact first [V-doc]; anonymous events (``anonid``/``annonid``) are kept without a contact."""
+creates the contact first [V-doc]; events land in the shared population, so segments on events see them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ...operations import Call, Reply
@@ -12,6 +12,8 @@ from .state import state_of
 
 IDENTIFIERS = ("identity", "email", "mobile", "anonid", "annonid")
 """Accepted user identifiers, both spellings of the anonymous id (spec §6.3)."""
+ANONYMOUS = "anon:"
+"""[INF] identity prefix of the anonymous profiles ``anonid`` events are stored on."""
 
 
 def attributes_of(event: dict[str, Any]) -> dict[str, Any]:
@@ -28,20 +30,29 @@ def attributes_of(event: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def timestamp(value: str, index: int) -> float:
+    """ISO-8601 with or without an offset (none = the panel's time zone, here UTC; spec §6.3)."""
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.invalid(f"[{index}].timestamp") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
 async def activity_upload(call: Call) -> Reply:
     events: list[dict[str, Any]] = call.body
+    times = []
     for index, event in enumerate(events):
         if not any(event.get(k) not in (None, "") for k in IDENTIFIERS):
             raise errors.required(f"[{index}].identity")
-        try:  # ISO-8601 with or without an offset (none = the panel's time zone, spec §6.3)
-            datetime.fromisoformat(str(event["timestamp"]).replace("Z", "+00:00"))
-        except ValueError:
-            raise errors.invalid(f"[{index}].timestamp") from None
-    data = state_of(call.provider).tenant(call.tenant)
-    for event in events:
+        times.append(timestamp(str(event["timestamp"]), index))
+    state = state_of(call.provider)
+    data = state.tenant(call.tenant)
+    for event, ts in zip(events, times, strict=True):
         attributes = attributes_of(event)
-        ident = data.upsert(attributes) if attributes else None
-        data.events.append({"contact": ident, "anonid": event.get("anonid") or event.get("annonid"),
-                            "name": event["activity_name"], "asset_id": event["asset_id"],
-                            "timestamp": event["timestamp"], "params": event["activity_params"]})
+        anonymous = event.get("anonid") or event.get("annonid")
+        identity = state.contact(data, call.tenant, attributes) if attributes else f"{ANONYMOUS}{anonymous}"
+        params = event["activity_params"]
+        props = params if isinstance(params, dict) else {"items": params}
+        state.people.add_event(identity, event["activity_name"], ts, props, tenant=call.tenant)
     return Reply({"status": errors.SUCCESS, "message": errors.ACTIVITY_ACCEPTED})

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...operations import Call, Reply
 from . import errors, send
+from .audience import Audience, check_audience, ids
 from .state import Campaign, state_of
 
 CHANNEL = "apn"
@@ -44,23 +45,23 @@ async def campaign_execute(call: Call) -> Reply:
         raise errors.fail(errors.CAMPAIGN_ALREADY_EXECUTED, "campaign_id")
     if body["type"] != campaign.channel:
         raise errors.fail(errors.CHANNEL_NOT_SUPPORTED, "type")
-    audience = _audience(body)
-    send.check_audience(data, audience, {"lists": "list_id", "segments": "segment_id"})
+    audience = audience_of(body)
+    check_audience(state, data, audience, {"lists": "list_id", "segments": "segment_id"})
     found = send.template(state, campaign.details.get("template_id"), CHANNEL, "template_id")
     values = body.get("personalization") or body.get("payload") or {}
-    send.deliver(call.app, call.tenant, data, campaign, push_content(found), audience, values=values,
+    send.deliver(call.app, state, call.tenant, data, campaign, push_content(found), audience, values=values,
                  capping=bool(body.get("frequency_capping")), extra={"data_source": body["data_source"]})
     campaign.state = EXECUTED
     return Reply(errors.gen1_success(errors.EXECUTED, campaign_id=campaign.id))
 
 
-def _audience(body: dict[str, Any]) -> send.Audience:
+def audience_of(body: dict[str, Any]) -> Audience:
     source = body["data_source"]
-    chosen = send.ids(body.get(f"{source}_id")) or send.ids(body.get(f"{source}_ids")) or send.ids(
+    chosen = ids(body.get(f"{source}_id")) or ids(body.get(f"{source}_ids")) or ids(
         body.get("data_source_id"))
     if not chosen:
         raise errors.required(f"{source}_id")
-    return send.Audience(lists=chosen) if source == "list" else send.Audience(segments=chosen)
+    return Audience(lists=chosen) if source == "list" else Audience(segments=chosen)
 
 
 def push_content(template: dict[str, Any]) -> dict[str, str]:

@@ -39,17 +39,20 @@ async def apiv2_contact(call: Call) -> Reply:
     state = state_of(call.provider)
     data = state.tenant(call.tenant)
     if activity == SYNC:
-        _add(data, _attributes(params.get("data", "")), _list_id(data, params, strict=True))
+        _add(state, data, call.tenant, _attributes(params.get("data", "")), _list_id(data, params, strict=True))
         return Reply({"requestid": state.request_id(), "result": errors.APIV2_SUCCESS,
                       "details": errors.APIV2_ADDED})
     if activity in ASYNC:
         with contextlib.suppress(errors.NetcoreFail):  # async: only the key is validated (spec §6.1)
-            _add(data, _attributes(params.get("data", "")), _list_id(data, params, strict=False))
+            _add(state, data, call.tenant, _attributes(params.get("data", "")),
+                 _list_id(data, params, strict=False))
     elif activity == DELETE:
         list_id = params.get("listid", "").strip()
         if not list_id:
             raise errors.fail(errors.APIV2_LIST_REQUIRED, "listid")
-        data.remove_from_list(list_id, str(params.get("data", "")).strip())
+        identity = state.identity(str(params.get("data", "")).strip())
+        if identity in data.lists.get(list_id, ()):
+            data.lists[list_id].remove(identity)
     return _success(state)
 
 
@@ -78,9 +81,11 @@ def _list_id(data: TenantData, params: Mapping[str, str], *, strict: bool) -> st
     return list_id
 
 
-def _add(data: TenantData, attributes: dict[str, Any], list_id: str | None) -> None:
-    ident = data.upsert(attributes)
-    if ident is None:
+def _add(state: NetcoreState, data: TenantData, tenant: str | None, attributes: dict[str, Any],
+         list_id: str | None) -> None:
+    """Write the contact to the shared population (and the list)."""
+    if not any(attributes.get(k) not in (None, "") for k in ("CUSTOMER_ID", "EMAIL", "MOBILE")):
         raise errors.fail(errors.APIV2_PRIMARY_KEY_MISSING, "data")
-    if list_id is not None:
-        data.add_to(data.lists, list_id, ident)
+    identity = state.contact(data, tenant, attributes)
+    if identity is not None and list_id is not None:
+        data.add_to(data.lists, list_id, identity)

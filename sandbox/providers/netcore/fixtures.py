@@ -4,7 +4,9 @@
   (templates are only made in the Smartech UI; create calls name them by id [V-seed]).
 - ``lists.json``: ``{"lists": [{"id", "name", "members": [<contact>]}]}``; a contact is an object of
   attributes in Netcore's upper-case style (``CUSTOMER_ID``, ``EMAIL``, ``MOBILE``, ``FIRST_NAME``...).
-- ``segments.json``: ``{"segments": [{"id", "name", "members": [<contact>]}]}``.
+- ``segments.json``: ``{"segments": [{"id", "name", "rule": <neutral condition tree>}]}`` (a rule over the
+  shared population, ``sandbox/audience/tree.py``; ``{"member_of": "list:<id>"}`` / ``"segment:<id>"`` name
+  other audiences) or, for a static segment, ``"members": [<contact>]`` instead of ``rule``.
 - ``campaigns.json``: ``{"campaigns": [<v4 campaign as "get" returns it, plus "channel">]}``: campaigns
   that already exist in every tenant's panel (the v4 doc examples name them).
 A bad file stops startup with its path, the JSON path of the value at fault and the problem.
@@ -20,6 +22,7 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from ...audience.tree import validate_tree
 from ...settings import Settings
 
 ID = {"type": "integer", "minimum": 1}
@@ -45,7 +48,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "lists": {"type": "object", "required": ["lists"],
               "properties": {"lists": {"type": "array", "items": AUDIENCE}}},
     "segments": {"type": "object", "required": ["segments"],
-                 "properties": {"segments": {"type": "array", "items": AUDIENCE}}},
+                 "properties": {"segments": {"type": "array", "items": {
+                     **AUDIENCE, "properties": {**AUDIENCE["properties"], "rule": {"type": "object"}},
+                     "not": {"required": ["rule", "members"]}}}}},
     "campaigns": {"type": "object", "required": ["campaigns"], "properties": {"campaigns": {
         "type": "array", "items": {
             "type": "object", "required": ["campaign_id", "channel", "campaign_name", "campaign_state"],
@@ -70,10 +75,38 @@ class Catalog:
 
 def load_catalog(settings: Settings) -> Catalog:
     docs = {name: _load(settings.fixture(f"netcore/{name}.json"), name) for name in SCHEMAS}
-    return Catalog(templates=_by_id(docs["templates"], "templates", "id"),
-                   lists=_by_id(docs["lists"], "lists", "id"),
-                   segments=_by_id(docs["segments"], "segments", "id"),
-                   campaigns=tuple(_by_id(docs["campaigns"], "campaigns", "campaign_id").values()))
+    catalog = Catalog(templates=_by_id(docs["templates"], "templates", "id"),
+                      lists=_by_id(docs["lists"], "lists", "id"),
+                      segments=_by_id(docs["segments"], "segments", "id"),
+                      campaigns=tuple(_by_id(docs["campaigns"], "campaigns", "campaign_id").values()))
+    _check_rules(catalog, docs["segments"]["path"])
+    return catalog
+
+
+def _check_rules(catalog: Catalog, path: Path) -> None:
+    """Rules are valid trees whose ``member_of`` nodes name known lists/other segments."""
+    for index, (segment_id, segment) in enumerate(catalog.segments.items()):
+        if "rule" not in segment:
+            continue
+        where = f"$.segments[{index}].rule"
+        try:
+            validate_tree(segment["rule"], where)
+        except ValueError as exc:
+            raise FixtureError(f"{path}: {exc}") from None
+        for member in _members(segment["rule"]):
+            kind, _, ident = str(member).partition(":")
+            known = {"list": catalog.lists, "segment": catalog.segments}.get(kind, {})
+            if ident not in known or (kind == "segment" and ident == segment_id):
+                raise FixtureError(f"{path}: {where}: member_of {member!r} names no list:<id> or other segment:<id>")
+
+
+def _members(node: Any) -> list[Any]:
+    if isinstance(node, dict):
+        found = [node["member_of"]] if "member_of" in node else []
+        return found + [m for value in node.values() for m in _members(value)]
+    if isinstance(node, list):
+        return [m for item in node for m in _members(item)]
+    return []
 
 
 def _load(path: Path, name: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Run-time Netcore data per tenant: contacts, list membership, campaigns, frequency-capping history.
 
-A tenant's data starts as a copy of the fixtures (list and segment members are its contacts, the fixture
-campaigns exist) the first time the tenant is seen; ``reset`` drops it. Campaign ids come from counters
+A tenant's data starts from the fixtures the first time the tenant is seen: the members of lists and static
+segments are written to the shared population as its contacts, the fixture campaigns exist. ``reset`` drops
+it (the core resets the population's writes of that tenant). Campaign ids come from counters
 per app whose start is derived from the seed, so a run is reproducible.
 """
 
@@ -13,15 +14,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...audience.service import AudienceService
+from . import people
 from .fixtures import Catalog
-
-PRIMARY_KEYS = ("CUSTOMER_ID", "EMAIL", "MOBILE")
-"""Netcore's primary keys: customer id, email or mobile (spec §6.1, §6.3 "identity")."""
-
-
-def normalise(key: str, value: Any) -> str:
-    text = str(value).strip()
-    return text.lower() if key == "EMAIL" else text
 
 
 @dataclass(slots=True)
@@ -41,59 +36,29 @@ class Campaign:
 @dataclass(slots=True)
 class TenantData:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Contact id (first primary key present) -> attributes."""
-    index: dict[str, str] = field(default_factory=dict)
-    """Any primary-key value -> contact id."""
+    """Identity -> the attributes this tenant gave the contact (fixtures, apiv2): they are written to the
+    shared population, and written again if another tenant's reset removed them (``NetcoreState.heal``)."""
     lists: dict[str, list[str]] = field(default_factory=dict)
+    """List id -> member identities."""
     segments: dict[str, list[str]] = field(default_factory=dict)
+    """Static segment id -> member identities (rule segments live in the catalog)."""
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     sends: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     """(channel, user) -> send times, for frequency capping."""
-    events: list[dict[str, Any]] = field(default_factory=list)
 
-    def find(self, attributes: dict[str, Any]) -> str | None:
-        for key in PRIMARY_KEYS:
-            if attributes.get(key) not in (None, ""):
-                found = self.index.get(normalise(key, attributes[key]))
-                if found is not None:
-                    return found
-        return None
-
-    def upsert(self, attributes: dict[str, Any]) -> str | None:
-        """Merge ``attributes`` into the contact they name (by any primary key); None if they name none."""
-        ident = self.find(attributes)
-        if ident is None:
-            ident = next((normalise(k, attributes[k]) for k in PRIMARY_KEYS if attributes.get(k) not in (None, "")),
-                         None)
-            if ident is None:
-                return None
-            self.contacts[ident] = {}
-        self.contacts[ident].update(attributes)
-        for key in PRIMARY_KEYS:
-            if self.contacts[ident].get(key) not in (None, ""):
-                self.index[normalise(key, self.contacts[ident][key])] = ident
-        return ident
-
-    def add_to(self, table: dict[str, list[str]], audience_id: str, ident: str) -> None:
+    def add_to(self, table: dict[str, list[str]], audience_id: str, identity: str) -> None:
         members = table.setdefault(audience_id, [])
-        if ident not in members:
-            members.append(ident)
-
-    def remove_from_list(self, list_id: str, value: str) -> bool:
-        ident = self.index.get(value) or self.index.get(value.lower())
-        members = self.lists.get(list_id, [])
-        if ident is None or ident not in members:
-            return False
-        members.remove(ident)
-        return True
+        if identity not in members:
+            members.append(identity)
 
 
 class NetcoreState:
     """Every tenant's data plus the id counters of one app."""
 
-    def __init__(self, catalog: Catalog, seed: int) -> None:
+    def __init__(self, catalog: Catalog, seed: int, people: AudienceService) -> None:
         self.catalog = catalog
         self.seed = seed
+        self.people = people
         self.tenants: dict[str, TenantData] = {}
         self._counters()
 
@@ -122,23 +87,44 @@ class NetcoreState:
         key = tenant or ""
         data = self.tenants.get(key)
         if data is None:
-            data = self.tenants[key] = self._seeded()
+            data = self.tenants[key] = self._seeded(tenant)
         return data
 
-    def _seeded(self) -> TenantData:
+    def _seeded(self, tenant: str | None) -> TenantData:
         data = TenantData()
         for table, audiences in ((data.lists, self.catalog.lists), (data.segments, self.catalog.segments)):
             for audience_id, audience in audiences.items():
+                if "rule" in audience:
+                    continue
                 table[audience_id] = []
                 for member in audience.get("members", ()):
-                    ident = data.upsert(copy.deepcopy(member))
-                    if ident is not None:
-                        data.add_to(table, audience_id, ident)
+                    identity = self.contact(data, tenant, member)
+                    if identity is not None:
+                        data.add_to(table, audience_id, identity)
         for item in self.catalog.campaigns:
             details = {k: copy.deepcopy(v) for k, v in item.items() if k != "channel"}
             data.campaigns[item["campaign_id"]] = Campaign(item["campaign_id"], "v4", item["channel"],
                                                            item["campaign_name"], item["campaign_state"], details)
         return data
+
+    def contact(self, data: TenantData, tenant: str | None, attributes: dict[str, Any]) -> str | None:
+        """Write a contact of this tenant to the population; its identity, or None without a primary key."""
+        identity = people.upsert(self.people, attributes, tenant)
+        if identity is not None:
+            data.contacts[identity] = {**data.contacts.get(identity, {}), **copy.deepcopy(attributes)}
+        return identity
+
+    def heal(self, data: TenantData, tenant: str | None) -> None:
+        """Write back this tenant's contacts that another tenant's reset took out of the population."""
+        for identity, attributes in data.contacts.items():
+            if self.people.find(identity, people.IDENTITY_KEYS) is None:
+                people.upsert(self.people, attributes, tenant)
+
+    def identity(self, value: str) -> str | None:
+        """The identity of the profile any primary-key value (customer id, email, mobile) names."""
+        found = self.people.find(value) or self.people.find(value.lower()) or next(
+            (p for p in map(self.people.find, people.phones(value)) if p is not None), None)
+        return None if found is None else str(found["identity"])
 
     def reset(self, tenant: str | None) -> None:
         if tenant is None:

@@ -10,6 +10,7 @@ from aiohttp import web
 from ... import keys
 from ...operations import Call, Reply
 from . import errors, schedule, send
+from .audience import Audience, check_audience, ids
 from .campaign import push_content
 from .state import Campaign, NetcoreState, TenantData, state_of
 
@@ -36,7 +37,7 @@ async def v3_campaign_create(call: Call) -> Reply:
     now = call.app[keys.CLOCK].time()
     due = schedule.due_time(body.get("campaign_schedule_date"), now, "campaign_schedule_date")
     audience = audience_of(body)
-    send.check_audience(data, audience, AUDIENCE_FIELDS)
+    check_audience(state, data, audience, AUDIENCE_FIELDS)
     if not body.get("inline_template") and body.get("template_id") not in (None, ""):
         send.template(state, body["template_id"], CHANNEL, "template_id")
     if status != DRAFT:
@@ -67,11 +68,11 @@ def _stored(state: NetcoreState, data: TenantData, body: dict[str, Any]) -> Camp
     return campaign
 
 
-def audience_of(body: dict[str, Any]) -> send.Audience:
+def audience_of(body: dict[str, Any]) -> Audience:
     details = body.get("contact_details") or {}
-    return send.Audience(lists=send.ids(details.get("list_ids")), segments=send.ids(details.get("segment_ids")),
-                         exclude_lists=send.ids(details.get("suppression_list_ids")),
-                         exclude_segments=send.ids(details.get("suppression_segment_ids")),
+    return Audience(lists=ids(details.get("list_ids")), segments=ids(details.get("segment_ids")),
+                         exclude_lists=ids(details.get("suppression_list_ids")),
+                         exclude_segments=ids(details.get("suppression_segment_ids")),
                          all_users=bool(details.get("is_all_user_campaign")))
 
 
@@ -90,7 +91,7 @@ def content_of(state: NetcoreState, body: dict[str, Any]) -> dict[str, str]:
 def launch(app: web.Application, state: NetcoreState, tenant: str | None, data: TenantData,
            campaign: Campaign) -> int:
     body = campaign.details
-    count = send.deliver(app, tenant, data, campaign, content_of(state, body), audience_of(body),
+    count = send.deliver(app, state, tenant, data, campaign, content_of(state, body), audience_of(body),
                          capping=bool(body.get("enable_frequency_capping")))
     campaign.state, campaign.due = "sent", None
     return count

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from ... import keys
 from ...operations import Call, Reply
-from . import errors, schedule, send
+from . import errors, people, schedule, send
+from .audience import Audience, check_audience, ids
 from .state import Campaign, NetcoreState, TenantData, state_of
 
 CHANNEL = "email"
@@ -73,7 +74,7 @@ def _check(state: NetcoreState, data: TenantData, entry: dict[str, Any], where: 
         raise errors.fail(errors.CAMPAIGN_NAME_TAKEN, f"{where}.campaign_name")
     schedule.due_time(entry.get("schedule_time"), 0.0, f"{where}.schedule_time")
     audience = audience_of(entry)
-    send.check_audience(data, audience, audience_fields(where))
+    check_audience(state, data, audience, audience_fields(where))
     content = entry.get("content_details") or {}
     if content.get("template_id") not in (None, ""):
         send.template(state, content["template_id"], CHANNEL, f"{where}.content_details.template_id")
@@ -108,7 +109,7 @@ def launch(app: web.Application, state: NetcoreState, tenant: str | None, data: 
     _set(campaign, "running", None)
     details = campaign.details
     capping = bool((details.get("frequency_capping") or {}).get("enable_frequency_capping"))
-    count = send.deliver(app, tenant, data, campaign, content_of(state, details), audience_of(details),
+    count = send.deliver(app, state, tenant, data, campaign, content_of(state, details), audience_of(details),
                          capping=capping)
     _set(campaign, SENT, None)
     return count
@@ -130,7 +131,7 @@ async def v4_campaign_list(call: Call) -> Reply:
     channels, states, wanted = body.get("channel"), body.get("campaign_states"), body.get("campaign_ids")
     found = [c for c in _all(data) if (not channels or c.channel in channels)
              and (not states or c.state in states) and (not wanted or c.id in wanted)]
-    size, page = body["page_size"], body["page_no"]
+    size, page = int(body["page_size"]), int(body["page_no"])  # JSON Schema integers include 5.0
     shown = found[(page - 1) * size: page * size]
     return Reply(errors.v4_body({"campaign_details": [view(c) for c in shown], "page_no": page,
                                  "page_size": size, "total_count": len(found)}, errors.V4_LISTED))
@@ -138,7 +139,7 @@ async def v4_campaign_list(call: Call) -> Reply:
 
 # -- test / delete ------------------------------------------------------------------------------------
 async def v4_campaign_test(call: Call) -> Reply:
-    state, data, now = _context(call)
+    state, data, _ = _context(call)
     planned = []
     for index, entry in enumerate(call.body["test_campaign_details"]):
         where = f"test_campaign_details[{index}]"
@@ -148,10 +149,9 @@ async def v4_campaign_test(call: Call) -> Reply:
         content = content_of(state, campaign.details, f"{where}.campaign_id")
         planned.append((campaign, content, entry["test_user_details"]["email_ids"]))
     for campaign, content, emails in planned:
-        recipients = [(ident, data.contacts[ident] if ident else {"EMAIL": email})
-                      for email in emails for ident in [data.find({"EMAIL": email})]]
-        send.record(call.app, call.tenant, data, campaign, content, recipients, values={}, capping=False,
-                    now=now, extra={"generation": "v4", "test": True})
+        targets = [target(state, email) for email in emails]
+        send.record(call.app, call.tenant, data, campaign, content, targets, values={}, capping=False,
+                    extra={"generation": "v4", "test": True})
     return Reply(errors.v4_body({"status": errors.SUCCESS, "description": errors.V4_TESTED}, errors.V4_TESTED))
 
 
@@ -166,6 +166,13 @@ async def v4_campaign_delete(call: Call) -> Reply:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+def target(state: NetcoreState, email: str) -> send.Target:
+    """A test address: personalised with the contact it belongs to, if the population has one."""
+    profile = people.find(state.people, {"EMAIL": email})
+    return send.Target(email, people.attributes_view(profile) if profile else {"EMAIL": email},
+                       known=profile is not None)
+
+
 def _context(call: Call) -> tuple[NetcoreState, TenantData, float]:
     state = state_of(call.provider)
     return state, state.tenant(call.tenant), call.app[keys.CLOCK].time()
@@ -207,17 +214,17 @@ def audience_fields(where: str) -> dict[str, str]:
             "exclude_segments": f"{where}.audience_details.exclude_list.seg_ids"}
 
 
-def audience_of(entry: dict[str, Any]) -> send.Audience:
+def audience_of(entry: dict[str, Any]) -> Audience:
     """``audience_details``: ``include_list``/``exclude_list`` with ``list_ids`` and ``seg_ids`` (spec §4.3,
     §4.4), ``limit`` caps the reach."""
     details = entry.get("audience_details") or {}
     include, exclude = details.get("include_list") or {}, details.get("exclude_list") or {}
     limit = details.get("limit")
-    return send.Audience(
-        lists=send.ids(include.get("list_ids")),
-        segments=send.ids(include.get("seg_ids")) + send.ids(include.get("segment_ids")),
-        exclude_lists=send.ids(exclude.get("list_ids")),
-        exclude_segments=send.ids(exclude.get("seg_ids")) + send.ids(exclude.get("segment_ids")),
+    return Audience(
+        lists=ids(include.get("list_ids")),
+        segments=ids(include.get("seg_ids")) + ids(include.get("segment_ids")),
+        exclude_lists=ids(exclude.get("list_ids")),
+        exclude_segments=ids(exclude.get("seg_ids")) + ids(exclude.get("segment_ids")),
         limit=limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None)
 
 

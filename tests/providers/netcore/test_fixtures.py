@@ -55,12 +55,13 @@ async def test_overlay_templates_replace_the_packaged_ones(tmp_path) -> None:
                                headers=headers) as resp:
             campaign_id = (await resp.json())["campaign_id"]
         async with client.post("/campaign/execute", json={"type": "apn", "campaign_id": campaign_id,
-                                                          "data_source": "segment", "segment_id": 37},
+                                                          "data_source": "segment", "segment_id": 40},
                                headers=headers) as resp:
             assert resp.status == 200
         async with client.get("/_sandbox/deliveries", params={"vendor": "netcore"}) as resp:
             deliveries = (await resp.json())["deliveries"]
-        assert [d["content"] for d in deliveries] == [{"title": "Custom Omar", "body": "Mine"}]
+        assert [d["content"] for d in deliveries] == [{"title": "Custom Asha", "body": "Mine"},
+                                                    {"title": "Custom Ravi", "body": "Mine"}]
     finally:
         await client.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from providers.netcore.netcore_api import email_campaign
 
-RECIPIENTS = ["mike@example.com", "asha@example.com", "lena@example.com", "noid@example.com"]
+RECIPIENTS = ["mike@shop.example", "asha@shop.example", "lena@shop.example", "noid@shop.example"]
 
 
 def ok(data, message: str) -> dict:
@@ -59,7 +59,7 @@ async def test_draft_update_activate_schedule_then_sent_on_the_clock(nc) -> None
 
 async def test_active_now_is_sent_at_once_and_excludes_suppressed_lists(nc) -> None:
     entry = email_campaign("Now", campaign_state="active", schedule_time="now",
-                           audience_details={"include_list": {"list_ids": ["151"], "seg_ids": ["9"]},
+                           audience_details={"include_list": {"list_ids": ["151"], "seg_ids": ["40"]},
                                              "exclude_list": {"list_ids": ["153"]}})
     status, body = await nc.v4("create", {"campaign_details": [entry]})
     assert status == 200
@@ -67,7 +67,7 @@ async def test_active_now_is_sent_at_once_and_excludes_suppressed_lists(nc) -> N
     assert campaign["campaign_state"] == "sent"
     assert campaign["schedule_time"].endswith("Z") and len(campaign["schedule_time"]) == 20
     assert [d["user"] for d in await nc.deliveries()] == [
-        "mike@example.com", "asha@example.com", "noid@example.com", "ravi@example.com"]
+        "mike@shop.example", "asha@shop.example", "noid@shop.example", "ravi@shop.example"]
 
 
 async def test_audience_limit_caps_the_reach(nc) -> None:
@@ -124,12 +124,12 @@ async def test_create_rules(nc) -> None:
 
 async def test_test_send_records_test_deliveries_only(nc) -> None:
     body = {"test_campaign_details": [{"channel": "email", "campaign_id": 1231,
-                                       "test_user_details": {"email_ids": ["mike@example.com", "qa@example.com"]}}]}
+                                       "test_user_details": {"email_ids": ["mike@shop.example", "qa@example.com"]}}]}
     status, answer = await nc.v4("test", body)
     assert (status, answer) == (200, ok({"status": "success", "description": "Test campaign sent successfully."},
                                         "Test campaign sent successfully."))
     got = [(d["user"], d["content"]["subject"], d["known"], d["extra"]["test"]) for d in await nc.deliveries()]
-    assert got == [("mike@example.com", "Hello Mike", True, True),
+    assert got == [("mike@shop.example", "Hello Mike", True, True),
                    ("qa@example.com", "Hello [FIRST_NAME]", False, True)]
     assert (await get(nc, 1231))["campaign_state"] == "draft"
 
@@ -164,5 +164,6 @@ async def test_list_filters_and_pages(nc) -> None:
     assert await names(channel=["sms"]) == ([], 0)
     assert await names(page_no=2, page_size=4) == (["Sent one", "Planned"], 6)
     assert await names(page_no=3, page_size=4) == ([], 6)
+    assert await names(page_no=2.0, page_size=4.0) == (["Sent one", "Planned"], 6)  # integral floats are integers
     status, body = await nc.v4("list", {"page_no": 0, "page_size": 10})
     assert (status, body) == (400, bad("page_no is invalid", "page_no"))

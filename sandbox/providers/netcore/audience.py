@@ -1,0 +1,104 @@
+"""Netcore audiences -> the neutral condition tree (``sandbox/audience/tree.py``).
+
+Lists are static member lists (fixture members + contacts uploaded with a ``listid``); segments are rules
+over the shared population (``rule`` in ``segments.json``) or static ``members``. Both are
+``{"member_of": "list:<id>"}`` / ``{"member_of": "segment:<id>"}`` nodes resolved per tenant. The same tree
+drives deliveries and ``POST /_sandbox/audience/estimate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...audience import UnknownMember
+from ...provider import AudienceQuery
+from . import errors
+from .state import NetcoreState, TenantData
+
+CHANNELS = {"apn": "push", "push": "push", "email": "email"}
+"""Netcore channel (or the neutral name) -> the neutral channel the engine knows."""
+
+
+@dataclass(slots=True)
+class Audience:
+    lists: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    exclude_lists: list[str] = field(default_factory=list)
+    exclude_segments: list[str] = field(default_factory=list)
+    all_users: bool = False
+    limit: int | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.all_users or self.lists or self.segments)
+
+    def describe(self) -> dict[str, Any]:
+        return {"list_ids": self.lists, "segment_ids": self.segments, "exclude_list_ids": self.exclude_lists,
+                "exclude_segment_ids": self.exclude_segments, "all_users": self.all_users}
+
+
+def ids(values: Any) -> list[str]:
+    """Ids as strings: Netcore sends them as ints or digit strings (spec §4.4), one or a list."""
+    if values is None:
+        return []
+    items = values if isinstance(values, list) else [values]
+    return [str(v) for v in items if isinstance(v, int | str) and not isinstance(v, bool)]
+
+
+def check_audience(state: NetcoreState, data: TenantData, audience: Audience, fields: Mapping[str, str]) -> None:
+    """Unknown list/segment ids fail, naming the request field (``fields`` maps lists/segments/... to it)."""
+    for attr, table, missing in (("lists", data.lists, errors.LIST_NOT_FOUND),
+                                 ("segments", state.catalog.segments, errors.SEGMENT_NOT_FOUND),
+                                 ("exclude_lists", data.lists, errors.LIST_NOT_FOUND),
+                                 ("exclude_segments", state.catalog.segments, errors.SEGMENT_NOT_FOUND)):
+        for audience_id in getattr(audience, attr):
+            if audience_id not in table:
+                raise errors.fail(missing, fields.get(attr, attr))
+
+
+def tree_of(audience: Audience) -> dict[str, Any]:
+    include: dict[str, Any] = {"everyone": True} if audience.all_users else {"any": [
+        *({"member_of": f"list:{i}"} for i in audience.lists),
+        *({"member_of": f"segment:{i}"} for i in audience.segments)]}
+    exclude = [*({"member_of": f"list:{i}"} for i in audience.exclude_lists),
+               *({"member_of": f"segment:{i}"} for i in audience.exclude_segments)]
+    return {"all": [include, {"not": {"any": exclude}}]} if exclude else include
+
+
+def resolver(state: NetcoreState, data: TenantData) -> Callable[[Any], Any]:
+    def resolve(member: Any) -> Any:
+        kind, _, ident = str(member).partition(":")
+        if kind == "list" and ident in data.lists:
+            return list(data.lists[ident])
+        if kind == "segment" and ident in state.catalog.segments:
+            rule = state.catalog.segments[ident].get("rule")
+            return rule if rule is not None else list(data.segments.get(ident, ()))
+        raise UnknownMember(f"unknown Netcore {kind or 'audience'} {ident or member!r}")
+    return resolve
+
+
+def translate(state: NetcoreState, tenant: str | None, spec: Any) -> AudienceQuery:
+    """Any generation's audience JSON: v4 ``audience_details``, v3 ``contact_details`` or gen-1
+    ``{"data_source", "list_id"|"segment_id"}``; an optional ``channel``/``type`` (``apn``, ``email``) inside
+    picks the channel to estimate for."""
+    from . import campaign, v3, v4
+
+    if not isinstance(spec, dict):
+        raise ValueError("expected an object: v4 audience_details, v3 contact_details or gen-1 data_source")
+    if "data_source" in spec:
+        if spec["data_source"] not in ("list", "segment"):
+            raise ValueError("data_source must be list or segment")
+        audience = campaign.audience_of(spec)
+    elif {"include_list", "exclude_list"} & spec.keys():
+        audience = v4.audience_of({"audience_details": spec})
+    else:
+        audience = v3.audience_of({"contact_details": spec})
+    data = state.tenant(tenant)
+    check_audience(state, data, audience, {})
+    channel = spec.get("channel") or spec.get("type")
+    if channel is not None and channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}: use apn or email")
+    state.heal(data, tenant)
+    return AudienceQuery(tree_of(audience), channel=CHANNELS.get(channel) if channel else None,
+                         resolve_member=resolver(state, data))

@@ -21,10 +21,11 @@ clevertap.api.apiEndpoint = `${sandboxUrl}/1`;
 async function main() {
   const campaign = await clevertap.targets(clevertap.TARGET_CREATE, {
     name: "green freedom",
+    target_mode: "push",
     when: "now",
-    where: { event_name: "App Launched", from: 20160101, to: 20160317 },
+    where: { event_name: "App Launched", from: 20250101, to: 20251231 },
     content: { title: "Hello!", body: "Strictly Green Lantern fans only!" },
-    devices: ["android", "ios"],
+    devices: ["ios"],
   });
   const upload = await clevertap.upload([
     { type: "event", identity: "JohnDoe", ts: 1700000000, evtName: "Charged", evtData: { Amount: 300 } },

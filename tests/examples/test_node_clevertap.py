@@ -49,5 +49,6 @@ def test_npm_clevertap_client_reaches_the_sandbox(node_modules: Path, sandbox, c
     for entry in (campaign, upload):
         if entry["operation"] in served:
             assert entry["status"] == 200, entry
+            assert entry["response"]["status"] == "success", entry["response"]
         else:  # not implemented by the sandbox yet: a CleverTap-shaped 404, journaled
             assert entry["status"] == 404 and entry["vendor"] == "clevertap"

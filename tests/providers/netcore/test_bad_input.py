@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,14 +10,11 @@ from urllib.parse import urlencode
 
 import orjson
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from providers.netcore.netcore_api import FORM, GEN1, V4, email_campaign
-
-from sandbox.app import create_app
-from sandbox.settings import Settings
+from providers.test_never_5xx import Live
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
@@ -65,24 +61,6 @@ def mutate(value: Any, data: st.DataObject, depth: int = 0) -> Any:
     return data.draw(json_values)
 
 
-class Live:
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.client = TestClient(TestServer(create_app(Settings(population_size=50))), loop=self.loop)
-        self.loop.run_until_complete(self.client.start_server())
-
-    def call(self, method: str, path: str, headers: dict[str, str], body: bytes,
-             params: dict[str, str] | None = None) -> tuple[int, str, bytes]:
-        async def go() -> tuple[int, str, bytes]:
-            async with self.client.request(method, path, headers=headers, data=body, params=params) as resp:
-                return resp.status, resp.headers.get("Content-Type", ""), await resp.read()
-        return self.loop.run_until_complete(go())
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.client.close())
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
     server = Live()
@@ -121,5 +99,5 @@ def test_any_apiv2_contact_call_answers_json_below_500(live: Live, activity: str
     form = {"data": data_value, "listid": listid}
     if in_query:
         params, form = {**params, **form}, {}
-    result = live.call(method, "/apiv2", FORM, urlencode(form).encode(), params)
+    result = live.call(method, f"/apiv2?{urlencode(params)}", FORM, urlencode(form).encode())
     answered_json(result, (activity, data_value, listid))

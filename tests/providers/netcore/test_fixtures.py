@@ -36,6 +36,12 @@ async def start(settings: Settings) -> TestClient:
      "$.lists[0].members[0]"),
     ("lists.json", {"lists": [{"id": 1, "name": "a"}, {"id": 1, "name": "b"}]}, "$.lists[1].id: duplicate id 1"),
     ("segments.json", {"segment": []}, "$: 'segments' is a required property"),
+    ("segments.json", {"segments": [{"id": 1, "name": "a", "rule": {"attribute": "x", "op": "bogus", "value": 1}}]},
+     "$.segments[0].rule"),
+    ("segments.json", {"segments": [{"id": 1, "name": "a", "rule": {"member_of": "list:999"}}]},
+     "$.segments[0].rule: member_of 'list:999' names no list:<id> or other segment:<id>"),
+    ("segments.json", {"segments": [{"id": 1, "name": "a", "rule": {"everyone": True}, "members": []}]},
+     "$.segments[0]: "),
     ("campaigns.json", "{not json", "not valid JSON"),
 ])
 async def test_a_bad_file_stops_startup_with_file_path_and_problem(tmp_path, name, doc, problem) -> None:

@@ -6,7 +6,8 @@ Fixtures:
   event loop), or an external one given by ``--sandbox-url`` / ``SANDBOX_URL`` / ini ``sandbox_url``.
 - ``sandbox`` (function): a ``SandboxClient`` bound to a fresh tenant for this test. In-process, the whole
   sandbox is also reset before each test that uses it; with an external sandbox only tenants isolate tests.
-- ``sandbox_url``, ``sandbox_tenant`` and per-vendor credentials naming the test's tenant.
+- ``sandbox_url``, ``sandbox_tenant``; per-vendor ``<vendor>_credentials`` naming the test's tenant come
+  from ``sandbox/providers/credentials.py``, registered here.
 - ``sandbox_aiohttp`` (async, pytest-aiohttp): a fresh sandbox app under ``aiohttp_client``.
 
 Hooks: a test fails with the server traceback when the sandbox hit an unexpected exception during it; a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import json
 import os
 import re
@@ -48,15 +50,22 @@ OPTIONS: tuple[tuple[str, str], ...] = (
 SETTING_OPTIONS = ("seed", "population", "population-size", "data-dir", "fixtures", "accounts")
 
 STATE = pytest.StashKey["SandboxTest"]()
+CREDENTIALS_PLUGIN = "sandbox.providers.credentials"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("campaign-sandbox", "campaign-sandbox (local CleverTap/Braze/Netcore APIs)")
+    group = parser.getgroup("campaign-sandbox", "campaign-sandbox (local campaign API sandbox)")
     for name, help_text in OPTIONS:
         dest = "sandbox_" + name.replace("-", "_")
         group.addoption(f"--sandbox-{name}", dest=dest, default=None, metavar=name.upper().replace("-", "_"),
                         help=help_text + f" (ini: {dest})")
         parser.addini(dest, help_text, default=None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Per-vendor credential fixtures live with the vendors (``sandbox/providers/credentials.py``)."""
+    if not config.pluginmanager.has_plugin(CREDENTIALS_PLUGIN):
+        config.pluginmanager.register(importlib.import_module(CREDENTIALS_PLUGIN), CREDENTIALS_PLUGIN)
 
 
 def option(config: pytest.Config, name: str) -> str | None:
@@ -204,30 +213,6 @@ def sandbox(sandbox_server: SandboxServer, sandbox_tenant: str) -> SandboxClient
 def sandbox_url(sandbox_server: SandboxServer, sandbox_tenant: str) -> str:
     """Base URL of the sandbox, e.g. ``http://127.0.0.1:54321``: every vendor at its real paths."""
     return sandbox_server.url
-
-
-@pytest.fixture
-def clevertap_credentials(sandbox_url: str, sandbox_tenant: str) -> dict[str, Any]:
-    """CleverTap account id (= this test's tenant), passcode, base URL and the two auth headers."""
-    passcode = "sandbox-passcode"
-    return {"account_id": sandbox_tenant, "passcode": passcode, "base_url": sandbox_url,
-            "api_endpoint": sandbox_url + "/1",
-            "headers": {"X-CleverTap-Account-Id": sandbox_tenant, "X-CleverTap-Passcode": passcode,
-                        "Content-Type": "application/json"}}
-
-
-@pytest.fixture
-def braze_credentials(sandbox_url: str, sandbox_tenant: str) -> dict[str, Any]:
-    """Braze REST API key (= this test's tenant: a key is its own workspace without an accounts file)."""
-    return {"api_key": sandbox_tenant, "rest_endpoint": sandbox_url, "base_url": sandbox_url,
-            "headers": {"Authorization": f"Bearer {sandbox_tenant}", "Content-Type": "application/json"}}
-
-
-@pytest.fixture
-def netcore_credentials(sandbox_url: str, sandbox_tenant: str) -> dict[str, Any]:
-    """Netcore API key and client id (both = this test's tenant) and base URL."""
-    return {"api_key": sandbox_tenant, "client_id": sandbox_tenant, "base_url": sandbox_url,
-            "headers": {"api-key": sandbox_tenant, "Content-Type": "application/json"}}
 
 
 try:

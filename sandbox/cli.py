@@ -17,8 +17,9 @@ from . import __version__, keys
 from .settings import Settings, add_arguments
 
 DESCRIPTION = """\
-A local sandbox of the CleverTap, Braze and Netcore campaign APIs. Point your client's base URL at
-http://HOST:PORT: every vendor is served at its real paths on the root and under /<vendor>/.
+A local sandbox of marketing vendors' campaign APIs (`campaign-sandbox routes` lists them). Point your
+client's base URL at http://HOST:PORT: every vendor is served at its real paths on the root and under
+/<vendor>/.
 Inspect what was received at /_sandbox/requests. Every flag also reads a SANDBOX_* environment variable."""
 
 

@@ -86,7 +86,7 @@ def _subscription(channel: str, value: Mapping[str, Any], where: Path) -> dict[s
     state = value.get("value")
     if comparison not in ("is", "is_not"):
         raise BrazeFail(errors.bad_value((*where, "comparison")))
-    if state not in SUBSCRIPTION_STATES:
+    if not isinstance(state, str) or state not in SUBSCRIPTION_STATES:
         raise BrazeFail(errors.bad_value((*where, "value")))
     node = {"subscription": channel, "state": state}
     return node if comparison == "is" else {"not": node}
@@ -94,7 +94,7 @@ def _subscription(channel: str, value: Mapping[str, Any], where: Path) -> dict[s
 
 def _last_used_app(value: Mapping[str, Any], where: Path) -> dict[str, Any]:
     comparison = value.get("comparison")
-    if comparison not in DATE_OPS:
+    if not isinstance(comparison, str) or comparison not in DATE_OPS:
         raise BrazeFail(errors.bad_value((*where, "comparison")))
     return {"attribute": LAST_USED_APP_ATTRIBUTE, "op": comparison,
             "value": _iso(value.get("value"), (*where, "value"))}

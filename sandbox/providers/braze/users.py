@@ -47,6 +47,11 @@ def identifier_problem(obj: Any, array: str) -> str | None:
             return errors.TRACK_EXTERNAL_ID_TOO_LARGE
         if str(external).strip().lower() in errors.BLACKLISTED_EXTERNAL_IDS:
             return errors.TRACK_BLACKLISTED
+    if "braze_id" in primaries and not isinstance(obj["braze_id"], str):
+        return errors.track_invalid("braze_id")
+    for name in ("email", "phone"):
+        if obj.get(name) is not None and not isinstance(obj[name], str):
+            return errors.TRACK_BAD_EMAIL if name == "email" else errors.track_invalid(name)
     if "user_alias" in primaries:
         alias = obj["user_alias"]
         if not isinstance(alias, dict) or not all(isinstance(alias.get(k), str) and alias[k]
@@ -60,7 +65,7 @@ def attributes_problem(obj: Mapping[str, Any]) -> str | None:
                                                             and EMAIL.match(obj["email"])):
         return errors.TRACK_BAD_EMAIL
     for name in ("email_subscribe", "push_subscribe"):
-        if name in obj and obj[name] not in SUBSCRIPTION_STATES:
+        if name in obj and (not isinstance(obj[name], str) or obj[name] not in SUBSCRIPTION_STATES):
             return errors.track_invalid(name)
     return None
 

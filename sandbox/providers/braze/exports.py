@@ -89,6 +89,12 @@ def _channels(messages: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return sorted({SERIES_CHANNEL[m["channel"]] for m in messages.values()})
 
 
+def _messages_out(messages: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Workspace messages as details show them: ``{variation_id: {"channel": <details channel>, ...}}``."""
+    return {vid: {"channel": SERIES_CHANNEL[m["channel"]], **{k: v for k, v in m.items() if k != "channel"}}
+            for vid, m in messages.items()}
+
+
 def _common(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {"created_at": raw.get("created_at"), "updated_at": raw.get("last_edited"), "name": raw["name"],
             "description": raw.get("description", ""), "archived": raw.get("state") == ARCHIVED,
@@ -108,8 +114,7 @@ async def campaigns_details(call: Call) -> Reply:
         "schedule_type": raw.get("schedule_type", "api_triggered" if campaign.type != API else "api"),
         "channels": _channels(campaign.messages), "first_sent": times[0] if times else None,
         "last_sent": times[-1] if times else None, "tags": raw.get("tags", []), "teams": raw.get("teams", []),
-        "messages": {vid: {"channel": SERIES_CHANNEL[m["channel"]], **{k: v for k, v in m.items() if k != "channel"}}
-                     for vid, m in campaign.messages.items()},
+        "messages": _messages_out(campaign.messages),
         "conversion_behaviors": raw.get("conversion_behaviors", [])})
     return errors.success(fields, errors.OK)
 
@@ -133,9 +138,7 @@ async def canvas_details(call: Call) -> Reply:
         "tags": raw.get("tags", []), "teams": raw.get("teams", []),
         "steps": [{"name": s["name"], "id": s["id"], "next_step_ids": s.get("next_step_ids", []),
                    "channels": _channels(s.get("messages") or {}),
-                   "messages": {vid: {"channel": SERIES_CHANNEL[m["channel"]],
-                                      **{k: v for k, v in m.items() if k != "channel"}}
-                                for vid, m in (s.get("messages") or {}).items()}} for s in canvas.steps]})
+                   "messages": _messages_out(s.get("messages") or {})} for s in canvas.steps]})
     return errors.success(fields, errors.OK)
 
 

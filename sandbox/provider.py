@@ -63,6 +63,12 @@ class Provider:
         Raise ValueError/LookupError with a clear message for a filter the vendor would reject."""
         return None
 
+    def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
+        """Run-time additions to what the vendor's dashboard holds (``POST /_sandbox/vendors/<name>/<collection>``:
+        campaigns, segments, templates...). Return the stored item; raise ValueError for a bad item and
+        LookupError for an unknown collection. Additions vanish on reset."""
+        raise LookupError(f"{self.name} takes no run-time {collection!r}")
+
     def describe(self) -> dict[str, Any]:
         """Extra facts for ``/_sandbox/health`` and the startup banner."""
         return {}

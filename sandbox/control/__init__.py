@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import admin, audience, deliveries, failures, requests
+from . import admin, audience, deliveries, failures, requests, vendors
 
 PREFIX = "/_sandbox"
 
 
 def setup(app: web.Application) -> None:
-    for module in (admin, requests, deliveries, failures, audience):
+    for module in (admin, requests, deliveries, failures, audience, vendors):
         module.add_routes(app.router, PREFIX)

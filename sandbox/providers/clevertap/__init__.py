@@ -12,7 +12,15 @@ from ...errors import SandboxError
 from ...operations import Call, Operation, Reply
 from ...provider import AudienceQuery, Provider
 from . import campaigns, create_checks, errors, routes
-from .account import ACCOUNT_FILE, CAMPAIGNS_FILE, Account, DashboardCampaign, load_account, load_campaigns
+from .account import (
+    ACCOUNT_FILE,
+    CAMPAIGNS_FILE,
+    Account,
+    DashboardCampaign,
+    load_account,
+    load_campaigns,
+    parse_campaign,
+)
 from .auth import ACCOUNT_HEADER, PASSCODE_HEADER, authenticate
 from .deliver import ESTIMATE_CHANNEL, deliver_send, segment_resolver
 from .people import People
@@ -29,6 +37,8 @@ class CleverTap(Provider):
         super().__init__(*args, **kwargs)
         self.account = Account()
         self.dashboard: dict[int, DashboardCampaign] = {}
+        self.added: dict[int, DashboardCampaign] = {}
+        """Dashboard campaigns added at run time for every tenant (``POST /_sandbox/vendors/clevertap/campaigns``)."""
         self.state = State(self.settings.seed)
         self.people = People()
 
@@ -42,6 +52,16 @@ class CleverTap(Provider):
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
+        if tenant is None:
+            self.added.clear()
+
+    def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
+        """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json)."""
+        if collection != "campaigns":
+            return super().add_data(collection, item, tenant)
+        campaign = parse_campaign(item)
+        (self.state.tenant(tenant).dashboard if tenant else self.added)[campaign.id] = campaign
+        return {"id": campaign.id, "name": campaign.name, "channel": campaign.channel}
 
     async def on_clock(self, app: web.Application) -> None:
         campaigns.run_due(app, self, app[keys.CLOCK].time())
@@ -63,7 +83,7 @@ class CleverTap(Provider):
         return AudienceQuery(tree, channel=channel, platforms=platforms, resolve_member=segment_resolver(self.account))
 
     def describe(self) -> dict[str, Any]:
-        return {"dashboard_campaigns": len(self.dashboard), "segments": len(self.account.segments)}
+        return {"dashboard_campaigns": len(self.dashboard) + len(self.added), "segments": len(self.account.segments)}
 
     # -- requests -------------------------------------------------------------------------------
     def tenant_hint(self, request: web.Request) -> str | None:
@@ -78,8 +98,11 @@ class CleverTap(Provider):
     # -- used by the handlers -------------------------------------------------------------------
     def dashboard_campaign(self, tenant: str | None, campaign_id: int) -> DashboardCampaign | None:
         """A dashboard API campaign: from campaigns.json, or added at run time for this tenant."""
-        found = self.state.tenant(tenant).dashboard.get(campaign_id)
-        return found if found is not None else self.dashboard.get(campaign_id)
+        for source in (self.state.tenant(tenant).dashboard, self.added, self.dashboard):
+            found = source.get(campaign_id)
+            if found is not None:
+                return found
+        return None
 
     def store_uploads(self, call: Call, records: list[dict[str, Any]]) -> None:
         """Accepted /1/upload records, written into the shared population (undone by a reset)."""

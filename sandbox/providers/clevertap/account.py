@@ -148,6 +148,19 @@ def _check_where(reader: _Reader, where: dict[str, Any], path: str) -> None:
         raise reader.fail(path, exc.detail) from None
 
 
+def parse_campaign(item: Any) -> DashboardCampaign:
+    """One run-time dashboard campaign; ValueError names what is wrong."""
+    if not isinstance(item, dict):
+        raise ValueError('a dashboard campaign is an object {"id", "name", "channel"}')
+    campaign_id = item.get("id")
+    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool) or campaign_id <= 0:
+        raise ValueError(f"id must be a positive integer campaign id, got {campaign_id!r}")
+    channel = item.get("channel")
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+    return DashboardCampaign(campaign_id, str(item.get("name", "")), channel)
+
+
 def load_campaigns(path: Path) -> dict[int, DashboardCampaign]:
     reader = _Reader(path)
     items = reader.expect(reader.data.get("campaigns"), list, "$.campaigns", "an array of campaigns")

@@ -262,9 +262,11 @@ class Index:
         self._dirty = True
         return self._maps
 
-    def mark_pristine(self) -> None:
-        """Remember the current rows and derived caches (e.g. right after building from the population)."""
-        self.warm()
+    def mark_pristine(self, warm: bool = True) -> None:
+        """Remember the current rows and derived caches (e.g. right after building from the population).
+        ``warm=False`` leaves the caches to be built by the first query (and shared with the snapshot)."""
+        if warm:
+            self.warm()
         cached = Index([], self.reference_ts)
         cached._columns, cached._events, cached._devices = self._columns, self._events, self._devices
         cached._reach, cached._masks, cached._maps = self._reach, self._masks, self._maps

@@ -34,6 +34,10 @@ write is copy-on-write), so apps built one after another (test suites, the pytes
 instead of paying for Faker again. Bounded to a few entries."""
 _GENERATED_MAX = 4
 
+WARM_LIMIT = 50_000
+"""Populations up to this size get their index caches built at startup; larger ones build each cache on the
+first query that needs it, so a warm start stays short (the first estimate then pays for it)."""
+
 
 class AudienceService:
     def __init__(self, store: Store, info: PopulationInfo, clock: Clock) -> None:
@@ -42,7 +46,7 @@ class AudienceService:
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
         self.index = Index.build(store.profile_list(), self.reference_ts)
-        self.index.mark_pristine()
+        self.index.mark_pristine(warm=self.index.n <= WARM_LIMIT)
         self._maps = self._build_maps(store.profile_list())
         self._pristine = {str(p.get("identity")): p for p in store.profile_list()}
         self._touched: dict[str | None, set[str]] = {}

@@ -12,9 +12,12 @@ from ... import keys
 from ...errors import SandboxError
 from ...operations import Call, Operation, Reply
 from ...provider import AudienceQuery, Provider
-from . import audience, auth, errors, routes, v3, v4
+from . import audience, auth, errors, publish, routes, v3, v4
 from .fixtures import load_catalog
 from .state import NetcoreState
+
+LAUNCHERS = {"v3": v3.launch, "v4": v4.launch, "apiv2": publish.launch}
+"""How a scheduled campaign of each generation is sent when the clock reaches it."""
 
 
 class Netcore(Provider):
@@ -35,7 +38,7 @@ class Netcore(Provider):
             self.state.reset(tenant)
 
     async def on_clock(self, app: web.Application) -> None:
-        """Run the scheduled v3 and v4 campaigns that came due."""
+        """Run the scheduled campaigns that came due."""
         if self.state is None:
             return
         now = app[keys.CLOCK].time()
@@ -43,8 +46,7 @@ class Netcore(Provider):
             due = sorted((c for c in data.campaigns.values() if c.state == "scheduled" and c.due is not None
                           and c.due <= now), key=lambda c: (c.due, c.id))
             for campaign in due:
-                launch = v4.launch if campaign.generation == "v4" else v3.launch
-                launch(app, self.state, tenant or None, data, campaign)
+                LAUNCHERS[campaign.generation](app, self.state, tenant or None, data, campaign)
 
     def audience(self, spec: object, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with ``{"vendor": "netcore", "audience": <v4 audience_details |

@@ -1,6 +1,7 @@
 """``/apiv2?type=contact&activity=add|addsync|update|delete|bulkupload``: contacts and list membership
-(spec §6.1). Parameters come from the query or the form body (real clients use both); ``data`` is a JSON
-string of attributes (for ``delete``: the primary-key value).
+(spec §6.1); ``activity=upload_contact_and_publish`` is the email campaign call (``publish.py``).
+Parameters come from the query or the form body (real clients use both); ``data`` is a JSON string of
+attributes (for ``delete``: the primary-key value).
 
 The async activities (``add``, ``update``, ``delete``) "validate only the API key and return a success
 response" [V-doc §6.1]: bad data is accepted and ignored. ``addsync`` validates and reports.
@@ -16,10 +17,12 @@ import orjson
 
 from ...operations import Call, Reply
 from . import errors
+from .publish import upload_contact_and_publish
 from .state import NetcoreState, TenantData, state_of
 
 TYPE = "contact"
 ASYNC, SYNC, DELETE, BULK = ("add", "update"), "addsync", "delete", "bulkupload"
+PUBLISH = "upload_contact_and_publish"
 
 
 def params_of(call: Call) -> dict[str, str]:
@@ -31,9 +34,11 @@ def params_of(call: Call) -> dict[str, str]:
     return merged
 
 
-async def apiv2_contact(call: Call) -> Reply:
+async def apiv2(call: Call) -> Reply:
     params = params_of(call)
     activity = params.get("activity", "")
+    if activity == PUBLISH:  # the documented URL carries no type= (spec §3)
+        return await upload_contact_and_publish(call)
     if params.get("type") != TYPE or activity not in (*ASYNC, SYNC, DELETE, BULK):
         raise errors.fail(errors.APIV2_INVALID_ACTIVITY, "activity")
     state = state_of(call.provider)

@@ -26,7 +26,7 @@ FAMILIES: dict[str, Family] = {
     "v4_campaign_list": "v4",
     "v4_campaign_test": "v4",
     "v4_campaign_delete": "v4",
-    "apiv2_contact": "apiv2",
+    "apiv2": "apiv2",
     "activity_upload": "activity",
 }
 
@@ -56,8 +56,8 @@ def operations() -> list[Operation]:
         operation(VENDOR, "v4_campaign_test", "POST", "/v4/campaign/test", v4.v4_campaign_test),
         operation(VENDOR, "v4_campaign_delete", "POST", "/v4/campaign/delete", v4.v4_campaign_delete),
         # 3P clients send apiv2 calls as GET with every parameter in the query, too (spec §6.1).
-        operation(VENDOR, "apiv2_contact", "POST", "/apiv2", contacts.apiv2_contact, body="form"),
-        operation(VENDOR, "apiv2_contact", "GET", "/apiv2", contacts.apiv2_contact, body="form"),
+        operation(VENDOR, "apiv2", "POST", "/apiv2", contacts.apiv2, body="form"),
+        operation(VENDOR, "apiv2", "GET", "/apiv2", contacts.apiv2, body="form"),
         operation(VENDOR, "activity_upload", "POST", "/v1/activity/upload", activity.activity_upload,
                   body="json_value"),
     ]

@@ -68,3 +68,47 @@ async def test_form_posted_with_a_json_content_type_is_read_as_a_form(nc) -> Non
                                         params={"type": "contact", "activity": "addsync", "apikey": nc.key})
     assert status == 200 and body["details"] == "Data added successfully"
     assert await reached(nc, 160) == ["Zoe@Example.com"]  # the address as uploaded
+
+
+PUBLISH = {"activity": "upload_contact_and_publish", "apikey": "API_KEY"}
+EMAIL_CAMPAIGN = {"campaign_name": "Diwali", "subject_line": "Happy Diwali [NAME]", "sender_email_id": "n@shop.example",
+                  "sender_name": "Shop", "schedule_date": "now", "templateid": "17", "target_lists": "151,160",
+                  "suppression_list": "153", "tags": "festive,2026"}
+
+
+async def test_publish_sends_the_email_campaign_to_target_lists_minus_suppression(nc) -> None:
+    await nc.contact("addsync", json.dumps({"EMAIL": "dev@shop.example", "NAME": "Dev Rao"}), listid="160")
+    status, body, _ = await nc.api.call("POST", "/apiv2", json=EMAIL_CAMPAIGN, params=PUBLISH)
+    assert status == 200 and body["result"] == "Success"
+    got = [(d["user"], d["content"]["subject"], d["extra"]["tags"]) for d in await nc.deliveries()]
+    assert got == [("mike@shop.example", "Happy Diwali [NAME]", ["festive", "2026"]),
+                   ("asha@shop.example", "Happy Diwali [NAME]", ["festive", "2026"]),
+                   ("noid@shop.example", "Happy Diwali [NAME]", ["festive", "2026"]),
+                   ("dev@shop.example", "Happy Diwali Dev Rao", ["festive", "2026"])]
+    assert (await nc.deliveries())[0]["content"] == {
+        "subject": "Happy Diwali [NAME]", "body": "<p>Hello Mike,</p><p>this is a test.</p>",
+        "sender_name": "Shop", "sender_email": "n@shop.example"}
+
+
+async def test_publish_with_a_future_date_runs_on_the_clock(nc) -> None:
+    campaign = {**EMAIL_CAMPAIGN, "schedule_date": "2999-05-01T08:00:00Z", "templateid": "",
+                "source_file": "https://shop.example/diwali.html"}
+    status, _, _ = await nc.api.call("POST", "/apiv2", json=campaign, params=PUBLISH)
+    assert status == 200
+    assert await nc.deliveries() == []
+    await nc.api.control("POST", "/clock", json={"now": "2999-05-01T08:00:00Z"})
+    bodies = {d["content"]["body"] for d in await nc.deliveries()}
+    assert bodies == {"[hosted template https://shop.example/diwali.html]"}
+
+
+@pytest.mark.parametrize(("raw", "details"), [
+    (b"campaign_name=x", "Invalid JSON"),
+    (b"[]", "Invalid JSON"),
+    (json.dumps({**EMAIL_CAMPAIGN, "templateid": None}).encode(), "templateid is required"),
+    (json.dumps({**EMAIL_CAMPAIGN, "schedule_date": "soon"}).encode(), "Invalid schedule time"),
+    (json.dumps({**EMAIL_CAMPAIGN, "templateid": "2"}).encode(), "Template does not belong to this channel"),
+])
+async def test_publish_errors(nc, raw, details) -> None:
+    status, body, _ = await nc.api.call("POST", "/apiv2", data=raw, params=PUBLISH,
+                                        headers={"Content-Type": "application/json"})
+    assert (status, body) == (400, {"result": "Failure", "details": details})

@@ -97,7 +97,7 @@ def translate(state: NetcoreState, tenant: str | None, spec: Any) -> AudienceQue
     data = state.tenant(tenant)
     check_audience(state, data, audience, {})
     channel = spec.get("channel") or spec.get("type")
-    if channel is not None and channel not in CHANNELS:
+    if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
         raise ValueError(f"unknown channel {channel!r}: use apn or email")
     state.heal(data, tenant)
     return AudienceQuery(tree_of(audience), channel=CHANNELS.get(channel) if channel else None,

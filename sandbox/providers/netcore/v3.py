@@ -69,7 +69,7 @@ def _stored(state: NetcoreState, data: TenantData, body: dict[str, Any]) -> Camp
 
 
 def audience_of(body: dict[str, Any]) -> Audience:
-    details = body.get("contact_details") or {}
+    details = body.get("contact_details") if isinstance(body.get("contact_details"), dict) else {}
     return Audience(lists=ids(details.get("list_ids")), segments=ids(details.get("segment_ids")),
                          exclude_lists=ids(details.get("suppression_list_ids")),
                          exclude_segments=ids(details.get("suppression_segment_ids")),

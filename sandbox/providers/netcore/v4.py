@@ -217,8 +217,8 @@ def audience_fields(where: str) -> dict[str, str]:
 def audience_of(entry: dict[str, Any]) -> Audience:
     """``audience_details``: ``include_list``/``exclude_list`` with ``list_ids`` and ``seg_ids`` (spec §4.3,
     §4.4), ``limit`` caps the reach."""
-    details = entry.get("audience_details") or {}
-    include, exclude = details.get("include_list") or {}, details.get("exclude_list") or {}
+    details = _object(entry.get("audience_details"))
+    include, exclude = _object(details.get("include_list")), _object(details.get("exclude_list"))
     limit = details.get("limit")
     return Audience(
         lists=ids(include.get("list_ids")),
@@ -226,6 +226,11 @@ def audience_of(entry: dict[str, Any]) -> Audience:
         exclude_lists=ids(exclude.get("list_ids")),
         exclude_segments=ids(exclude.get("seg_ids")) + ids(exclude.get("segment_ids")),
         limit=limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is an object, else empty (estimates read audiences no schema has checked)."""
+    return value if isinstance(value, dict) else {}
 
 
 def content_of(state: NetcoreState, details: dict[str, Any], field: str | None = None) -> dict[str, str]:

@@ -105,3 +105,19 @@ def test_any_apiv2_call_answers_json_below_500(live: Live, activity: str, data_v
         params, form = {**params, **form}, {}
     result = live.call(method, f"/apiv2?{urlencode(params)}", FORM, urlencode(form).encode())
     answered_json(result, (activity, data_value, listid))
+
+
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_netcore_audience_estimate_answers_json_below_500(live: Live, data: st.DataObject) -> None:
+    valid = data.draw(st.sampled_from([
+        {"data_source": "list", "list_id": 151, "type": "apn"},
+        {"include_list": {"list_ids": ["151"], "seg_ids": ["9"]}, "exclude_list": {"list_ids": [153]}, "limit": 5},
+        {"is_all_user_campaign": False, "list_ids": [151], "segment_ids": [40], "suppression_list_ids": [153],
+         "channel": "email"}]))
+    body = {"vendor": "netcore", "audience": mutate(valid, data), "tenant": "K"}
+    if data.draw(st.booleans()):
+        body["channel"] = data.draw(st.sampled_from(["push", "email", "apn", "sms"]))
+    result = live.call("POST", "/_sandbox/audience/estimate", {"Content-Type": "application/json"},
+                       json.dumps(body).encode())
+    answered_json(result, body)

@@ -167,3 +167,15 @@ async def test_list_filters_and_pages(nc) -> None:
     assert await names(page_no=2.0, page_size=4.0) == (["Sent one", "Planned"], 6)  # integral floats are integers
     status, body = await nc.v4("list", {"page_no": 0, "page_size": 10})
     assert (status, body) == (400, bad("page_no is invalid", "page_no"))
+
+
+async def test_frequency_capping_skips_contacts_emailed_in_the_last_day(nc) -> None:
+    capped = {"enable_frequency_capping": True}
+    await nc.v4("create", {"campaign_details": [email_campaign("First", campaign_state="active")]})
+    _, body = await nc.v4("create", {"campaign_details": [
+        email_campaign("Capped", campaign_state="active", frequency_capping=capped)]})
+    assert await nc.deliveries(campaign_id=body["data"]["id"]) == []
+    await nc.advance(86400)
+    _, body = await nc.v4("create", {"campaign_details": [
+        email_campaign("Next day", campaign_state="active", frequency_capping=capped)]})
+    assert [d["user"] for d in await nc.deliveries(campaign_id=body["data"]["id"])] == RECIPIENTS

@@ -8,7 +8,7 @@ treated like ``in_local_time`` [INF: Braze picks a per-user hour]. Update replac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -165,7 +165,7 @@ def _local_due(provider: Braze, schedule: Schedule, now: float) -> Callable[[Tar
     return due
 
 
-def _zone(name: Any, default: ZoneInfo) -> ZoneInfo:
+def _zone(name: Any, default: tzinfo) -> tzinfo:
     if not isinstance(name, str):
         return default
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -66,7 +67,7 @@ class Canvas:
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
-    time_zone: ZoneInfo
+    time_zone: tzinfo
     campaigns: Mapping[str, Campaign]
     canvases: Mapping[str, Canvas]
     segments: Mapping[str, Mapping[str, Any]]
@@ -111,7 +112,8 @@ def build(doc: Any, path: Path) -> Workspace:
     _unique(doc.get("canvases", []), "canvases", path)
     _unique_variations(doc, path)
     try:
-        zone = ZoneInfo(doc.get("time_zone", "UTC"))
+        name = doc.get("time_zone", "UTC")
+        zone: tzinfo = UTC if name == "UTC" else ZoneInfo(name)  # UTC needs no tz database
     except (ZoneInfoNotFoundError, ValueError):
         raise WorkspaceError(f"{path}: $.time_zone: unknown IANA time zone {doc.get('time_zone')!r}") from None
     return Workspace(zone, campaigns, canvases, segments, _unique(doc.get("subscription_groups", []),

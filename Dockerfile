@@ -37,7 +37,8 @@ WORKDIR /data
 USER 10001:10001
 EXPOSE 8080
 
-# Port: set SANDBOX_PORT (not --port) so this check follows it. interval 1s: healthy at most ~1 s after the server listens.
+# Python's urllib, no curl. Every second: healthy within ~1 s of listening. Change the port with SANDBOX_PORT
+# (not --port) so this check follows it.
 HEALTHCHECK --interval=1s --timeout=2s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os,sys,json,urllib.request as u; r=u.urlopen('http://127.0.0.1:'+os.environ.get('SANDBOX_PORT','8080')+'/_sandbox/health',timeout=2); sys.exit(json.load(r).get('status')!='ok')"]
 

@@ -14,6 +14,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import tomllib
 import urllib.error
@@ -39,7 +40,9 @@ PUSH = {"to": {"Identity": ["user-1"]}, "tag_group": "docker",
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    # BuildKit for `docker build` (the Dockerfile uses RUN --mount); Docker 23+ uses it anyway.
+    env = {**os.environ, "DOCKER_BUILDKIT": "1"}
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"docker {shlex.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
     return result
@@ -146,21 +149,19 @@ def run(image: str) -> Iterator[Run]:
     started: list[str] = []
 
     def start(*options: str, files: dict[str, str] | None = None, port: int = 8080) -> Container:
-        if NETWORK:
-            port = free_port()
+        if NETWORK:  # no port publishing on the host network: the server must listen on a free port itself
+            port = free_port() if port == 8080 else port
             publish = [f"--network={NETWORK}", "-e", f"SANDBOX_PORT={port}"]
         else:
             publish = ["-p", f"127.0.0.1::{port}"]
         cid = docker("create", *publish, *options, image).stdout.strip()
         started.append(cid)
         for target, text in (files or {}).items():  # docker cp works with remote engines too (no bind mounts)
-            source = Path(f"/tmp/{uuid.uuid4().hex}")
-            source.write_text(text)
-            source.chmod(0o644)
-            try:
+            with tempfile.TemporaryDirectory() as folder:
+                source = Path(folder) / "file"
+                source.write_text(text)
+                source.chmod(0o644)
                 docker("cp", str(source), f"{cid}:{target}")
-            finally:
-                source.unlink()
         begin = time.monotonic()
         docker("start", cid)
         if not NETWORK:

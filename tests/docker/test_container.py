@@ -259,6 +259,16 @@ def test_population_is_kept_across_a_restart_with_the_volume(run: Run, volume: s
     assert second.data_files() == built
 
 
+def test_time_zones_resolve_without_the_base_images_tz_database(image: str) -> None:
+    """Population users live in named zones; slim bases (Debian trixie) ship no /usr/share/zoneinfo."""
+    profile = json.loads((ROOT / "fixtures" / "population" / "default.json").read_text())
+    zones = sorted({zone for locale in profile["locales"].values() for zone in locale["time_zones"]})
+    script = "import sys, zoneinfo; [zoneinfo.ZoneInfo(z) for z in sys.argv[1:]]"
+    result = docker("run", "--rm", "-e", "PYTHONTZPATH=/nonexistent", "--entrypoint", "python", image,
+                    "-c", script, *zones, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
 def test_stops_with_exit_code_0_within_2s(run: Run) -> None:
     container = run()
     container.wait_healthy()

@@ -10,6 +10,7 @@ fastjsonschema checks and jsonschema does not).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from .resources import data_path
 BASE_URI = "https://campaign-sandbox.invalid/schemas/"
 
 
+@cache
 def _registry(root: Path) -> Registry:
     resources = []
     for file in sorted(root.rglob("*.json")):
@@ -42,21 +44,16 @@ class Validators:
 
     def __init__(self, operations: Iterable[Operation], root: Path | None = None) -> None:
         root = root or data_path("schemas")
-        registry = _registry(root)
         self._compiled: dict[str, Draft202012Validator] = {}
         self._fast: dict[str, Any] = {}
         for op in operations:
             if op.schema is None or op.schema in self._compiled:
                 continue
-            uri = BASE_URI + op.schema + ".json"
             try:
-                schema = registry.contents(uri)
+                self._compiled[op.schema], self._fast[op.schema] = _compile(root, op.schema)
             except LookupError:
                 missing = f"operation {op.key}: schema file schemas/{op.schema}.json is missing"
                 raise FileNotFoundError(missing) from None
-            Draft202012Validator.check_schema(schema)
-            self._compiled[op.schema] = Draft202012Validator(schema, registry=registry)
-            self._fast[op.schema] = _fast_validator(schema, uri, registry)
 
     def check(self, operation: Operation, body: Any) -> None:
         if operation.schema is None:
@@ -71,6 +68,17 @@ class Validators:
         errors = sorted(self._compiled[operation.schema].iter_errors(body), key=_order)
         if errors:
             raise ValidationFailed([_field_error(e) for e in errors])
+
+
+@cache
+def _compile(root: Path, name: str) -> tuple[Draft202012Validator, Any]:
+    """Both validators of one schema file. Compiled once per process: they are immutable, and every app built
+    in the same process (test suites, the pytest plugin) shares them instead of compiling again."""
+    registry = _registry(root)
+    uri = BASE_URI + name + ".json"
+    schema = registry.contents(uri)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=registry), _fast_validator(schema, uri, registry)
 
 
 NOT_IN_DRAFT7 = frozenset({"prefixItems", "dependentRequired", "dependentSchemas", "unevaluatedProperties",

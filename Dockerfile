@@ -8,9 +8,7 @@
 FROM python:3.11-slim AS builder
 WORKDIR /src
 COPY . .
-# tzdata: time zone data for zoneinfo (per-user local times) even where the base has no /usr/share/zoneinfo,
-# as in Debian trixie-based slim images.
-RUN pip wheel --no-cache-dir --disable-pip-version-check --wheel-dir /wheels . "tzdata>=2024.1"
+RUN pip wheel --no-cache-dir --disable-pip-version-check --wheel-dir /wheels .
 
 # ---- final: only the installed wheels, a non-root user and a volume --------------------------------------
 FROM python:3.11-slim

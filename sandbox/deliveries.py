@@ -1,58 +1,88 @@
-"""Deliveries: what would have been sent, one record per recipient, channel and device."""
+"""Deliveries: what would have been sent, one record per recipient, channel and device.
+
+Like the journal, the log is bounded (oldest evicted first, counted) and its records are compact: plain
+string fields for filtering, content and extra details kept as JSON bytes and decoded when read, so a long
+run of sends neither grows memory without end nor gives the garbage collector nested dicts to walk.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-@dataclass(slots=True)
-class Delivery:
-    id: int
-    tenant: str | None
-    vendor: str
-    campaign_id: str | None
-    user: str | None
-    """The recipient's identifier as the vendor addressed it (identity, external id, email...)."""
-    channel: str
-    platform: str | None = None
-    device: str | None = None
-    content: Any = None
-    time: str = ""
-    known: bool = True
-    """False when the recipient is not in the population (recorded, not dropped)."""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
+import orjson
 
 FILTERS = ("vendor", "tenant", "campaign_id", "user", "channel", "platform")
+_DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def _dump(value: Any) -> bytes:
+    return orjson.dumps(value, default=str, option=_DUMP_OPTIONS)
+
+
+class Delivery:
+    __slots__ = ("_content", "_extra", "campaign_id", "channel", "device", "id", "known", "platform", "tenant",
+                 "time", "user", "vendor")
+
+    def __init__(self, id: int, *, tenant: str | None, vendor: str, campaign_id: Any, user: Any, channel: str,
+                 platform: str | None = None, device: str | None = None, content: Any = None, time: str = "",
+                 known: bool = True, extra: Mapping[str, Any] | None = None) -> None:
+        self.id = id
+        self.tenant = tenant
+        self.vendor = vendor
+        self.campaign_id = None if campaign_id is None else str(campaign_id)
+        self.user = None if user is None else str(user)
+        """The recipient's identifier as the vendor addressed it (identity, external id, email...)."""
+        self.channel = channel
+        self.platform = platform
+        self.device = device
+        self.time = time
+        self.known = known
+        """False when the recipient is not in the population (recorded, not dropped)."""
+        self._content = _dump(content)
+        self._extra = _dump(dict(extra or {}))
+
+    @property
+    def content(self) -> Any:
+        return orjson.loads(self._content)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return orjson.loads(self._extra)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "tenant": self.tenant, "vendor": self.vendor, "campaign_id": self.campaign_id,
+                "user": self.user, "channel": self.channel, "platform": self.platform, "device": self.device,
+                "content": self.content, "time": self.time, "known": self.known, "extra": self.extra}
 
 
 class Deliveries:
-    """In-memory log of deliveries per tenant; ``reset`` drops them (all, or one tenant's)."""
+    """Bounded in-memory log of deliveries; ``reset`` drops them (all, or one tenant's)."""
 
-    def __init__(self) -> None:
-        self._items: list[Delivery] = []
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._items: deque[Delivery] = deque(maxlen=limit)
         self._next_id = 1
+        self.evicted = 0
 
     def record(self, **fields: Any) -> Delivery:
-        if fields.get("campaign_id") is not None:
-            fields["campaign_id"] = str(fields["campaign_id"])
-        delivery = Delivery(id=self._next_id, **fields)
+        delivery = Delivery(self._next_id, **fields)
         self._next_id += 1
+        if len(self._items) == self.limit:
+            self.evicted += 1
         self._items.append(delivery)
         return delivery
 
     def query(self, filters: Mapping[str, str]) -> list[Delivery]:
-        wanted = {k: v for k, v in filters.items() if k in FILTERS and v is not None}
-        return [d for d in self._items
-                if all(str(getattr(d, k)) == str(v) for k, v in wanted.items())]
+        wanted = [(k, str(v)) for k, v in filters.items() if k in FILTERS and v is not None]
+        return [d for d in self._items if all(str(getattr(d, k)) == v for k, v in wanted)]
 
     def __len__(self) -> int:
         return len(self._items)
 
     def reset(self, tenant: str | None) -> None:
-        self._items = [] if tenant is None else [d for d in self._items if d.tenant != tenant]
+        if tenant is None:
+            self._items.clear()
+        else:
+            self._items = deque((d for d in self._items if d.tenant != tenant), maxlen=self.limit)

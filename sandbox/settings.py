@@ -34,7 +34,7 @@ class Settings:
     max_body_size: int = field(default=5 * 1024 * 1024, metadata={
         "help": "largest request body in bytes; larger ones get the vendor's 413"})
     journal_limit: int = field(default=100_000, metadata={
-        "help": "journal capacity; the oldest entries are evicted (and counted) beyond it"})
+        "help": "capacity of the journal and of the deliveries log; the oldest are evicted (and counted) beyond it"})
 
     @classmethod
     def from_sources(cls, args: Mapping[str, Any] | None = None,

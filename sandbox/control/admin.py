@@ -29,6 +29,8 @@ async def health(request: web.Request) -> web.Response:
         "version": __version__,
         "vendors": [p.name for p in app[keys.PROVIDERS]],
         "journal": {"size": len(journal), "limit": journal.limit, "evicted": journal.evicted},
+        "deliveries": {"size": len(app[keys.DELIVERIES]), "limit": app[keys.DELIVERIES].limit,
+                       "evicted": app[keys.DELIVERIES].evicted},
         "failures": len(app[keys.FAILURES]),
         "population": app[keys.AUDIENCE].describe(),
         # What this server was started with (flags / SANDBOX_* variables), e.g. to check a container's -e.

@@ -271,3 +271,16 @@ def test_every_vendors_credentials_fixture_names_this_tests_tenant(sandbox: Sand
     found = [(e["vendor"], e["tenant"]) for e in sandbox.requests()]
     assert found == [("clevertap", sandbox.tenant), ("braze", sandbox.tenant), ("netcore", sandbox.tenant)]
     assert all(e["status"] < 500 for e in sandbox.requests())
+
+
+def test_profiles_and_estimate(sandbox: SandboxClient) -> None:
+    listing = sandbox.profiles(limit=3)
+    assert len(listing["profiles"]) == 3 and listing["total"] >= 3
+    first = listing["profiles"][0]
+    assert sandbox.profiles(first["email"])["identity"] == first["identity"]
+    tier = {"attribute": "Customer Type", "op": "equals", "value": first["customer_type"]}
+    result = sandbox.estimate(tree=tier, sample=1)
+    assert result["matched"] >= 1 and result["sample"] == [first["identity"]]
+    cql = sandbox.estimate(vendor="clevertap", audience={"common_profile_properties": {"profile_fields": [
+        {"name": "Customer Type", "operator": "equals", "value": first["customer_type"]}]}})
+    assert cql["matched"] == result["matched"]

@@ -21,3 +21,14 @@ async def test_oldest_entries_are_evicted_and_counted(api) -> None:
     assert [e["body"]["to"]["Identity"][0] for e in entries] == ["3", "4", "5", "6", "7"]
     health = await api.control("GET", "/health")
     assert health["journal"] == {"size": 5, "limit": 5, "evicted": 3}
+
+
+async def test_deliveries_are_bounded_the_same_way(api) -> None:
+    for n in range(8):
+        await api.call("POST", "/1/send/sms.json", json={"to": {"Identity": [f"stranger-{n}"]},
+                                                          "content": {"body": "b"}}, headers=CLEVERTAP_HEADERS)
+    deliveries = (await api.control("GET", "/deliveries"))["deliveries"]
+    assert [d["user"] for d in deliveries] == [f"stranger-{n}" for n in range(3, 8)]
+    assert all(d["known"] is False and d["content"] == {"body": "b"} for d in deliveries)
+    health = await api.control("GET", "/health")
+    assert health["deliveries"] == {"size": 5, "limit": 5, "evicted": 3}

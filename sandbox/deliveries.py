@@ -18,7 +18,8 @@ _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 def _dump(value: Any) -> bytes:
-    return orjson.dumps(value, default=str, option=_DUMP_OPTIONS)
+    # orjson's output keeps a ~4 KB buffer; a tight copy is what makes a record compact
+    return bytes(memoryview(orjson.dumps(value, default=str, option=_DUMP_OPTIONS)))
 
 
 class Delivery:

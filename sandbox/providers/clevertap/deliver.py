@@ -169,11 +169,12 @@ def deliver_send(app: web.Application, people: People, account: Account, tenant:
     extra_base = {"tag_group": body["tag_group"]} if "tag_group" in body else {}
     done: set[str] = set()
     count = 0
+    when = iso(now)
     for key, value in addressed:
         row = None if key in ("FBID", "GPID") else people.row_of(value)
         if row is None:
             deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign_id, user=value, channel=channel,
-                              platform=None, device=None, content=body.get("content"), time=iso(now), known=False,
+                              platform=None, device=None, content=body.get("content"), time=when, known=False,
                               extra={**extra_base, "identifier": key})
             count += 1
             continue
@@ -187,7 +188,7 @@ def deliver_send(app: web.Application, people: People, account: Account, tenant:
         if channel in ADDRESS:
             extra["address"] = profile.get(ADDRESS[channel])
         deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign_id, user=identity, channel=channel,
-                          platform=platform, device=token, content=body.get("content"), time=iso(now), known=True,
+                          platform=platform, device=token, content=body.get("content"), time=when, known=True,
                           extra=extra)
         state.sent.setdefault(identity, []).append(now)
         count += 1

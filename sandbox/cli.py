@@ -114,13 +114,17 @@ async def _serve(settings: Settings) -> None:
 
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
+    # Startup builds or loads the population: millions of small long-lived objects. Collecting while they are
+    # made only slows the start, and afterwards they belong in the permanent generation, so that collections
+    # on the request path never walk them (the journal's own entries stay collectable).
+    gc.disable()
+    try:
+        await runner.setup()
+    finally:
+        gc.freeze()
+        gc.enable()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     await site.start()
-    # Everything built at startup (population, indexes, compiled schemas) is long-lived: keep it out of the
-    # garbage collector's generations so collections on the request path stay short.
-    gc.collect()
-    gc.freeze()
     port = runner.addresses[0][1] if runner.addresses else settings.port
     vendors = ", ".join(p.name for p in app[keys.PROVIDERS])
     print(f"campaign-sandbox {__version__} serving on http://{settings.host}:{port} "

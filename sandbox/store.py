@@ -213,10 +213,23 @@ class Store:
         self.db.close()
 
 
-def population_fingerprint(profile: Mapping[str, Any], seed: int, size: int, reference_date: str) -> str:
+def _faker_version() -> str:
+    """Faker's version from its dist-info folder name: ``import faker`` or ``importlib.metadata`` would cost
+    about a second on every warm start."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("faker")
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).parent.parent
+        for info in site.glob("[Ff]aker-*.dist-info"):
+            return info.name[len("faker-"):-len(".dist-info")]
     from importlib.metadata import version
 
-    faker_version = version("faker")  # not ``import faker``: that alone costs a second on every warm start
+    return version("faker")
+
+
+def population_fingerprint(profile: Mapping[str, Any], seed: int, size: int, reference_date: str) -> str:
+    faker_version = _faker_version()
 
     payload = orjson.dumps({"profile": profile, "seed": seed, "size": size, "reference_date": reference_date,
                             "generator": population.GENERATOR_VERSION, "faker": faker_version},

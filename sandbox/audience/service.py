@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..clock import Clock
-from ..population import DEFAULT_REFERENCE_DATE, Profile, load_profile, parse_timestamp
+from ..population import DEFAULT_REFERENCE_DATE, Profile, load_profile, parse_timestamp, paused_gc
 from ..store import PopulationInfo, Store, load_population, population_fingerprint
 from .evaluate import MemberResolver, estimate, evaluate, recipients
 from .index import IDENTITY_KEYS, Index
@@ -41,20 +41,28 @@ first query that needs it, so a warm start stays short (the first estimate then 
 
 class AudienceService:
     def __init__(self, store: Store, info: PopulationInfo, clock: Clock) -> None:
+        with paused_gc():  # many small long-lived objects: collections here only slow the start
+            self._setup(store, info, clock)
+
+    def _setup(self, store: Store, info: PopulationInfo, clock: Clock) -> None:
         self.store = store
         self.info = info
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
         self.index = Index.build(store.profile_list(), self.reference_ts)
         self.index.mark_pristine(warm=self.index.n <= WARM_LIMIT)
-        self._maps = self._build_maps(store.profile_list())
+        self._maps: dict[str, dict[str, Profile]] = {}
+        """identity key -> value -> profile, each built on first use and then kept up to date by writes."""
         self._pristine = {str(p.get("identity")): p for p in store.profile_list()}
         self._touched: dict[str | None, set[str]] = {}
+        self.load_seconds = 0.0
+        """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
 
     @classmethod
     def load(cls, *, clock: Clock, data_dir: Path | None = None, profile_path: Path | None = None,
              seed: int | None = None, size: int | None = None,
              on_progress: Callable[[int, int], None] | None = None) -> AudienceService:
+        started = time.perf_counter()
         store = Store.file(Path(data_dir) / STORE_FILE) if data_dir is not None else Store.memory()
         profile = load_profile(profile_path)
         seed = int(profile.get("seed", 42) if seed is None else seed)
@@ -69,7 +77,9 @@ class AudienceService:
             while len(_GENERATED) >= _GENERATED_MAX:
                 _GENERATED.pop(next(iter(_GENERATED)))
             _GENERATED[fingerprint] = store.profile_list()
-        return cls(store, info, clock)
+        service = cls(store, info, clock)
+        service.load_seconds = time.perf_counter() - started
+        return service
 
     # -- time ------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -77,21 +87,20 @@ class AudienceService:
         return self.reference_ts + (self.clock.time() - time.time())
 
     # -- lookups ---------------------------------------------------------------------------------
-    @staticmethod
-    def _build_maps(profiles: Iterable[Profile]) -> dict[str, dict[str, Profile]]:
-        maps: dict[str, dict[str, Profile]] = {key: {} for key in IDENTITY_KEYS}
-        for profile in profiles:
-            for key in IDENTITY_KEYS:
-                value = profile.get(key)
-                if value is not None:
-                    maps[key].setdefault(str(value), profile)
-        return maps
+    def _map_for(self, key: str) -> dict[str, Profile]:
+        """The first profile with a value wins (hence ``reversed``)."""
+        found = self._maps.get(key)
+        if found is None:
+            ordered = reversed(self.store.profile_list())
+            found = self._maps[key] = {v if isinstance(v := p.get(key), str) else str(v): p
+                                       for p in ordered if p.get(key) is not None}
+        return found
 
     def find(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS) -> Profile | None:
         """The profile addressed by ``value`` under the first of ``keys`` that knows it."""
         text = str(value)
         for key in keys:
-            found = self._maps.get(key, {}).get(text)
+            found = self._map_for(key).get(text)
             if found is not None:
                 return found
         return None
@@ -141,18 +150,18 @@ class AudienceService:
         return True
 
     def _map(self, profile: Profile) -> None:
-        for key in IDENTITY_KEYS:
+        for key, mapping in self._maps.items():
             value = profile.get(key)
             if value is not None:
-                self._maps[key][str(value)] = profile
+                mapping[str(value)] = profile
 
     def _unmap(self, profile: Profile | None) -> None:
         if profile is None:
             return
-        for key in IDENTITY_KEYS:
+        for key, mapping in self._maps.items():
             value = profile.get(key)
-            if value is not None and self._maps[key].get(str(value)) is profile:
-                del self._maps[key][str(value)]
+            if value is not None and mapping.get(str(value)) is profile:
+                del mapping[str(value)]
 
     # -- queries -------------------------------------------------------------------------------------
     def evaluate(self, tree: Mapping[str, Any], *, resolve_member: MemberResolver | None = None) -> np.ndarray:
@@ -183,7 +192,7 @@ class AudienceService:
             if self._touched:
                 self.store.restore_population()
                 self.index.restore_pristine()
-                self._maps = self._build_maps(self.store.profile_list())
+                self._maps = {}
             self._touched.clear()
             return
         identities = self._touched.pop(tenant, set())
@@ -204,4 +213,4 @@ class AudienceService:
 
     def describe(self) -> dict[str, Any]:
         return {"size": len(self), "seed": self.info.seed, "reference_date": self.info.reference_date,
-                "built": self.info.built, "load_seconds": round(self.info.seconds, 3)}
+                "built": self.info.built, "load_seconds": round(self.load_seconds, 3)}

@@ -77,10 +77,11 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     call: Call | None = None
     if provider is not None:
         entry.vendor = provider.name
-        entry.tenant = provider.tenant_hint(request)
     if operation is not None:
         entry.operation = operation.name
     try:
+        if provider is not None:
+            entry.tenant = provider.tenant_hint(request)
         if oversize:
             raise PayloadTooLarge(f"request body larger than {app[keys.SETTINGS].max_body_size} bytes")
         if operation is None or provider is None:
@@ -95,17 +96,16 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     except SandboxError as err:
         reply = _render(provider, err, request)
     except Exception as exc:
-        log.exception("unexpected error in %s %s", request.method, request.path)
-        app[keys.FAILURES].append({"id": entry.id, "vendor": entry.vendor, "operation": entry.operation,
-                                   "error": repr(exc), "traceback": traceback.format_exc()})
-        reply = _render(provider, Unexpected(str(exc) or type(exc).__name__), request)
-    headers = dict(reply.headers)
-    if provider is not None:
-        headers.update(provider.headers(request, call))
-        headers.setdefault("Content-Type", provider.content_type)
-    else:
-        headers.setdefault("Content-Type", "application/json")
-    body = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
+        reply = _unexpected(app, entry, provider, exc, request)
+    try:
+        headers = dict(reply.headers)
+        if provider is not None:
+            headers.update(provider.headers(request, call))
+        body = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
+    except Exception as exc:
+        reply = _unexpected(app, entry, provider, exc, request)
+        headers, body = dict(reply.headers), orjson.dumps(reply.body)
+    headers.setdefault("Content-Type", provider.content_type if provider is not None else "application/json")
     entry.status = reply.status
     entry.response_bytes = bytes(memoryview(body))  # orjson over-allocates its output; keep a tight copy
     entry.duration_ms = (perf_counter() - started) * 1000
@@ -113,10 +113,22 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     return web.Response(body=body, status=reply.status, headers=headers)
 
 
+def _unexpected(app: web.Application, entry: Any, provider: Provider | None, exc: Exception,
+                request: web.Request) -> Reply:
+    """An exception nobody anticipated: logged, remembered for the pytest plugin, answered as the vendor's 5xx."""
+    log.exception("unexpected error in %s %s", request.method, request.path)
+    app[keys.FAILURES].append({"id": entry.id, "vendor": entry.vendor, "operation": entry.operation,
+                               "error": repr(exc), "traceback": traceback.format_exc()})
+    return _render(provider, Unexpected(str(exc) or type(exc).__name__), request)
+
+
 def _render(provider: Provider | None, err: SandboxError, request: web.Request) -> Reply:
-    if provider is None:
-        return Reply({"error": err.as_dict()}, err.status)
-    return provider.render_error(err, request)
+    if provider is not None:
+        try:
+            return provider.render_error(err, request)
+        except Exception:  # a broken renderer must not turn into aiohttp's HTML 500
+            log.exception("%s could not render %r", provider.name, err)
+    return Reply({"error": err.as_dict()}, err.status)
 
 
 def _claimant(providers: list[Provider], request: web.Request) -> Provider | None:

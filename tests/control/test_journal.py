@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime
 
+import pytest
 from conftest import CLEVERTAP_HEADERS
 
 PUSH = {"to": {"Identity": ["JohnDoe"]}, "content": {"title": "Hi", "body": "There"}}
@@ -108,3 +110,25 @@ async def test_routes_and_health(api) -> None:
     health = await api.control("GET", "/health")
     assert health["status"] == "ok" and "clevertap" in health["vendors"]
     assert health["journal"] == {"size": 0, "limit": 100_000, "evicted": 0}
+
+
+async def test_an_unexpected_handler_error_is_the_vendors_5xx_and_is_remembered(api, monkeypatch) -> None:
+    if not hasattr(api.client, "server"):
+        pytest.skip("breaks a handler of the in-process app")
+    from sandbox import keys
+
+    provider = next(p for p in api.client.server.app[keys.PROVIDERS] if p.name == "clevertap")
+    op = next(o for o in provider.operations() if o.name == "send_push")
+
+    async def broken(call):
+        raise RuntimeError("boom")
+
+    endpoint = next(r.handler for r in api.client.server.app.router.routes()
+                    if getattr(r.handler, "endpoint", None) and r.handler.endpoint.operation.name == "send_push")
+    monkeypatch.setattr(endpoint.endpoint, "operation", dataclasses.replace(op, handler=broken))
+    status, body, _ = await api.call("POST", "/1/send/push.json", json=PUSH, headers=CLEVERTAP_HEADERS)
+    assert (status, body) == (500, {"status": "fail", "error": "Unexpected error, please try again", "code": 89})
+    failures = (await api.control("GET", "/failures"))["failures"]
+    assert failures and "RuntimeError: boom" in failures[-1]["traceback"]
+    [entry] = await api.requests()
+    assert entry["status"] == 500 and entry["operation"] == "send_push"

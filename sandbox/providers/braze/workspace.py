@@ -19,6 +19,7 @@ import orjson
 from jsonschema import Draft202012Validator
 
 from ...audience.tree import validate_tree
+from ...fixture_files import FixtureError, read_fixture
 from ...resources import data_path
 
 FIXTURE = "braze/workspace.json"
@@ -28,8 +29,8 @@ TRANSACTIONAL = "transactional"
 ACTIVE, PAUSED, ARCHIVED, DRAFT = "active", "paused", "archived", "draft"
 
 
-class WorkspaceError(ValueError):
-    """A bad workspace file: the message names the file, the JSON path and the problem."""
+WorkspaceError = FixtureError
+"""A bad workspace file (the message names the file, the JSON path and the problem)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +82,7 @@ class Workspace:
 
 
 def load(path: Path) -> Workspace:
-    try:
-        doc = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise WorkspaceError(f"{path}: cannot read the Braze workspace fixture: {exc}") from None
-    except orjson.JSONDecodeError as exc:
-        raise WorkspaceError(f"{path}: $: not valid JSON: {exc}") from None
-    return build(doc, path)
+    return build(read_fixture(path), path)
 
 
 def build(doc: Any, path: Path) -> Workspace:

@@ -12,19 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
+from ...fixture_files import FixtureError, read_fixture
 
 ACCOUNT_FILE = "clevertap/account.json"
 CAMPAIGNS_FILE = "clevertap/campaigns.json"
 PROVIDER_CHANNELS = ("sms", "email", "whatsapp")
 CHANNELS = ("push", "webpush", "email", "sms", "whatsapp", "webhook", "notificationinbox")
-
-
-class FixtureError(ValueError):
-    """A fixture file is unusable: the message names the file, the JSON path and the problem."""
-
-    def __init__(self, path: Path, where: str, problem: str) -> None:
-        super().__init__(f"{path}: {where}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +52,7 @@ class DashboardCampaign:
 class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self.data = orjson.loads(path.read_bytes())
-        except OSError as exc:
-            raise FixtureError(path, "$", f"cannot read: {exc.strerror or exc}") from None
-        except orjson.JSONDecodeError as exc:
-            raise FixtureError(path, "$", f"not valid JSON: {exc}") from None
+        self.data = read_fixture(path)
         self.expect(self.data, dict, "$", "an object")
 
     def fail(self, where: str, problem: str) -> FixtureError:

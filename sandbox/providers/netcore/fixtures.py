@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from ...audience.tree import validate_tree
+from ...fixture_files import FixtureError, read_fixture
 from ...settings import Settings
 
 ID = {"type": "integer", "minimum": 1}
@@ -58,10 +58,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                            "campaign_name": {"type": "string", "minLength": 1},
                            "campaign_state": {"enum": ["draft", "scheduled", "sent", "suspended"]}}}}}},
 }
-
-
-class FixtureError(ValueError):
-    """A bad fixture file: the message names the file, the JSON path and the problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +106,7 @@ def _members(node: Any) -> list[Any]:
 
 
 def _load(path: Path, name: str) -> dict[str, Any]:
-    try:
-        doc = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise FixtureError(f"{path}: cannot read: {exc.strerror}") from None
-    except orjson.JSONDecodeError as exc:
-        raise FixtureError(f"{path}: not valid JSON: {exc}") from None
+    doc = read_fixture(path)
     error = best_match(Draft202012Validator(SCHEMAS[name]).iter_errors(doc))
     if error is not None:
         raise FixtureError(f"{path}: {error.json_path}: {error.message}")

@@ -64,13 +64,6 @@ class Entry:
             self._response = parse_json(self.response_bytes)
         return self._response
 
-    def header(self, name: str) -> str | None:
-        lowered = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lowered:
-                return value
-        return None
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

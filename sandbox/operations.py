@@ -15,7 +15,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from .provider import Provider
 
-BodyKind = Literal["json", "json_value", "form", "none", "any"]
+BodyKind = Literal["json", "json_value", "form", "none"]
 """``json``: a JSON object; ``json_value``: any JSON value (e.g. an array of events); ``form``: urlencoded."""
 
 

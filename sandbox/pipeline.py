@@ -89,7 +89,7 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
         call = Call(request, operation, provider, raw)
         call.tenant = entry.tenant = provider.admit(call)
         entry.form = operation.body == "form"
-        call.body = parse_body(operation, raw, request.content_type)
+        call.body = parse_body(operation, raw)
         app[keys.VALIDATORS].check(operation, call.body)
         provider.check(call)
         reply = await operation.handler(call)
@@ -162,15 +162,13 @@ async def _read_body(request: web.Request, limit: int) -> tuple[bytes, bool]:
     return (b"", True) if oversize else (b"".join(chunks), False)
 
 
-def parse_body(operation: Operation, raw: bytes, content_type: str) -> Any:
+def parse_body(operation: Operation, raw: bytes) -> Any:
     """Parse by the operation's body kind; raise InvalidBody with the parser's reason."""
     kind = operation.body
     if kind == "none":
         return None
     if kind == "form":
         return parse_form(raw)
-    if kind == "any" and not raw.strip():
-        return None
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

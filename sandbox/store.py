@@ -1,4 +1,4 @@
-"""TinyDB store of record: profiles, campaigns, deliveries, uploads and any table asked for by name.
+"""TinyDB store of record of the population (profiles, meta) and of any table asked for by name.
 
 ``Store.memory()`` keeps everything in memory; ``Store.file(path)`` loads a JSON file once through an
 orjson-backed storage and writes it back only on ``flush()`` (never per request). TinyDB is the store of
@@ -33,7 +33,6 @@ from sandbox.population import ProgressCallback, paused_gc
 
 PROFILES = "profiles"
 META = "meta"
-DEFAULT_TABLES: tuple[str, ...] = (PROFILES, "campaigns", "deliveries", "uploads")
 
 
 class OrjsonStorage(Storage):

@@ -22,9 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sandbox.audience import Index, estimate
-from sandbox.population import generate, load_profile, parse_timestamp
-from sandbox.store import Store, load_population
+from sandbox.population.audience import Index, estimate
+from sandbox.population.generator import generate, load_profile, parse_timestamp
+from sandbox.population.store import Store, load_population
 
 SIMPLE: dict[str, Any] = {"attribute": "Customer Type", "op": "equals", "value": "Gold"}
 COMPLEX: dict[str, Any] = {

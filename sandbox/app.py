@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import control, keys
-from .accounts import load_accounts
-from .audience.service import AudienceService
-from .clock import Clock
-from .deliveries import Deliveries
-from .journal import Journal
-from .operations import Operation
-from .pipeline import Endpoint, sandbox_middleware
-from .provider import Provider
-from .providers import PROVIDER_CLASSES
-from .settings import Settings
-from .validation import Validators
+from sandbox import control
+from sandbox.core import keys
+from sandbox.core.accounts import load_accounts
+from sandbox.core.clock import Clock
+from sandbox.core.operations import Operation
+from sandbox.core.pipeline import Endpoint, sandbox_middleware
+from sandbox.core.provider import Provider
+from sandbox.core.validation import Validators
+from sandbox.population.audience.service import AudienceService
+from sandbox.providers import PROVIDER_CLASSES
+from sandbox.records.deliveries import Deliveries
+from sandbox.records.journal import Journal
+from sandbox.settings import Settings
 
 
 def create_app(settings: Settings | None = None,

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from . import __version__, keys
-from .settings import Settings, add_arguments
+from sandbox import __version__
+from sandbox.core import keys
+from sandbox.settings import Settings, add_arguments
 
 DESCRIPTION = """\
 A local sandbox of marketing vendors' campaign APIs (`campaign-sandbox routes` lists them). Point your
@@ -62,9 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def population_command(action: str, settings: Settings) -> int:
     import json
 
-    from .audience.service import AudienceService
-    from .clock import Clock
-    from .population import summary
+    from sandbox.core.clock import Clock
+    from sandbox.population.audience.service import AudienceService
+    from sandbox.population.generator import summary
 
     def progress(done: int, total: int) -> None:
         width = 40
@@ -85,7 +86,7 @@ def population_command(action: str, settings: Settings) -> int:
 
 
 def print_routes(settings: Settings) -> int:
-    from .app import create_app
+    from sandbox.app import create_app
 
     app = create_app(settings)
     for provider in app[keys.PROVIDERS]:
@@ -110,7 +111,7 @@ def serve(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> None:
-    from .app import create_app
+    from sandbox.app import create_app
 
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)

@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from .client import SandboxClient, SandboxClientError, requests_table
-from .settings import Settings
+from sandbox.client import SandboxClient, SandboxClientError, requests_table
+from sandbox.settings import Settings
 
 STARTUP_TIMEOUT = 300.0
 """Seconds to wait for the in-process sandbox (the first start may build a large population)."""
@@ -135,7 +135,7 @@ class SandboxServer:
     async def _start(self) -> None:
         from aiohttp import web
 
-        from .app import create_app
+        from sandbox.app import create_app
 
         assert self.settings is not None
         self.app = create_app(self.settings)
@@ -227,7 +227,7 @@ if pytest_asyncio is not None:
     async def sandbox_aiohttp(aiohttp_client: Any, sandbox_settings: Settings) -> Any:
         """A fresh sandbox app under pytest-aiohttp's ``aiohttp_client`` (its TestClient; the app is
         ``client.app``, the base URL ``str(client.make_url(""))``)."""
-        from .app import create_app
+        from sandbox.app import create_app
 
         return await aiohttp_client(create_app(sandbox_settings))
 

@@ -53,7 +53,7 @@ class Settings:
 
     def fixture(self, relative: str) -> Path:
         """The file for ``relative`` (e.g. "vendor/workspace.json"): the overlay's copy if it has one."""
-        from .resources import data_path
+        from sandbox.core.resources import data_path
 
         if self.fixtures is not None:
             overlay = self.fixtures / relative

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import admin, audience, deliveries, failures, requests, vendors
+from sandbox.control import admin, audience, deliveries, failures, requests, vendors
 
 PREFIX = "/_sandbox"
 

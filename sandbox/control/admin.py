@@ -8,9 +8,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .. import __version__, keys
-from ..errors import BadRequest
-from .body import answer, read_json
+from sandbox import __version__
+from sandbox.control.body import answer, read_json
+from sandbox.core import keys
+from sandbox.core.errors import BadRequest
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

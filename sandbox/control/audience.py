@@ -6,10 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import keys
-from ..audience.tree import validate_tree
-from ..errors import BadRequest, NotFound
-from .body import answer, int_param, read_json
+from sandbox.control.body import answer, int_param, read_json
+from sandbox.core import keys
+from sandbox.core.errors import BadRequest, NotFound
+from sandbox.population.audience.tree import validate_tree
 
 SAMPLE_SIZE = 10
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ..errors import BadRequest
+from sandbox.core.errors import BadRequest
 
 
 def answer(body: Any, status: int = 200) -> web.Response:

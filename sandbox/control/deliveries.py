@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import keys
-from .body import answer, int_param
+from sandbox.control.body import answer, int_param
+from sandbox.core import keys
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

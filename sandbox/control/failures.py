@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import keys
-from .body import answer, int_param
+from sandbox.control.body import answer, int_param
+from sandbox.core import keys
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

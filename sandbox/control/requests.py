@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import keys
-from ..errors import BadRequest, NotFound
-from ..har import to_har
-from ..journal import Entry, Filters, page
-from .body import answer, float_param, int_param
+from sandbox.control.body import answer, float_param, int_param
+from sandbox.core import keys
+from sandbox.core.errors import BadRequest, NotFound
+from sandbox.records.har import to_har
+from sandbox.records.journal import Entry, Filters, page
 
 MAX_WAIT_SECONDS = 60.0
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import keys
-from ..errors import BadRequest, NotFound
-from ..provider import Provider
-from .body import answer, read_json
+from sandbox.control.body import answer, read_json
+from sandbox.core import keys
+from sandbox.core.errors import BadRequest, NotFound
+from sandbox.core.provider import Provider
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..provider import Provider
-from .braze import Braze
-from .clevertap import CleverTap
-from .netcore import Netcore
+from sandbox.core.provider import Provider
+from sandbox.providers.braze import Braze
+from sandbox.providers.clevertap import CleverTap
+from sandbox.providers.netcore import Netcore
 
 PROVIDER_CLASSES: tuple[type[Provider], ...] = (
     CleverTap,

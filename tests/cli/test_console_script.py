@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import sandbox
-from sandbox.resources import data_path
+from sandbox.core.resources import data_path
 from sandbox.settings import Settings
 
 SCRIPT = shutil.which("campaign-sandbox") or str(Path(sys.executable).with_name("campaign-sandbox"))

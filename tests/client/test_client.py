@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from sandbox import keys
 from sandbox.client import ANY, SandboxClient, SandboxClientError
+from sandbox.core import keys
 
 PUSH = {"to": {"Identity": ["JohnDoe"]}, "content": {"title": "Hi", "body": "There"}}
 SMS = {"to": {"Identity": ["JaneDoe"]}, "content": {"body": "Your code is 1234"}}

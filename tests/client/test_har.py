@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
-from sandbox.har import to_har
+from sandbox.records.har import to_har
 
 PUSH = {"to": {"Identity": ["JohnDoe"]}, "content": {"title": "Hi", "body": "There"}}
 LONG_PASSCODE = "PASSCODE-0123456789"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import keys
+from sandbox.core import keys
 
 GOLD = {"attribute": "Customer Type", "op": "equals", "value": "Gold"}
 

@@ -7,7 +7,7 @@ import dataclasses
 from datetime import datetime
 
 import pytest
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
 PUSH = {"to": {"Identity": ["JohnDoe"]}, "content": {"title": "Hi", "body": "There"}}
 
@@ -115,7 +115,7 @@ async def test_routes_and_health(api) -> None:
 async def test_an_unexpected_handler_error_is_the_vendors_5xx_and_is_remembered(api, monkeypatch) -> None:
     if not hasattr(api.client, "server"):
         pytest.skip("breaks a handler of the in-process app")
-    from sandbox import keys
+    from sandbox.core import keys
 
     provider = next(p for p in api.client.server.app[keys.PROVIDERS] if p.name == "clevertap")
     op = next(o for o in provider.operations() if o.name == "send_push")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
 from sandbox.settings import Settings
 

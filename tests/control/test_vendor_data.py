@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
 SMS = {"to": {"Identity": ["JohnDoe"]}, "content": {"body": "hi"}}
 

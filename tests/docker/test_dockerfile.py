@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # the parsed Dockerfile comes from the `dockerfile` fixture of tests/docker/conftest.py
-    from conftest import Dockerfile
+    from support.http import Dockerfile
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"

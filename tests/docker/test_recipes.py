@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:  # the parsed Dockerfile comes from the `dockerfile` fixture of tests/docker/conftest.py
-    from conftest import Dockerfile
+    from support.http import Dockerfile
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "docker"
 RECIPES = ("docker-compose.yml", "github-actions.yml", "gitlab-ci.yml")

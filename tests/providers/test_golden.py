@@ -1,9 +1,9 @@
-"""Every golden pair in fixtures/<vendor>/ is replayed over HTTP; status and whole body must match."""
+"""Every golden pair in tests/golden/<vendor>/ is replayed over HTTP; status and whole body must match."""
 
 from __future__ import annotations
 
 import pytest
-from golden import Golden, load_all, matches
+from support.golden import Golden, load_all, matches
 
 GOLDEN = load_all()
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sandbox.audience import (
+from sandbox.population.audience import (
     Index,
     UnknownMember,
     estimate,
@@ -17,7 +17,7 @@ from sandbox.audience import (
     sample_identities,
     validate_tree,
 )
-from sandbox.population import generate, load_profile
+from sandbox.population.generator import generate, load_profile
 
 REF = 1767225600  # 2026-01-01T00:00:00Z, the default profile's reference date
 DAY = 86400

@@ -10,20 +10,20 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ... import keys
-from ...clock import iso
-from ...errors import Forbidden, InvalidBody, NotFound, SandboxError, UnsupportedMediaType
-from ...operations import Call, Operation, Reply
-from ...provider import AudienceQuery, Provider
-from ...settings import Settings
-from ...validation import Validators
-from . import auth, errors, routes, schedule, workspace
-from .dispatch import Dispatch, run
-from .estimate import estimate_query
-from .people import People
-from .ratelimit import limit_for
-from .state import State, TenantState
-from .workspace import Workspace
+from sandbox.core import keys
+from sandbox.core.clock import iso
+from sandbox.core.errors import Forbidden, InvalidBody, NotFound, SandboxError, UnsupportedMediaType
+from sandbox.core.operations import Call, Operation, Reply
+from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.core.validation import Validators
+from sandbox.providers.braze import auth, errors, routes, schedule, workspace
+from sandbox.providers.braze.dispatch import Dispatch, run
+from sandbox.providers.braze.estimate import estimate_query
+from sandbox.providers.braze.people import People
+from sandbox.providers.braze.ratelimit import limit_for
+from sandbox.providers.braze.state import State, TenantState
+from sandbox.providers.braze.workspace import Workspace
+from sandbox.settings import Settings
 
 
 class Braze(Provider):

@@ -1,4 +1,4 @@
-"""Connected audience (spec §11.2) -> the neutral condition tree of ``sandbox.audience.tree``.
+"""Connected audience (spec §11.2) -> the neutral condition tree of ``sandbox.population.audience.tree``.
 
 A malformed audience raises ``BrazeFail`` naming the Grape-style parameter at fault [INF: Braze's texts for
 bad audiences are not documented].
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import errors, timeparse
-from .errors import BrazeFail
+from sandbox.providers.braze import errors, timeparse
+from sandbox.providers.braze.errors import BrazeFail
 
 Path = tuple[str | int, ...]
 
@@ -31,7 +31,7 @@ COMPARISONS: dict[str, str] = {**STRING_OPS, **ARRAY_OPS, **NUMERIC_OPS, **BOOLE
 SUBSCRIPTION_FILTERS = {"push_subscription_status": "push", "email_subscription_status": "email"}
 SUBSCRIPTION_STATES = frozenset({"opted_in", "subscribed", "unsubscribed"})
 LAST_USED_APP_ATTRIBUTE = "last_active"
-"""The neutral profile field read for ``last_used_app`` (see sandbox/audience/tree.py)."""
+"""The neutral profile field read for ``last_used_app`` (see sandbox/population/audience/tree.py)."""
 MAX_DEPTH = 32
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ...errors import Unauthorized
-from . import errors
-from .errors import BrazeFail
+from sandbox.core.errors import Unauthorized
+from sandbox.providers.braze import errors
+from sandbox.providers.braze.errors import BrazeFail
 
 HEADER = "Authorization"
 SCHEME = "Bearer "

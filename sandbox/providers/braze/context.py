@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from ... import keys
-from ...operations import Call
-from .people import People
-from .state import TenantState
-from .workspace import Workspace
+from sandbox.core import keys
+from sandbox.core.operations import Call
+from sandbox.providers.braze.people import People
+from sandbox.providers.braze.state import TenantState
+from sandbox.providers.braze.workspace import Workspace
 
 if TYPE_CHECKING:
-    from . import Braze
+    from sandbox.providers.braze import Braze
 
 
 @dataclass(frozen=True, slots=True)

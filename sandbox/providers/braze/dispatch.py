@@ -18,13 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import keys
-from ...audience import UnknownMember
-from ...clock import iso
-from .audience import to_tree
-from .people import People, display_id
-from .targeting import Recipient
-from .workspace import Workspace
+from sandbox.core import keys
+from sandbox.core.clock import iso
+from sandbox.population.audience import UnknownMember
+from sandbox.providers.braze.audience import to_tree
+from sandbox.providers.braze.people import People, display_id
+from sandbox.providers.braze.targeting import Recipient
+from sandbox.providers.braze.workspace import Workspace
 
 CHANNEL_OF: dict[str, tuple[str, str | None]] = {
     "apple_push": ("push", "ios"), "android_push": ("push", "android"), "kindle_push": ("push", "kindle"),

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from ...errors import (
+from sandbox.core.errors import (
     BadRequest,
     FieldError,
     Forbidden,
@@ -28,7 +28,7 @@ from ...errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from ...operations import Reply
+from sandbox.core.operations import Reply
 
 CONTENT_TYPE = "application/json"
 """Response content type, no charset [V-rec] (spec §1)."""

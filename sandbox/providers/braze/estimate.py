@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...provider import AudienceQuery
-from .dispatch import resolver, scope_tree
-from .errors import BrazeFail
-from .workspace import Workspace
+from sandbox.core.provider import AudienceQuery
+from sandbox.providers.braze.dispatch import resolver, scope_tree
+from sandbox.providers.braze.errors import BrazeFail
+from sandbox.providers.braze.workspace import Workspace
 
 
 def estimate_query(spec: Any, workspace: Workspace) -> AudienceQuery:

@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ... import keys
-from ...operations import Call, Reply
-from . import context, errors, timeparse
-from .context import Context
-from .errors import BrazeFail
-from .workspace import API, ARCHIVED, DRAFT, TRANSACTIONAL
+from sandbox.core import keys
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.braze import context, errors, timeparse
+from sandbox.providers.braze.context import Context
+from sandbox.providers.braze.errors import BrazeFail
+from sandbox.providers.braze.workspace import API, ARCHIVED, DRAFT, TRANSACTIONAL
 
 PAGE_SIZE = 100
 """``page`` is 0-based, 100 rows per page [V-doc get_campaigns.md] (spec §10)."""

@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 
-from . import errors, timeparse
-from .errors import BrazeFail
-from .workspace import API, Campaign, Workspace
+from sandbox.providers.braze import errors, timeparse
+from sandbox.providers.braze.errors import BrazeFail
+from sandbox.providers.braze.workspace import API, Campaign, Workspace
 
 CHANNELS = ("apple_push", "android_push", "kindle_push", "web_push", "email", "sms", "webhook", "content_card",
             "whats_app")

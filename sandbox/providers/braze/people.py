@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...audience.service import AudienceService
+from sandbox.population.audience.service import AudienceService
 
 STANDARD_FIELDS: dict[str, str] = {
     "first_name": "first_name", "last_name": "last_name", "email": "email", "phone": "phone",
@@ -217,7 +217,7 @@ def export(profile: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _summary(events: list[Mapping[str, Any]], name: Callable[[Mapping[str, Any]], str]) -> list[dict[str, Any]]:
-    from .timeparse import iso
+    from sandbox.providers.braze.timeparse import iso
 
     rows: dict[str, dict[str, Any]] = {}
     for event in events:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...operations import Handler, Operation, operation
-from . import exports, schedule, send, users
+from sandbox.core.operations import Handler, Operation, operation
+from sandbox.providers.braze import exports, schedule, send, users
 
 VENDOR = "braze"
 

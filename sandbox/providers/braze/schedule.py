@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from ...operations import Call, Reply
-from . import context, errors, send, timeparse
-from .context import Context
-from .dispatch import Dispatch, Target
-from .errors import BrazeFail
-from .state import Schedule
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.braze import context, errors, send, timeparse
+from sandbox.providers.braze.context import Context
+from sandbox.providers.braze.dispatch import Dispatch, Target
+from sandbox.providers.braze.errors import BrazeFail
+from sandbox.providers.braze.state import Schedule
 
 if TYPE_CHECKING:
-    from . import Braze
+    from sandbox.providers.braze import Braze
 
 FIRST_ZONE = timedelta(hours=14)
 """UTC+14: the first time zone to reach a wall time."""

@@ -7,13 +7,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...operations import Call, Reply
-from . import audience, context, errors, messages, targeting
-from .context import Context
-from .dispatch import Dispatch
-from .errors import BrazeFail
-from .targeting import Recipient
-from .workspace import API, API_TRIGGERED, ARCHIVED, DRAFT, PAUSED, TRANSACTIONAL, Campaign, Canvas, Workspace
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.braze import audience, context, errors, messages, targeting
+from sandbox.providers.braze.context import Context
+from sandbox.providers.braze.dispatch import Dispatch
+from sandbox.providers.braze.errors import BrazeFail
+from sandbox.providers.braze.targeting import Recipient
+from sandbox.providers.braze.workspace import (
+    API,
+    API_TRIGGERED,
+    ARCHIVED,
+    DRAFT,
+    PAUSED,
+    TRANSACTIONAL,
+    Campaign,
+    Canvas,
+    Workspace,
+)
 
 TRANSACTIONAL_DEDUPE_SECONDS = 86_400
 """``external_send_id`` is a dedupe key kept 24 h [V-doc] §6.4."""

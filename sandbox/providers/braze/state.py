@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dispatch import Dispatch
-from .ids import Ids
-from .ratelimit import Windows
-from .workspace import Workspace
+from sandbox.providers.braze.dispatch import Dispatch
+from sandbox.providers.braze.ids import Ids
+from sandbox.providers.braze.ratelimit import Windows
+from sandbox.providers.braze.workspace import Workspace
 
 
 @dataclass(slots=True)

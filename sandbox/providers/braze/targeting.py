@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors
-from .errors import BrazeFail
-from .workspace import Workspace
+from sandbox.providers.braze import errors
+from sandbox.providers.braze.errors import BrazeFail
+from sandbox.providers.braze.workspace import Workspace
 
 IDENTIFIERS = ("external_user_id", "user_alias", "braze_id", "email")
 """Exactly one per recipient [V-doc recipient_object.md] (spec §11.1)."""

@@ -6,12 +6,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...operations import Call, Reply
-from . import context, errors, timeparse
-from .context import Context
-from .dispatch import prioritized
-from .errors import BrazeFail
-from .people import PURCHASE_EVENT, People, export
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.braze import context, errors, timeparse
+from sandbox.providers.braze.context import Context
+from sandbox.providers.braze.dispatch import prioritized
+from sandbox.providers.braze.errors import BrazeFail
+from sandbox.providers.braze.people import PURCHASE_EVENT, People, export
 
 ARRAYS = ("attributes", "events", "purchases")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from jsonschema import Draft202012Validator
 
-from ...audience.tree import validate_tree
-from ...fixture_files import FixtureError, read_fixture
-from ...resources import data_path
+from sandbox.core.fixture_files import FixtureError, read_fixture
+from sandbox.core.resources import data_path
+from sandbox.population.audience.tree import validate_tree
 
 FIXTURE = "braze/workspace.json"
 API = "api"

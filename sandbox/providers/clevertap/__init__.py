@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import keys
-from ...errors import SandboxError
-from ...operations import Call, Operation, Reply
-from ...provider import AudienceQuery, Provider
-from . import campaigns, create_checks, errors, routes
-from .account import (
+from sandbox.core import keys
+from sandbox.core.errors import SandboxError
+from sandbox.core.operations import Call, Operation, Reply
+from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.providers.clevertap import campaigns, create_checks, errors, routes
+from sandbox.providers.clevertap.account import (
     ACCOUNT_FILE,
     CAMPAIGNS_FILE,
     Account,
@@ -21,10 +21,10 @@ from .account import (
     load_campaigns,
     parse_campaign,
 )
-from .auth import ACCOUNT_HEADER, PASSCODE_HEADER, authenticate
-from .deliver import ESTIMATE_CHANNEL, deliver_send, segment_resolver
-from .people import People
-from .state import State
+from sandbox.providers.clevertap.auth import ACCOUNT_HEADER, PASSCODE_HEADER, authenticate
+from sandbox.providers.clevertap.deliver import ESTIMATE_CHANNEL, deliver_send, segment_resolver
+from sandbox.providers.clevertap.people import People
+from sandbox.providers.clevertap.state import State
 
 
 class CleverTap(Provider):

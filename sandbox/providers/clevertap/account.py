@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...fixture_files import FixtureError, read_fixture
+from sandbox.core.fixture_files import FixtureError, read_fixture
 
 ACCOUNT_FILE = "clevertap/account.json"
 CAMPAIGNS_FILE = "clevertap/campaigns.json"
@@ -128,7 +128,7 @@ def _channel_lists(reader: _Reader, value: Any, where: str) -> dict[str, frozens
 
 
 def _check_where(reader: _Reader, where: dict[str, Any], path: str) -> None:
-    from .audience import CqlError, translate
+    from sandbox.providers.clevertap.audience import CqlError, translate
 
     try:
         translate(where)

@@ -1,4 +1,4 @@
-"""CleverTap Query Language (``where``, spec §7) -> the neutral condition tree of ``sandbox.audience.tree``.
+"""CleverTap Query Language (``where``, spec §7) -> the neutral condition tree of ``sandbox.population.audience.tree``.
 
 Rules (each one has a row in ``tests/providers/clevertap/test_audience.py``):
 
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import errors
+from sandbox.providers.clevertap import errors
 
 OPERATORS = frozenset({"equals", "not_equals", "contains", "does_not_contain", "exists", "does_not_exist",
                        "greater_than", "greater_than_equals", "less_than", "less_than_equals"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...errors import Unauthorized
+from sandbox.core.errors import Unauthorized
 
 ACCOUNT_HEADER = "X-CleverTap-Account-Id"
 PASSCODE_HEADER = "X-CleverTap-Passcode"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ... import keys
-from ...operations import Call, Reply
-from . import create_checks, errors
-from .deliver import estimates, run_campaign
-from .state import Campaign
+from sandbox.core import keys
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.clevertap import create_checks, errors
+from sandbox.providers.clevertap.deliver import estimates, run_campaign
+from sandbox.providers.clevertap.state import Campaign
 
 if TYPE_CHECKING:
-    from . import CleverTap
+    from sandbox.providers.clevertap import CleverTap
 
 
 def _provider(call: Call) -> CleverTap:

@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ...audience.evaluate import compare
-from ...operations import Call, Reply
-from . import create_checks
-from .audience import CqlError, translate
-from .campaigns import follow_up
-from .deliver import segment_resolver
+from sandbox.core.operations import Call, Reply
+from sandbox.population.audience.evaluate import compare
+from sandbox.providers.clevertap import create_checks
+from sandbox.providers.clevertap.audience import CqlError, translate
+from sandbox.providers.clevertap.campaigns import follow_up
+from sandbox.providers.clevertap.deliver import segment_resolver
 
 
 def _tree(call: Call) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import errors
-from .account import Account
-from .audience import CqlError, segment_tree, translate
+from sandbox.providers.clevertap import errors
+from sandbox.providers.clevertap.account import Account
+from sandbox.providers.clevertap.audience import CqlError, segment_tree, translate
 
 TARGET_MODES = ("push", "webpush", "email", "sms", "webhook", "notificationinbox", "whatsapp")
 REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {

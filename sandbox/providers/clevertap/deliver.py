@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from ... import keys
-from ...clock import iso
-from .account import Account
-from .people import People
-from .state import Campaign, TenantState
+from sandbox.core import keys
+from sandbox.core.clock import iso
+from sandbox.providers.clevertap.account import Account
+from sandbox.providers.clevertap.people import People
+from sandbox.providers.clevertap.state import Campaign, TenantState
 
 VENDOR = "clevertap"
 ADDRESS = {"email": "email", "sms": "phone", "whatsapp": "phone"}
@@ -129,7 +129,7 @@ def _expiry(body: dict[str, Any], now: float) -> float | None:
     ttl = body.get("ttl")
     if not isinstance(ttl, dict):
         return None
-    from .create_checks import ttl as parse_ttl
+    from sandbox.providers.clevertap.create_checks import ttl as parse_ttl
 
     minutes, until = parse_ttl(ttl)
     return until if until is not None else now + (minutes or 0) * 60
@@ -149,7 +149,7 @@ def _inbox_targets(people: People, campaign: Campaign, targets: list[dict[str, A
 
 
 def segment_resolver(account: Account) -> Any:
-    from .audience import translate
+    from sandbox.providers.clevertap.audience import translate
 
     def resolve(member: str | int) -> dict[str, Any] | None:
         segment = account.segments.get(str(member))

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import (
+from sandbox.core.errors import (
     BadRequest,
     FieldError,
     InvalidBody,
@@ -22,7 +22,7 @@ from ...errors import (
     Unauthorized,
     ValidationFailed,
 )
-from ...operations import Reply
+from sandbox.core.operations import Reply
 
 CONTENT_TYPE = "application/json;charset=utf-8"
 """Response content type of the real API [V-rec] (spec §1)."""

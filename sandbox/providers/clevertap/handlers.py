@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ...operations import Call, Reply
-from . import errors
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.clevertap import errors
 
 RECIPIENT_KEYS = ("FBID", "GPID", "Email", "Identity", "objectId")
 """Identifier arrays of ``to`` [V-seed 003] (GPID appears in its examples)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ...audience.service import AudienceService
+from sandbox.population.audience.service import AudienceService
 
 PROFILE_FIELDS = {"Name": "name", "Email": "email", "Phone": "phone", "Gender": "gender", "DOB": "dob",
                   "Age": "age", "City": "city", "Country": "country", "Customer Type": "customer_type",

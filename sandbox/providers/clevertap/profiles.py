@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ...operations import Call, Reply
-from . import create_checks, errors
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.clevertap import create_checks, errors
 
 LOOKUP_KEYS = (("email", "email"), ("identity", "identity"), ("objectId", "objectId"))
 STANDARD_FIELDS = (("Name", "name"), ("Email", "email"), ("Phone", "phone"), ("Gender", "gender"),

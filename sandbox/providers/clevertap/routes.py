@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...operations import Operation, operation
-from . import campaigns, counts, handlers, profiles, uploads
+from sandbox.core.operations import Operation, operation
+from sandbox.providers.clevertap import campaigns, counts, handlers, profiles, uploads
 
 VENDOR = "clevertap"
 

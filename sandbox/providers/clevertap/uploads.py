@@ -13,9 +13,9 @@ import copy
 import re
 from typing import Any
 
-from ...operations import Call, Reply
-from . import errors
-from .account import Account
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.clevertap import errors
+from sandbox.providers.clevertap.account import Account
 
 IDENTITY_KEYS = ("identity", "FBID", "GPID", "objectId")
 RESTRICTED_EVENTS = frozenset({"App Launched", "App Installed", "App Uninstalled", "Notification Sent",

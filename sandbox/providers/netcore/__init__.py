@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ... import keys
-from ...errors import SandboxError
-from ...operations import Call, Operation, Reply
-from ...provider import AudienceQuery, Provider
-from . import audience, auth, errors, publish, routes, v3, v4
-from .fixtures import load_catalog
-from .state import NetcoreState
+from sandbox.core import keys
+from sandbox.core.errors import SandboxError
+from sandbox.core.operations import Call, Operation, Reply
+from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.providers.netcore import audience, auth, errors, publish, routes, v3, v4
+from sandbox.providers.netcore.fixtures import load_catalog
+from sandbox.providers.netcore.state import NetcoreState
 
 LAUNCHERS = {"v3": v3.launch, "v4": v4.launch, "apiv2": publish.launch}
 """How a scheduled campaign of each generation is sent when the clock reaches it."""

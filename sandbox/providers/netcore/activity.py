@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ...operations import Call, Reply
-from . import errors
-from .state import state_of
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.netcore import errors
+from sandbox.providers.netcore.state import state_of
 
 IDENTIFIERS = ("identity", "email", "mobile", "anonid", "annonid")
 """Accepted user identifiers, both spellings of the anonymous id (spec §6.3)."""

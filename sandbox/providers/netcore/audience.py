@@ -1,4 +1,4 @@
-"""Netcore audiences -> the neutral condition tree (``sandbox/audience/tree.py``).
+"""Netcore audiences -> the neutral condition tree (``sandbox/population/audience/tree.py``).
 
 Lists are static member lists (fixture members + contacts uploaded with a ``listid``); segments are rules
 over the shared population (``rule`` in ``segments.json``) or static ``members``. Both are
@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...audience import UnknownMember
-from ...provider import AudienceQuery
-from . import errors
-from .state import NetcoreState, TenantData
+from sandbox.core.provider import AudienceQuery
+from sandbox.population.audience import UnknownMember
+from sandbox.providers.netcore import errors
+from sandbox.providers.netcore.state import NetcoreState, TenantData
 
 CHANNELS = {"apn": "push", "push": "push", "email": "email"}
 """Netcore channel (or the neutral name) -> the neutral channel the engine knows."""
@@ -82,7 +82,7 @@ def translate(state: NetcoreState, tenant: str | None, spec: Any) -> AudienceQue
     """Any generation's audience JSON: v4 ``audience_details``, v3 ``contact_details`` or gen-1
     ``{"data_source", "list_id"|"segment_id"}``; an optional ``channel``/``type`` (``apn``, ``email``) inside
     picks the channel to estimate for."""
-    from . import campaign, v3, v4
+    from sandbox.providers.netcore import campaign, v3, v4
 
     if not isinstance(spec, dict):
         raise ValueError("expected an object: v4 audience_details, v3 contact_details or gen-1 data_source")

@@ -17,8 +17,8 @@ from typing import Any
 
 import orjson
 
-from ...errors import Unauthorized
-from ...pipeline import parse_form
+from sandbox.core.errors import Unauthorized
+from sandbox.core.pipeline import parse_form
 
 AUTHORIZATION = "Authorization"
 API_KEY_HEADER = "api-key"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...operations import Call, Reply
-from . import errors, send
-from .audience import Audience, check_audience, ids
-from .state import Campaign, state_of
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.netcore import errors, send
+from sandbox.providers.netcore.audience import Audience, check_audience, ids
+from sandbox.providers.netcore.state import Campaign, state_of
 
 CHANNEL = "apn"
 """The only gen-1 campaign type documented (spec §1, §5)."""

@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
-from ...operations import Call, Reply
-from . import errors
-from .publish import upload_contact_and_publish
-from .state import NetcoreState, TenantData, state_of
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.netcore import errors
+from sandbox.providers.netcore.publish import upload_contact_and_publish
+from sandbox.providers.netcore.state import NetcoreState, TenantData, state_of
 
 TYPE = "contact"
 ASYNC, SYNC, DELETE, BULK = ("add", "update"), "addsync", "delete", "bulkupload"

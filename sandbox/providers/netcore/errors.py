@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import (
+from sandbox.core.errors import (
     FieldError,
     InvalidBody,
     MethodNotAllowed,
@@ -22,7 +22,7 @@ from ...errors import (
     Unauthorized,
     ValidationFailed,
 )
-from ...operations import Reply
+from sandbox.core.operations import Reply
 
 # -- gen-1 /campaign/* (spec §1) ------------------------------------------------------------------
 CREATED = "Campaign created successfully"

@@ -5,7 +5,7 @@
 - ``lists.json``: ``{"lists": [{"id", "name", "members": [<contact>]}]}``; a contact is an object of
   attributes in Netcore's upper-case style (``CUSTOMER_ID``, ``EMAIL``, ``MOBILE``, ``FIRST_NAME``...).
 - ``segments.json``: ``{"segments": [{"id", "name", "rule": <neutral condition tree>}]}`` (a rule over the
-  shared population, ``sandbox/audience/tree.py``; ``{"member_of": "list:<id>"}`` / ``"segment:<id>"`` name
+  shared population, ``sandbox/population/audience/tree.py``; ``{"member_of": "list:<id>"}`` / ``"segment:<id>"`` name
   other audiences) or, for a static segment, ``"members": [<contact>]`` instead of ``rule``.
 - ``campaigns.json``: ``{"campaigns": [<v4 campaign as "get" returns it, plus "channel">]}``: campaigns
   that already exist in every tenant's panel (the v4 doc examples name them).
@@ -21,9 +21,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from ...audience.tree import validate_tree
-from ...fixture_files import FixtureError, read_fixture
-from ...settings import Settings
+from sandbox.core.fixture_files import FixtureError, read_fixture
+from sandbox.population.audience.tree import validate_tree
+from sandbox.settings import Settings
 
 ID = {"type": "integer", "minimum": 1}
 CONTACT = {"type": "object", "minProperties": 1,

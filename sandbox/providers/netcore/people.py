@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from ...audience.service import AudienceService
+from sandbox.population.audience.service import AudienceService
 
 FIELDS = {"EMAIL": "email", "MOBILE": "phone", "FIRST_NAME": "first_name", "LAST_NAME": "last_name",
           "NAME": "name", "CITY": "city", "COUNTRY": "country", "GENDER": "gender", "AGE": "age",

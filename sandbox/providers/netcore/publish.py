@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ... import keys
-from ...operations import Call, Reply
-from . import errors, schedule, send
-from .audience import Audience, check_audience
-from .state import Campaign, NetcoreState, TenantData, state_of
+from sandbox.core import keys
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.netcore import errors, schedule, send
+from sandbox.providers.netcore.audience import Audience, check_audience
+from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
 
 CHANNEL = "email"
 GENERATION = "apiv2"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ...operations import Operation, operation
-from . import activity, campaign, contacts, v3, v4
+from sandbox.core.operations import Operation, operation
+from sandbox.providers.netcore import activity, campaign, contacts, v3, v4
 
 VENDOR = "netcore"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from . import errors
+from sandbox.providers.netcore import errors
 
 NOW = "now"
 

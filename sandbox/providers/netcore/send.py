@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import keys
-from ...clock import iso
-from . import errors, people
-from .audience import CHANNELS, Audience, resolver, tree_of
-from .state import Campaign, NetcoreState, TenantData
+from sandbox.core import keys
+from sandbox.core.clock import iso
+from sandbox.providers.netcore import errors, people
+from sandbox.providers.netcore.audience import CHANNELS, Audience, resolver, tree_of
+from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData
 
 VENDOR = "netcore"
 FREQUENCY_CAP = 1

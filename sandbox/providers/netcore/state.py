@@ -14,9 +14,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...audience.service import AudienceService
-from . import people
-from .fixtures import Catalog
+from sandbox.population.audience.service import AudienceService
+from sandbox.providers.netcore import people
+from sandbox.providers.netcore.fixtures import Catalog
 
 
 @dataclass(slots=True)

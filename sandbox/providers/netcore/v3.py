@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import keys
-from ...operations import Call, Reply
-from . import errors, schedule, send
-from .audience import Audience, check_audience, ids
-from .campaign import push_content
-from .state import Campaign, NetcoreState, TenantData, state_of
+from sandbox.core import keys
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.netcore import errors, schedule, send
+from sandbox.providers.netcore.audience import Audience, check_audience, ids
+from sandbox.providers.netcore.campaign import push_content
+from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
 
 CHANNEL = "apn"
 SEND_NOW, SCHEDULE, DRAFT = "send now", "schedule", "draft"

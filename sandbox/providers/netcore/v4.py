@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import keys
-from ...operations import Call, Reply
-from . import errors, people, schedule, send
-from .audience import Audience, check_audience, ids
-from .state import Campaign, NetcoreState, TenantData, state_of
+from sandbox.core import keys
+from sandbox.core.operations import Call, Reply
+from sandbox.providers.netcore import errors, people, schedule, send
+from sandbox.providers.netcore.audience import Audience, check_audience, ids
+from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
 
 CHANNEL = "email"
 """The v4 campaign pages are email only (spec §4)."""

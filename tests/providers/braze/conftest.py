@@ -1,4 +1,4 @@
-"""Fixtures of the Braze tests (helpers in ``braze_api.py``).
+"""Fixtures of the Braze tests (helpers in ``tests/support/braze.py``).
 
 ``bz`` talks to a fresh app per test. ``shared_bz`` is one app per module, for the table-driven error rows
 that leave no state behind (an app costs ~1 s to build: every schema is compiled): mark those tests
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import Api
-from providers.braze.braze_api import Braze
+from support.braze import Braze
+from support.http import Api
 
 from sandbox.app import create_app
 from sandbox.settings import Settings

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import pytest
-from providers.braze.braze_api import SEGMENT_ALL, SEGMENT_VIP, Braze
+from support.braze import SEGMENT_ALL, SEGMENT_VIP, Braze
 
-from sandbox.audience.tree import validate_tree
+from sandbox.population.audience.tree import validate_tree
 from sandbox.providers.braze.audience import to_tree
 from sandbox.providers.braze.errors import BrazeFail
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Api
-from providers.braze.braze_api import IOS, TRIGGERED
+from support.braze import IOS, TRIGGERED
+from support.http import Api
 
 from sandbox.app import create_app
 

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from providers.braze.braze_api import GRAPE_INVALID_JSON, HEADERS, KEY, Braze, fail
+from support.braze import GRAPE_INVALID_JSON, HEADERS, KEY, Braze, fail
 
-from sandbox.errors import TooManyRequests, Unexpected
+from sandbox.core.errors import TooManyRequests, Unexpected
 from sandbox.providers.braze import errors
 from sandbox.settings import Settings
 
@@ -122,7 +122,7 @@ async def test_served_under_the_vendor_prefix_too(bz: Braze) -> None:
 
 
 async def test_ids_are_deterministic_from_the_seed(aiohttp_client, settings) -> None:
-    from conftest import Api
+    from support.http import Api
 
     from sandbox.app import create_app
 

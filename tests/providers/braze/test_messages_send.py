@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from providers.braze.braze_api import (
+from support.braze import (
     API_CAMPAIGN,
     GCG_MEMBER,
     IOS,

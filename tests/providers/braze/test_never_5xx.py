@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from providers.braze.braze_api import API_CAMPAIGN, CANVAS, MESSAGE_OBJECTS, SEGMENT_ALL, TRIGGERED, VARIATION
 from providers.test_never_5xx import Live
+from support.braze import API_CAMPAIGN, CANVAS, MESSAGE_OBJECTS, SEGMENT_ALL, TRIGGERED, VARIATION
 
 scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False)
            | st.text(max_size=12))

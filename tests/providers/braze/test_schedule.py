@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from providers.braze.braze_api import CANVAS, IOS, SEGMENT_ALL, TRIGGERED, Braze, fail
+from support.braze import CANVAS, IOS, SEGMENT_ALL, TRIGGERED, Braze, fail
 
 PUSH = {"apple_push": {"alert": "later"}}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from providers.braze.braze_api import (
+from support.braze import (
     API_CAMPAIGN,
     CANVAS,
     CANVAS_ARCHIVED,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from providers.braze.braze_api import IOS, IOS_TOKEN, Braze, fail
+from support.braze import IOS, IOS_TOKEN, Braze, fail
 
 NOW = "2026-01-01T00:00:00Z"
 EXPORT = "/users/export/ids"

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Api
-from providers.braze.braze_api import HEADERS
+from support.braze import HEADERS
+from support.http import Api
 
 from sandbox.app import create_app
+from sandbox.core.resources import data_path
 from sandbox.providers.braze.workspace import WorkspaceError
-from sandbox.resources import data_path
 from sandbox.settings import Settings
 
 PACKAGED = json.loads((data_path("fixtures") / "braze" / "workspace.json").read_text())

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
 from sandbox.app import create_app
+from sandbox.core.resources import data_path
 from sandbox.providers.clevertap.account import FixtureError, load_account, load_campaigns
-from sandbox.resources import data_path
 from sandbox.settings import Settings
 
 PACKAGED = data_path("fixtures") / "clevertap"

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
-from sandbox.resources import data_path
+from sandbox.core.resources import data_path
 from sandbox.settings import Settings
 
 PACKAGED = data_path("fixtures") / "clevertap"

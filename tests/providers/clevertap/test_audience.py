@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sandbox.audience import Index, evaluate, validate_tree
+from sandbox.population.audience import Index, evaluate, validate_tree
 from sandbox.providers.clevertap import errors
 from sandbox.providers.clevertap.audience import CqlError, segment_tree, translate
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
 from sandbox.settings import Settings
 

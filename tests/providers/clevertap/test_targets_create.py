@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 import pytest
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
 from sandbox.providers.clevertap import create_checks, errors
 from sandbox.providers.clevertap.account import Account, Segment

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import CLEVERTAP_HEADERS, DEFAULT_SETTINGS
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS
 
 from sandbox.app import create_app
 

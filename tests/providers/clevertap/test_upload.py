@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import CLEVERTAP_HEADERS
+from support.http import CLEVERTAP_HEADERS
 
 UPLOAD = "/1/upload"
 

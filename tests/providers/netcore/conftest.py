@@ -1,11 +1,11 @@
-"""Fixtures of the Netcore tests (helpers in ``netcore_api.py``)."""
+"""Fixtures of the Netcore tests (helpers in ``tests/support/netcore.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from providers.netcore.netcore_api import Netcore
+from support.netcore import Netcore
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from providers.netcore.netcore_api import FORM, GEN1, V4
+from support.netcore import FORM, GEN1, V4
 
 from sandbox.settings import Settings
 

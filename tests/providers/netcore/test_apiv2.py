@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from providers.netcore.netcore_api import FORM
+from support.netcore import FORM
 
 ZOE = {"FIRST_NAME": "Zoe", "EMAIL": "Zoe@Example.com", "MOBILE": 919777777777, "PLATFORM": "ios"}
 

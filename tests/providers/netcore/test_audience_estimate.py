@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from providers.netcore.netcore_api import email_campaign
+from support.netcore import email_campaign
 
-from sandbox.resources import data_path
+from sandbox.core.resources import data_path
 
 
 async def estimate(nc, audience, channel: str | None = None, tenant: str = "API_KEY") -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from providers.netcore.netcore_api import FORM, GEN1, V4
+from support.netcore import FORM, GEN1, V4
 
 GEN1_DENIED = {"status": "error", "message": "Invalid API key"}
 V4_DENIED = {"data": {}, "message": "Authentication failed due to an invalid API key.", "statusCode": 401}

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from providers.netcore.netcore_api import FORM, GEN1, V4, email_campaign
 from providers.test_never_5xx import Live
+from support.netcore import FORM, GEN1, V4, email_campaign
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)

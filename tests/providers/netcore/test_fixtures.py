@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from sandbox.app import create_app
-from sandbox.resources import data_path
+from sandbox.core.resources import data_path
 from sandbox.settings import Settings
 
 

@@ -3,7 +3,7 @@ filters and paging, and the rules a client relies on (unique names, sent campaig
 
 from __future__ import annotations
 
-from providers.netcore.netcore_api import email_campaign
+from support.netcore import email_campaign
 
 RECIPIENTS = ["mike@shop.example", "asha@shop.example", "lena@shop.example", "noid@shop.example"]
 

@@ -1,4 +1,4 @@
-"""Golden request/response pairs: ``fixtures/<vendor>/<operation>.<case>.json``.
+"""Golden request/response pairs from the vendor docs: ``tests/golden/<vendor>/<operation>.<case>.json``.
 
 File shape: ``{"source": "<where the pair comes from>", "request": {"method", "path", "headers",
 "query"?, "body" | "raw_body"}, "response": {"status", "body", "headers"?}}``. In expected bodies a string
@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from sandbox.resources import data_path
+GOLDEN_ROOT = Path(__file__).resolve().parent.parent / "golden"
 
 PLACEHOLDERS = {
     "$any": lambda v: True,
@@ -43,7 +43,7 @@ class Golden:
 
 
 def load_all(vendor: str | None = None) -> list[Golden]:
-    root = data_path("fixtures")
+    root = GOLDEN_ROOT
     found = []
     for file in sorted(root.glob(f"{vendor or '*'}/*.*.json")):
         operation, case = file.name[: -len(".json")].split(".", 1)

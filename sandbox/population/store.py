@@ -2,7 +2,7 @@
 
 ``Store.memory()`` keeps everything in memory; ``Store.file(path)`` loads a JSON file once through an
 orjson-backed storage and writes it back only on ``flush()`` (never per request). TinyDB is the store of
-record, not the query engine: audiences are evaluated on ``sandbox.audience.index.Index``.
+record, not the query engine: audiences are evaluated on ``sandbox.population.audience.index.Index``.
 
 ``load_population`` builds the population once per fingerprint (profile content, seed, size, reference
 date, generator and Faker versions) and records the fingerprint in the ``meta`` table, so a later start on
@@ -28,8 +28,8 @@ from tinydb import TinyDB
 from tinydb.storages import MemoryStorage, Storage
 from tinydb.table import Table
 
-from sandbox import population
-from sandbox.population import ProgressCallback, paused_gc
+from sandbox.population import generator as population
+from sandbox.population.generator import ProgressCallback, paused_gc
 
 PROFILES = "profiles"
 META = "meta"

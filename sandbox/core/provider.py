@@ -8,14 +8,14 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from .errors import SandboxError
-from .operations import Call, Operation, Reply
-from .settings import Settings
+from sandbox.core.errors import SandboxError
+from sandbox.core.operations import Call, Operation, Reply
+from sandbox.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class AudienceQuery:
-    """A vendor audience translated to the neutral tree (see ``sandbox.audience.tree``)."""
+    """A vendor audience translated to the neutral tree (see ``sandbox.population.audience.tree``)."""
 
     tree: Mapping[str, Any]
     channel: str | None = None

@@ -8,7 +8,7 @@ the distributions. ``generate`` turns it into a list of JSON-serialisable user d
 ``phone`` (E.164), ``name``, ``first_name``, ``last_name``, ``gender`` (M/F/O), ``dob`` (YYYY-MM-DD), ``age``,
 ``city``, ``country``, ``language``, ``locale``, ``time_zone`` (IANA), ``customer_type``
 (Platinum/Gold/Silver/Bronze; queried as the attribute "Customer Type", see
-``sandbox.audience.index.ATTRIBUTE_ALIASES``), ``signup_date`` (ISO 8601 Z), ``lifetime_value``,
+``sandbox.population.audience.index.ATTRIBUTE_ALIASES``), ``signup_date`` (ISO 8601 Z), ``lifetime_value``,
 ``last_active`` (epoch seconds), ``properties`` (custom properties by display name), ``devices``
 (``[{"platform": android|ios|web, "token", "last_active"}]``), ``reachability``
 (``{channel: {"state": opted_in|subscribed|unsubscribed, "invalid": bool, "dnd": bool}}`` for push,
@@ -61,7 +61,7 @@ def paused_gc() -> Iterator[None]:
 
 def default_profile_path() -> Path:
     """The packaged default profile (installed wheel copy first, then the source tree)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     for base in (here / "fixtures", here.parent / "fixtures"):
         candidate = base / "population" / "default.json"
         if candidate.is_file():
@@ -388,8 +388,8 @@ def generate(profile: Mapping[str, Any], *, seed: int | None = None, size: int |
 def summary(profiles: Iterable[Profile]) -> dict[str, Any]:
     """Counts for ``population show``: users, devices and users per platform, reachable users per channel
     (same rules as the audience engine), customer types and the top events."""
-    from sandbox.audience.evaluate import estimate
-    from sandbox.audience.index import Index
+    from sandbox.population.audience.evaluate import estimate
+    from sandbox.population.audience.index import Index
 
     profiles = list(profiles)
     index = Index.build(profiles)

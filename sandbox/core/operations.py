@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from .provider import Provider
+    from sandbox.core.provider import Provider
 
 BodyKind = Literal["json", "json_value", "form", "none"]
 """``json``: a JSON object; ``json_value``: any JSON value (e.g. an array of events); ``form``: urlencoded."""

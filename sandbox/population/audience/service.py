@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ..clock import Clock
-from ..population import DEFAULT_REFERENCE_DATE, Profile, load_profile, parse_timestamp, paused_gc
-from ..store import PopulationInfo, Store, load_population, population_fingerprint
-from .evaluate import MemberResolver, estimate, evaluate, recipients
-from .index import IDENTITY_KEYS, Index
+from sandbox.core.clock import Clock
+from sandbox.population.audience.evaluate import MemberResolver, estimate, evaluate, recipients
+from sandbox.population.audience.index import IDENTITY_KEYS, Index
+from sandbox.population.generator import DEFAULT_REFERENCE_DATE, Profile, load_profile, parse_timestamp, paused_gc
+from sandbox.population.store import PopulationInfo, Store, load_population, population_fingerprint
 
 STORE_FILE = "sandbox-db.json"
 """The TinyDB file inside ``--data-dir``."""

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.audience.index import PLATFORM_CODES, PUSH_PLATFORMS, STATE_CODES, Column, Index
-from sandbox.audience.tree import (
+from sandbox.population.audience.index import PLATFORM_CODES, PUSH_PLATFORMS, STATE_CODES, Column, Index
+from sandbox.population.audience.tree import (
     DAYS_OPS,
     NEGATED_OPS,
     node_kind,

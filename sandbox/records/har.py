@@ -14,7 +14,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
-from . import __version__
+from sandbox import __version__
 
 CREDENTIAL_HEADER = re.compile(r"auth|passcode|api[-_]?key|token|secret|password|cookie", re.IGNORECASE)
 CREDENTIAL_FIELD = re.compile(r"^(api[-_]?key|apikey|passcode|password|secret|access[-_]?token)$", re.IGNORECASE)

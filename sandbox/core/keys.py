@@ -6,13 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
-from .audience.service import AudienceService
-from .clock import Clock
-from .deliveries import Deliveries
-from .journal import Journal
-from .provider import Provider
-from .settings import Settings
-from .validation import Validators
+from sandbox.core.clock import Clock
+from sandbox.core.provider import Provider
+from sandbox.core.validation import Validators
+from sandbox.population.audience.service import AudienceService
+from sandbox.records.deliveries import Deliveries
+from sandbox.records.journal import Journal
+from sandbox.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 JOURNAL = web.AppKey("journal", Journal)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 @cache
 def data_path(name: str) -> Path:
-    packaged = Path(__file__).parent / name
+    package = Path(__file__).parent.parent
+    packaged = package / name
     if packaged.is_dir():
         return packaged
-    source_tree = Path(__file__).parent.parent / name
+    source_tree = package.parent / name
     if source_tree.is_dir():
         return source_tree
     raise FileNotFoundError(f"campaign-sandbox data folder {name!r} is missing from the installation")

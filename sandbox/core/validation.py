@@ -21,9 +21,9 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from jsonschema.exceptions import relevance
 from referencing import Registry, Resource
 
-from .errors import FieldError, ValidationFailed
-from .operations import Operation
-from .resources import data_path
+from sandbox.core.errors import FieldError, ValidationFailed
+from sandbox.core.operations import Operation
+from sandbox.core.resources import data_path
 
 BASE_URI = "https://campaign-sandbox.invalid/schemas/"
 

@@ -11,10 +11,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import keys
-from .errors import InvalidBody, MethodNotAllowed, NotFound, PayloadTooLarge, SandboxError, Unexpected
-from .operations import Call, Operation, Reply
-from .provider import Provider
+from sandbox.core import keys
+from sandbox.core.errors import InvalidBody, MethodNotAllowed, NotFound, PayloadTooLarge, SandboxError, Unexpected
+from sandbox.core.operations import Call, Operation, Reply
+from sandbox.core.provider import Provider
 
 CONTROL_PREFIX = "/_sandbox"
 log = logging.getLogger("sandbox")

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from .clock import iso
+from sandbox.core.clock import iso
 
 _MISSING = object()
 

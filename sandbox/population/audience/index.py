@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.audience.tree import parse_date
-from sandbox.population import paused_gc
+from sandbox.population.audience.tree import parse_date
+from sandbox.population.generator import paused_gc
 
 ATTRIBUTE_ALIASES: dict[str, str] = {
     "customer type": "customer_type", "customer_type": "customer_type", "name": "name", "email": "email",
@@ -437,7 +437,7 @@ class Index:
         return mask
 
     def reachable(self, channel: str, platforms: Iterable[str] | None = None) -> np.ndarray:
-        """Who can receive ``channel`` (rules in ``sandbox.audience.tree``'s docstring). Cached: do not
+        """Who can receive ``channel`` (rules in ``sandbox.population.audience.tree``'s docstring). Cached: do not
         modify the returned array."""
         key = ("reachable", channel, *sorted(set(platforms or ())))
         mask = self._masks.get(key)

@@ -1,0 +1,1 @@
+"""The request pipeline: operations, provider base, middleware, validation, errors, accounts, fixture files."""

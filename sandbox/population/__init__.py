@@ -1,0 +1,1 @@
+"""The fake population: generator (Faker), store (TinyDB) and the audience engine."""

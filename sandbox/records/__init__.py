@@ -1,0 +1,1 @@
+"""What was received (journal, HAR) and what would have been sent (deliveries)."""

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import orjson
-
+from sandbox.core import safejson
 from sandbox.core.clock import iso
 
 _MISSING = object()
+ENTRY_OVERHEAD = 400
+"""Bytes an entry costs beyond its bodies and headers (the object, its fields, the parsed views' share)."""
 
 
 class Entry:
@@ -48,7 +49,7 @@ class Entry:
         """The body parsed as JSON (a dict for form bodies), or None when it is neither."""
         if self._body is _MISSING:
             self._body = query_dict(self.raw_body.decode("utf-8", "replace")) if self.form \
-                else parse_json(self.raw_body)
+                else safejson.loads_or_none(self.raw_body)
         return self._body
 
     @property
@@ -61,13 +62,26 @@ class Entry:
     @property
     def response(self) -> Any:
         if self._response is _MISSING:
-            self._response = parse_json(self.response_bytes)
+            self._response = safejson.loads_or_none(self.response_bytes, RESPONSE_DEPTH)
         return self._response
+
+    @property
+    def size(self) -> int:
+        """What this entry weighs in the journal's byte budget."""
+        return len(self.raw_body) + len(self.response_bytes) + len(self.header_block) + len(self.path) \
+            + len(self.query) + ENTRY_OVERHEAD
+
+    @property
+    def received_at(self) -> str | None:
+        try:
+            return iso(self.received)
+        except (OverflowError, ValueError, OSError):  # a clock moved beyond what a date can show
+            return None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "received_at": iso(self.received),
+            "received_at": self.received_at,
             "tenant": self.tenant,
             "vendor": self.vendor,
             "operation": self.operation,
@@ -83,13 +97,8 @@ class Entry:
         }
 
 
-def parse_json(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
+RESPONSE_DEPTH = 2 * safejson.MAX_DEPTH
+"""Answers may wrap an echoed body a few levels deeper than the deepest body accepted."""
 
 
 def query_dict(query: str) -> dict[str, str | list[str]]:
@@ -155,18 +164,23 @@ def _scalar_text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode()
+        return safejson.dumps(value).decode()
     return str(value)
 
 
 class Journal:
-    """Bounded, append-only log of entries with increasing ids; waiters are woken on each append."""
+    """Bounded, append-only log of entries with increasing ids; waiters are woken on each append.
 
-    def __init__(self, limit: int = 100_000) -> None:
+    Bounded twice: at most ``limit`` entries and ``max_bytes`` of bodies and headers; the oldest entries are
+    evicted first and counted in ``evicted``."""
+
+    def __init__(self, limit: int = 100_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.limit = limit
-        self._entries: deque[Entry] = deque(maxlen=limit)
+        self.max_bytes = max_bytes
+        self._entries: deque[Entry] = deque()
         self._next_id = 1
         self.evicted = 0
+        self.bytes = 0
         self._waiters: set[asyncio.Future[None]] = set()
 
     def open(self, received: float, method: str, path: str, query: str,
@@ -177,9 +191,13 @@ class Journal:
         return entry
 
     def append(self, entry: Entry) -> None:
-        if len(self._entries) == self.limit:
+        size = entry.size
+        entries = self._entries
+        while entries and (len(entries) >= self.limit or self.bytes + size > self.max_bytes):
+            self.bytes -= entries.popleft().size
             self.evicted += 1
-        self._entries.append(entry)
+        entries.append(entry)
+        self.bytes += size
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
@@ -202,12 +220,23 @@ class Journal:
     def select(self, match: Callable[[Entry], bool]) -> list[Entry]:
         return [e for e in self._entries if match(e)]
 
+    async def select_async(self, match: Callable[[Entry], bool], batch: int = 2_000) -> list[Entry]:
+        """``select`` that hands the event loop back every ``batch`` entries (long journals, body filters)."""
+        snapshot = list(self._entries)
+        found: list[Entry] = []
+        for start in range(0, len(snapshot), batch):
+            found.extend(e for e in snapshot[start:start + batch] if match(e))
+            if start + batch < len(snapshot):
+                await asyncio.sleep(0)
+        return found
+
     def clear(self, tenant: str | None = None) -> int:
         before = len(self._entries)
         if tenant is None:
             self._entries.clear()
         else:
-            self._entries = deque((e for e in self._entries if e.tenant != tenant), maxlen=self.limit)
+            self._entries = deque(e for e in self._entries if e.tenant != tenant)
+        self.bytes = sum(e.size for e in self._entries)
         return before - len(self._entries)
 
     async def wait(self, match: Callable[[Entry], bool], count: int, timeout: float) -> list[Entry]:
@@ -215,7 +244,7 @@ class Journal:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            found = self.select(match)
+            found = await self.select_async(match)
             remaining = deadline - loop.time()
             if len(found) >= count or remaining <= 0:
                 return found
@@ -228,8 +257,22 @@ class Journal:
             finally:
                 self._waiters.discard(waiter)
 
+    def wake_all(self) -> None:
+        """Answer every long poll now (shutdown)."""
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
 
-def page(entries: Iterable[Entry], limit: int | None) -> list[Entry]:
-    """The first ``limit`` entries (oldest first); page on with ``after=<last id>``."""
-    items = list(entries)
-    return items[:limit] if limit else items
+
+DEFAULT_PAGE = 100
+"""Entries ``GET /_sandbox/requests`` answers without a ``limit``."""
+MAX_PAGE = 1_000
+"""The largest ``limit`` honoured: bigger pages would hold the event loop (and the answer) too long."""
+
+
+def page(entries: list[Entry], limit: int | None) -> tuple[list[Entry], int | None]:
+    """(the first ``limit`` entries, oldest first; the cursor to page on with ``after=``, None on the last page)."""
+    size = min(limit or DEFAULT_PAGE, MAX_PAGE)
+    shown = entries[:size]
+    return shown, (shown[-1].id if len(entries) > size else None)

@@ -30,6 +30,7 @@ class Braze(Provider):
     name = routes.VENDOR
     roots = ("/messages/", "/campaigns/", "/canvas/", "/transactional/", "/sends/", "/users/", "/segments/")
     content_type = errors.CONTENT_TYPE
+    accounts_example = '{"<API key>": {"workspace": "<name>", "permissions": [...]}}'
 
     def __init__(self, settings: Settings, accounts: Mapping[str, Any] | None) -> None:
         super().__init__(settings, accounts)

@@ -32,6 +32,8 @@ class CleverTap(Provider):
     roots = ("/1/", "/2/")
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
+    account_values = (str, int)
+    accounts_example = '{"<account id>": "<passcode>"}'
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ ids fit a signed 32-bit int (clients parse them as Java ``int`` [V-QA]); request
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +44,8 @@ class TenantState:
     """req_id -> the answer its follow-up gets (async estimates and counts)."""
     dashboard: dict[int, Any] = field(default_factory=dict)
     """Dashboard campaigns added at run time (on top of campaigns.json)."""
-    sent: dict[str, list[float]] = field(default_factory=dict)
-    """identity -> times of earlier deliveries (frequency caps)."""
+    sent: dict[str, deque[float]] = field(default_factory=dict)
+    """identity -> times of earlier deliveries inside the frequency cap's window (at most its message count)."""
     next_campaign: int = 0
     next_request: int = 0
 

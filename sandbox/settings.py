@@ -114,9 +114,12 @@ def _boolean(raw: Any) -> bool:
     raise ValueError(f"expected true or false, got {raw!r}")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per Settings field, its help naming the matching environment variable."""
+def add_arguments(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
+    """One ``--flag`` per Settings field (or per field named in ``only``), its help naming the matching
+    environment variable."""
     for f in fields(Settings):
+        if only is not None and f.name not in only:
+            continue
         shown = "" if f.default in (None, False) else f"; default: {f.default}"
         flag = "--" + f.name.replace("_", "-")
         help_text = f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}{shown})"

@@ -181,6 +181,8 @@ class Journal:
         self._next_id = 1
         self.evicted = 0
         self.bytes = 0
+        self.closing = False
+        """Set at shutdown: long polls answer with what they have instead of waiting on."""
         self._waiters: set[asyncio.Future[None]] = set()
 
     def open(self, received: float, method: str, path: str, query: str,
@@ -246,7 +248,7 @@ class Journal:
         while True:
             found = await self.select_async(match)
             remaining = deadline - loop.time()
-            if len(found) >= count or remaining <= 0:
+            if len(found) >= count or remaining <= 0 or self.closing:
                 return found
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.add(waiter)
@@ -258,7 +260,8 @@ class Journal:
                 self._waiters.discard(waiter)
 
     def wake_all(self) -> None:
-        """Answer every long poll now (shutdown)."""
+        """Answer every long poll now with what it has, and every later one at once (shutdown)."""
+        self.closing = True
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)

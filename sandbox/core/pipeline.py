@@ -70,7 +70,7 @@ async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
         return _closing(control_error(Unauthorized(
             "token", "this sandbox's control API needs its token: send 'Authorization: Bearer <token>' or "
                      "'X-Sandbox-Token: <token>' (the value of --control-token / SANDBOX_CONTROL_TOKEN)")),
-            request, read_whole=False)
+            request)
     raw, problem = await read_body(request, settings.max_body_size, settings.request_timeout)
     request[CONTROL_BODY] = raw
     if problem is not None:

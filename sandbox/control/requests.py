@@ -21,8 +21,8 @@ from sandbox.records.har import har_entry, har_header, mask_entry
 from sandbox.records.journal import Entry, Filters, page
 
 MAX_WAIT_SECONDS = 60.0
-HAR_BATCH = 200
-"""Entries rendered between two hand-backs of the event loop while streaming a HAR export."""
+HAR_BATCH_BYTES = 1024 * 1024
+"""Bytes of entries rendered between two hand-backs of the event loop while streaming a HAR export."""
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
@@ -81,13 +81,16 @@ async def export_har(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     head = orjson.dumps({"log": har_header()})
     await response.write(head[:-2] + b',"entries":[')
-    for start in range(0, len(found), HAR_BATCH):
-        parts = []
-        for entry in found[start:start + HAR_BATCH]:
-            shown = {**entry.as_dict(), "response_text": entry.response_bytes.decode("utf-8", "replace")}
-            parts.append(safejson.dumps(har_entry(shown, mask=masked)))
-        await response.write((b"," if start else b"") + b",".join(parts))
-        await asyncio.sleep(0)
+    parts: list[bytes] = []
+    held = 0
+    for number, entry in enumerate(found):
+        shown = {**entry.as_dict(), "response_text": entry.response_bytes.decode("utf-8", "replace")}
+        parts.append(safejson.dumps(har_entry(shown, mask=masked)))
+        held += entry.size
+        if held >= HAR_BATCH_BYTES or number == len(found) - 1:
+            await response.write((b"," if number >= len(parts) else b"") + b",".join(parts))
+            parts, held = [], 0
+            await asyncio.sleep(0)  # other requests (health checks) run between batches
     await response.write(b"]}}")
     await response.write_eof()
     return response

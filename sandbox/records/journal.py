@@ -16,6 +16,8 @@ from sandbox.core import safejson
 from sandbox.core.clock import iso
 
 _MISSING = object()
+CACHED_VIEW_BYTES = 64 * 1024
+"""Parsed views of larger bodies are not kept on the entry (the journal's byte budget counts raw bytes)."""
 ENTRY_OVERHEAD = 400
 """Bytes an entry costs beyond its bodies and headers (the object, its fields, the parsed views' share)."""
 
@@ -47,10 +49,13 @@ class Entry:
     @property
     def body(self) -> Any:
         """The body parsed as JSON (a dict for form bodies), or None when it is neither."""
-        if self._body is _MISSING:
-            self._body = query_dict(self.raw_body.decode("utf-8", "replace")) if self.form \
-                else safejson.loads_or_none(self.raw_body)
-        return self._body
+        if self._body is not _MISSING:
+            return self._body
+        body = query_dict(self.raw_body.decode("utf-8", "replace")) if self.form \
+            else safejson.loads_or_none(self.raw_body)
+        if len(self.raw_body) <= CACHED_VIEW_BYTES:
+            self._body = body
+        return body
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...]:
@@ -61,9 +66,12 @@ class Entry:
 
     @property
     def response(self) -> Any:
-        if self._response is _MISSING:
-            self._response = safejson.loads_or_none(self.response_bytes, RESPONSE_DEPTH)
-        return self._response
+        if self._response is not _MISSING:
+            return self._response
+        response = safejson.loads_or_none(self.response_bytes, RESPONSE_DEPTH)
+        if len(self.response_bytes) <= CACHED_VIEW_BYTES:
+            self._response = response
+        return response
 
     @property
     def size(self) -> int:
@@ -274,8 +282,19 @@ MAX_PAGE = 1_000
 """The largest ``limit`` honoured: bigger pages would hold the event loop (and the answer) too long."""
 
 
+PAGE_BYTES = 8 * 1024 * 1024
+"""A page also ends once its entries hold this many bytes (large bodies): answers stay small and quick."""
+
+
 def page(entries: list[Entry], limit: int | None) -> tuple[list[Entry], int | None]:
-    """(the first ``limit`` entries, oldest first; the cursor to page on with ``after=``, None on the last page)."""
+    """(the first ``limit`` entries, oldest first, fewer when they hold more than ``PAGE_BYTES``; the cursor to
+    page on with ``after=``, None on the last page)."""
     size = min(limit or DEFAULT_PAGE, MAX_PAGE)
-    shown = entries[:size]
-    return shown, (shown[-1].id if len(entries) > size else None)
+    shown: list[Entry] = []
+    held = 0
+    for entry in entries[:size]:
+        held += entry.size
+        if shown and held > PAGE_BYTES:
+            break
+        shown.append(entry)
+    return shown, (shown[-1].id if len(entries) > len(shown) else None)

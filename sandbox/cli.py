@@ -104,9 +104,15 @@ def configure_logging(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> int:
+    from sandbox.core.persistence import PersistenceError
+
     configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings))
+    except PersistenceError as exc:
+        print(f"campaign-sandbox: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

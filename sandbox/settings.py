@@ -20,6 +20,9 @@ class Settings:
     data_dir: Path | None = field(default=None, metadata={
         "help": "directory for the TinyDB file (population built once, loaded on later starts); "
                 "unset: everything in memory"})
+    state_dir: Path | None = field(default=None, metadata={
+        "help": "directory for the tenant-state snapshots and the server lock (default: --data-dir); give each "
+                "of several servers sharing one --data-dir its own"})
     log_level: str = field(default="info", metadata={"help": "debug, info, warning or error"})
     log_format: str = field(default="text", metadata={"help": "text or json (one JSON object per line)"})
     accounts: Path | None = field(default=None, metadata={

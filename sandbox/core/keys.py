@@ -28,4 +28,6 @@ AUDIENCE = web.AppKey("audience", AudienceService)
 DELIVERIES = web.AppKey("deliveries", Deliveries)
 """What would have been sent (``/_sandbox/deliveries``)."""
 SERVICES = web.AppKey("services", Services)
+CHANGES = web.AppKey("changes", list[int])
+"""``[n]``: control-API calls that may have changed state (with the journal's count, when to snapshot)."""
 """What providers were given at startup (the same objects as the keys above)."""

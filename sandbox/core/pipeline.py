@@ -45,6 +45,8 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
 
 
 async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        request.app[keys.CHANGES][0] += 1
     try:
         return await handler(request)
     except SandboxError as err:

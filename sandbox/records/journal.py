@@ -188,6 +188,11 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def opened(self) -> int:
+        """How many requests were ever received (ids handed out): grows with every vendor call."""
+        return self._next_id - 1
+
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)
 

@@ -67,7 +67,7 @@ class People:
         identity = self.identity_of(record)
         kind = record["type"]
         if kind == "event":
-            ts = record.get("ts") or self.service.now()
+            ts = record.get("ts") or self.service.now(tenant)
             self.service.add_event(identity, record["evtName"], ts, record.get("evtData") or {}, tenant=tenant)
         elif kind == "profile":
             self.service.update(identity, self._profile_changes(identity, record), tenant=tenant)

@@ -11,6 +11,7 @@ from sandbox.core.clock import Clock
 from sandbox.core.operations import Operation
 from sandbox.core.pipeline import Endpoint, sandbox_middleware
 from sandbox.core.provider import Provider
+from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
 from sandbox.providers import PROVIDER_CLASSES
@@ -68,8 +69,11 @@ async def _load_audience(app: web.Application) -> None:
 
 
 async def _start_providers(app: web.Application) -> None:
+    services = Services(settings=app[keys.SETTINGS], clock=app[keys.CLOCK], audience=app[keys.AUDIENCE],
+                        deliveries=app[keys.DELIVERIES])
+    app[keys.SERVICES] = services
     for provider in app[keys.PROVIDERS]:
-        await provider.startup(app)
+        await provider.start(services)
 
 
 def operations_of(app: web.Application) -> list[Operation]:

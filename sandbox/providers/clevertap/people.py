@@ -1,5 +1,5 @@
 """The population as the CleverTap provider sees it: a thin seam over the shared ``AudienceService``
-(``keys.AUDIENCE``, docs/services.md), plus the translation of ``/1/upload`` records into its writes.
+(``Services.audience``, docs/services.md), plus the translation of ``/1/upload`` records into its writes.
 
 Upload mapping [INF: CleverTap's profile keys to the population's fields]: ``profileData`` standard keys
 (Name, Email, Phone, Gender, DOB, Age, City, Country, Customer Type...) set the matching profile field,

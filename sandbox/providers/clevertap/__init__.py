@@ -32,6 +32,7 @@ class CleverTap(Provider):
     roots = ("/1/", "/2/")
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
+    collections = ("campaigns",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,11 +58,18 @@ class CleverTap(Provider):
 
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
         """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json)."""
-        if collection != "campaigns":
-            return super().add_data(collection, item, tenant)
         campaign = parse_campaign(item)
         (self.state.tenant(tenant).dashboard if tenant else self.added)[campaign.id] = campaign
         return {"id": campaign.id, "name": campaign.name, "channel": campaign.channel}
+
+    def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        found = {**self.dashboard, **self.added, **(self.state.tenant(tenant).dashboard if tenant else {})}
+        return [{"id": c.id, "name": c.name, "channel": c.channel} for c in found.values()]
+
+    def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        key = int(item_id) if item_id.isdigit() else -1
+        source = self.state.tenant(tenant).dashboard if tenant else self.added
+        return source.pop(key, None) is not None
 
     async def on_clock(self, tenant: str | None) -> None:
         campaigns.run_due(self, tenant)

@@ -20,6 +20,9 @@ class Settings:
     data_dir: Path | None = field(default=None, metadata={
         "help": "directory for the TinyDB file (population built once, loaded on later starts); "
                 "unset: everything in memory"})
+    state_dir: Path | None = field(default=None, metadata={
+        "help": "directory for the tenant-state snapshots and the server lock (default: --data-dir); give each "
+                "of several servers sharing one --data-dir its own"})
     log_level: str = field(default="info", metadata={
         "help": "debug, info, warning or error", "choices": ("debug", "info", "warning", "error")})
     log_format: str = field(default="text", metadata={
@@ -34,6 +37,9 @@ class Settings:
         "help": "population profile JSON (default: the packaged fixtures/population/default.json)"})
     population_size: int | None = field(default=None, metadata={
         "help": "number of fake users (default: the profile's size)"})
+    strict: bool = field(default=False, metadata={
+        "help": "reject references to dashboard objects (channels, campaigns, templates, lists...) the sandbox "
+                "has no record of, with the vendor's exact error; default: learn them on first use", "flag": True})
     max_body_size: int = field(default=5 * 1024 * 1024, metadata={
         "help": "largest request body in bytes; larger ones get the vendor's 413"})
     journal_limit: int = field(default=100_000, metadata={
@@ -89,6 +95,16 @@ class Settings:
 
 def _convert(name: str, kind: Any, raw: Any) -> Any:
     kind = str(kind)
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        flag = f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')}"
+        raise ValueError(f"{flag}: expected true or false, got {raw!r}")
     try:
         if "Path" in kind:
             return Path(raw)
@@ -96,22 +112,9 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
             return int(raw)
         if "float" in kind:
             return float(raw)
-        if "bool" in kind:
-            return _boolean(raw)
     except ValueError as exc:
         raise ValueError(f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')}: {exc}") from None
     return str(raw)
-
-
-def _boolean(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"expected true or false, got {raw!r}")
 
 
 def add_arguments(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
@@ -120,11 +123,12 @@ def add_arguments(parser: argparse.ArgumentParser, only: tuple[str, ...] | None 
     for f in fields(Settings):
         if only is not None and f.name not in only:
             continue
-        shown = "" if f.default in (None, False) else f"; default: {f.default}"
+        shown = "" if f.default is None else f"; default: {f.default}"
         flag = "--" + f.name.replace("_", "-")
         help_text = f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}{shown})"
         if f.metadata.get("flag"):
-            parser.add_argument(flag, dest=f.name, action="store_const", const=True, default=None, help=help_text)
+            parser.add_argument(flag, dest=f.name, default=None, action="store_true",
+                                help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}=true)")
         else:
             parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), help=help_text,
                                 choices=f.metadata.get("choices"), type=_checked(f.name, f.type))

@@ -75,6 +75,8 @@ async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
     request[CONTROL_BODY] = raw
     if problem is not None:
         return _closing(control_error(problem), request)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        request.app[keys.CHANGES][0] += 1
     try:
         return await handler(request)
     except SandboxError as err:
@@ -151,6 +153,8 @@ async def _vendor(request: web.Request, started: float) -> web.StreamResponse:
         reply = _unexpected(app, entry, provider, exc, request)
         headers, body = dict(reply.headers), safejson.dumps(reply.body)
     headers.setdefault("Content-Type", provider.content_type if provider is not None else "application/json")
+    if call is not None and (call.notes or call.hint):
+        entry.notes, entry.hint = tuple(call.notes), call.hint
     entry.status = reply.status
     entry.response_bytes = bytes(memoryview(body))  # orjson over-allocates its output; keep a tight copy
     entry.duration_ms = (perf_counter() - started) * 1000

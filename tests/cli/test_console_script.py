@@ -23,7 +23,7 @@ from sandbox.settings import Settings
 
 @pytest.fixture
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    proc, url, _ = start(request.param)
+    proc, url = start(request.param)
     yield proc, url
     if proc.poll() is None:
         proc.kill()
@@ -54,7 +54,7 @@ def test_serve_prints_url_and_vendors_and_stops_cleanly_on_sigterm(served) -> No
 
 
 def test_settings_come_from_sandbox_env_vars() -> None:
-    proc, url, _ = start([SCRIPT, "serve"], env={"SANDBOX_PORT": "0", "SANDBOX_JOURNAL_LIMIT": "7"})
+    proc, url = start([SCRIPT, "serve"], env={"SANDBOX_PORT": "0", "SANDBOX_JOURNAL_LIMIT": "7"})
     try:
         assert get_json(url + "/_sandbox/health")["journal"]["limit"] == 7
     finally:

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support.cli import SCRIPT, start
+from support.cli import SCRIPT, start_with_line
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,8 +75,8 @@ def test_population_help_lists_only_its_options_and_routes_into_a_closed_pipe_is
 
 
 def test_startup_line_access_log_and_stop_line(tmp_path: Path) -> None:
-    proc, url, line = start([SCRIPT, "serve", "--port", "0", "--population-size", "120", "--seed", "9",
-                             "--journal-limit", "500"])
+    proc, url, line = start_with_line([SCRIPT, "serve", "--port", "0", "--population-size", "120", "--seed", "9",
+                                       "--journal-limit", "500"])
     try:
         for part in ("vendors: clevertap, braze, netcore", "population: 120 users, seed 9, built in",
                      "data dir: none (in memory)", "fixtures: packaged", "accounts: any credential",
@@ -96,8 +96,8 @@ def test_startup_line_access_log_and_stop_line(tmp_path: Path) -> None:
 
 
 def test_json_log_format_makes_every_line_json_and_quiet_drops_the_access_log() -> None:
-    proc, url, line = start([SCRIPT, "serve", "--port", "0", "--population-size", "80", "--log-format", "json",
-                             "--quiet"])
+    proc, url, line = start_with_line([SCRIPT, "serve", "--port", "0", "--population-size", "80",
+                                       "--log-format", "json", "--quiet"])
     try:
         assert json.loads(line)["population"]["size"] == 80
         urllib.request.urlopen(url + "/_sandbox/health", timeout=10).read()
@@ -109,7 +109,7 @@ def test_json_log_format_makes_every_line_json_and_quiet_drops_the_access_log() 
         assert "/_sandbox/health" not in err
     finally:
         proc.kill()
-    proc, url, _ = start([SCRIPT, "serve", "--port", "0", "--population-size", "80", "--log-format", "json"])
+    proc, url, _ = start_with_line([SCRIPT, "serve", "--port", "0", "--population-size", "80", "--log-format", "json"])
     try:
         urllib.request.urlopen(url + "/_sandbox/health", timeout=10).read()
         proc.send_signal(signal.SIGINT)
@@ -141,7 +141,7 @@ def test_sigterm_while_the_population_is_built_exits_0_with_a_line() -> None:
 
 
 def test_a_long_poll_in_flight_is_answered_at_shutdown() -> None:
-    proc, url, _ = start([SCRIPT, "serve", "--port", "0", "--population-size", "80"])
+    proc, url, _ = start_with_line([SCRIPT, "serve", "--port", "0", "--population-size", "80"])
     answers: list[int] = []
 
     def poll() -> None:

@@ -1,4 +1,4 @@
-"""Running the installed console script as users run it: where it is, and starting ``serve`` until it listens."""
+"""Running the installed console script as users run it: the script's path and ``start`` helpers."""
 
 from __future__ import annotations
 
@@ -13,8 +13,14 @@ from pathlib import Path
 SCRIPT = shutil.which("campaign-sandbox") or str(Path(sys.executable).with_name("campaign-sandbox"))
 
 
-def start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, str]:
-    """(the process, its URL, its startup line) once ``serve`` printed that it is serving."""
+def start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start the server; wait for its "serving on URL" line; the process and the URL."""
+    proc, url, _ = start_with_line(args, env)
+    return proc, url
+
+
+def start_with_line(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, str]:
+    """Start the server; wait for its "serving on URL" line; the process, the URL and that startup line."""
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
     assert proc.stdout is not None

@@ -158,3 +158,17 @@ def test_a_long_poll_in_flight_is_answered_at_shutdown() -> None:
         assert answers == [200]
     finally:
         proc.kill()
+
+
+@pytest.mark.parametrize(("args", "warned"), [(["--host", "0.0.0.0"], True),
+                                             (["--host", "0.0.0.0", "--control-token", "t0ken"], False),
+                                             (["--host", "127.0.0.1"], False)])
+def test_serving_beyond_loopback_without_a_token_warns(args: list[str], warned: bool) -> None:
+    proc, _, line = start_with_line([SCRIPT, "serve", "--port", "0", "--population-size", "60", *args])
+    try:
+        assert ("token required" in line) == ("--control-token" in args)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+        assert ("without a control token" in err) == warned, err
+    finally:
+        proc.kill()

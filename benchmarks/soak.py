@@ -113,6 +113,33 @@ async def sampler(session: aiohttp.ClientSession, base: str, pid: int, stop: flo
               f"{journal['evicted']:8d} {ms:11.1f}", flush=True)
 
 
+async def export_phase(session: aiohttp.ClientSession, base: str) -> None:
+    """The whole journal as HAR and a body-filtered listing, while health is polled: its worst latency is how
+    long the event loop was held."""
+    for label, path, params in (("HAR export", "/_sandbox/requests.har", {}),
+                                ("body filter", "/_sandbox/requests", {"body.to.Identity": "nobody"})):
+        latencies: list[float] = []
+        done = asyncio.Event()
+
+        async def poll(latencies: list[float] = latencies, done: asyncio.Event = done) -> None:
+            while not done.is_set():
+                t0 = time.perf_counter()
+                async with session.get(base + "/_sandbox/health") as resp:
+                    await resp.read()
+                latencies.append((time.perf_counter() - t0) * 1000)
+                await asyncio.sleep(0.01)
+
+        poller = asyncio.create_task(poll())
+        t0 = time.perf_counter()
+        async with session.get(base + path, params=params) as resp:
+            size = len(await resp.read())
+        seconds = time.perf_counter() - t0
+        done.set()
+        await poller
+        print(f"{label}: {size / 2**20:.1f} MB in {seconds:.2f} s; health during it: {len(latencies)} checks, "
+              f"worst {max(latencies, default=0):.0f} ms")
+
+
 async def run(args: argparse.Namespace) -> None:
     port = free_port()
     command = [sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--population-size",
@@ -132,6 +159,7 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.gather(sampler(session, base, server.pid, stop, args.every, samples),
                                  *(worker(session, base, random.Random(rng.random()), stop, counts, identity)
                                    for _ in range(args.concurrency)))
+            await export_phase(session, base)
         print("requests:", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         if len(samples) >= 3:
             tail = samples[len(samples) * 2 // 3:]

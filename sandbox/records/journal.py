@@ -8,6 +8,7 @@ evicted first and counted.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -55,11 +56,19 @@ class Entry:
         """The body parsed as JSON (a dict for form bodies), or None when it is neither."""
         if self._body is not _MISSING:
             return self._body
-        body = query_dict(self.raw_body.decode("utf-8", "replace")) if self.form \
-            else safejson.loads_or_none(self.raw_body)
+        body = self.parse_body()
         if len(self.raw_body) <= CACHED_VIEW_BYTES:
             self._body = body
         return body
+
+    def parse_body(self) -> Any:
+        """``body`` without keeping it: scans over the whole journal (filters) leave no parsed trees behind for
+        the garbage collector to walk."""
+        if self._body is not _MISSING:
+            return self._body
+        if self.form:
+            return query_dict(self.raw_body.decode("utf-8", "replace"))
+        return safejson.loads_or_none(self.raw_body)
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...]:
@@ -90,7 +99,9 @@ class Entry:
         except (OverflowError, ValueError, OSError):  # a clock moved beyond what a date can show
             return None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, keep: bool = True) -> dict[str, Any]:
+        """The entry as JSON; ``keep=False`` parses the body and answer without keeping them on the entry
+        (exports of the whole journal)."""
         return {
             "id": self.id,
             "received_at": self.received_at,
@@ -101,10 +112,11 @@ class Entry:
             "path": self.path,
             "query": query_dict(self.query),
             "headers": dict(self.headers),
-            "body": self.body,
+            "body": self.body if keep else self.parse_body(),
             "raw_body": self.raw_body.decode("utf-8", "replace"),
             "status": self.status,
-            "response": self.response,
+            "response": self.response if keep or self._response is not _MISSING
+            else safejson.loads_or_none(self.response_bytes, RESPONSE_DEPTH),
             "duration_ms": round(self.duration_ms, 3),
             "notes": list(self.notes),
             "hint": self.hint,
@@ -157,7 +169,10 @@ class Filters:
                     return False
             elif ("" if value is None else str(value)) != wanted:
                 return False
-        return all(_dotted_matches(entry.body, path, wanted) for path, wanted in self.body.items())
+        if not self.body:
+            return True
+        body = entry.parse_body()
+        return all(_dotted_matches(body, path, wanted) for path, wanted in self.body.items())
 
 
 def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
@@ -241,14 +256,15 @@ class Journal:
     def select(self, match: Callable[[Entry], bool]) -> list[Entry]:
         return [e for e in self._entries if match(e)]
 
-    async def select_async(self, match: Callable[[Entry], bool], batch: int = 2_000) -> list[Entry]:
-        """``select`` that hands the event loop back every ``batch`` entries (long journals, body filters)."""
-        snapshot = list(self._entries)
+    async def select_async(self, match: Callable[[Entry], bool]) -> list[Entry]:
+        """``select`` that hands the event loop back every few milliseconds (long journals, body filters)."""
+        budget = LoopBudget()
         found: list[Entry] = []
-        for start in range(0, len(snapshot), batch):
-            found.extend(e for e in snapshot[start:start + batch] if match(e))
-            if start + batch < len(snapshot):
-                await asyncio.sleep(0)
+        for number, entry in enumerate(list(self._entries)):
+            if match(entry):
+                found.append(entry)
+            if number % 64 == 0:
+                await budget.spend()
         return found
 
     def clear(self, tenant: str | None = None) -> int:
@@ -285,6 +301,23 @@ class Journal:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
+
+
+class LoopBudget:
+    """Long loops in a handler call ``await budget.spend()`` often; it yields to the event loop once
+    ``slice_seconds`` passed since the last yield, so other requests (health checks) wait at most about that."""
+
+    __slots__ = ("last", "slice_seconds")
+
+    def __init__(self, slice_seconds: float = 0.015) -> None:
+        self.slice_seconds = slice_seconds
+        self.last = time.perf_counter()
+
+    async def spend(self) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.slice_seconds:
+            await asyncio.sleep(0)
+            self.last = time.perf_counter()
 
 
 DEFAULT_PAGE = 100

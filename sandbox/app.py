@@ -5,12 +5,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from sandbox import control
+from sandbox.control.metrics import figures
 from sandbox.core import keys
 from sandbox.core.accounts import load_accounts
 from sandbox.core.clock import Clock
+from sandbox.core.faults import FaultBook
+from sandbox.core.metrics import Metrics
 from sandbox.core.operations import Operation
 from sandbox.core.pipeline import Endpoint, sandbox_middleware
 from sandbox.core.provider import Provider
+from sandbox.core.ratelimit import RateLimiter
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
 from sandbox.providers import PROVIDER_CLASSES
@@ -29,6 +33,9 @@ def create_app(settings: Settings | None = None,
     app[keys.CLOCK] = Clock()
     app[keys.FAILURES] = []
     app[keys.DELIVERIES] = Deliveries(settings.journal_limit)
+    app[keys.FAULTS] = FaultBook(settings.seed)
+    app[keys.LIMITER] = RateLimiter(settings.rate_limits)
+    app[keys.METRICS] = Metrics(lambda: figures(app))
     names = [cls.name for cls in provider_classes]
     accounts = load_accounts(settings.accounts, names)
     app[keys.ACCOUNTS] = accounts

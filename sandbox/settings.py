@@ -35,6 +35,9 @@ class Settings:
         "help": "largest request body in bytes; larger ones get the vendor's 413"})
     journal_limit: int = field(default=100_000, metadata={
         "help": "capacity of the journal and of the deliveries log; the oldest are evicted (and counted) beyond it"})
+    rate_limits: bool = field(default=False, metadata={
+        "help": "enforce the vendors' documented rate limits for every tenant (429 when exceeded; per tenant: "
+                "POST /_sandbox/limits)"})
 
     @classmethod
     def from_sources(cls, args: Mapping[str, Any] | None = None,
@@ -67,6 +70,8 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
     try:
         if "Path" in kind:
             return Path(raw)
+        if kind == "bool":
+            return _flag(raw)
         if "int" in kind:
             return int(raw)
     except ValueError as exc:
@@ -74,10 +79,25 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
     return str(raw)
 
 
+def _flag(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One ``--flag`` per Settings field, its help naming the matching environment variable."""
     for f in fields(Settings):
         shown = "" if f.default is None else f"; default: {f.default}"
+        if f.type == "bool":  # a switch: --rate-limits (env SANDBOX_RATE_LIMITS=1)
+            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None, action="store_const",
+                                const=True, help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}=1)")
+            continue
         parser.add_argument(
             "--" + f.name.replace("_", "-"), dest=f.name, default=None, metavar=f.name.upper(),
             help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}{shown})")

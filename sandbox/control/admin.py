@@ -47,6 +47,8 @@ async def reset(request: web.Request) -> web.Response:
     app[keys.AUDIENCE].reset(tenant)
     for provider in app[keys.PROVIDERS]:
         provider.reset(tenant)
+    app[keys.FAULTS].clear(tenant)
+    app[keys.LIMITER].reset(tenant)
     if tenant is None:
         app[keys.FAILURES].clear()
         app[keys.CLOCK].reset()

@@ -20,8 +20,8 @@ _MISSING = object()
 
 
 class Entry:
-    __slots__ = ("_body", "_response", "duration_ms", "form", "header_block", "id", "method", "operation", "path",
-                 "query", "raw_body", "received", "response_bytes", "status", "tenant", "vendor")
+    __slots__ = ("_body", "_response", "duration_ms", "fault", "form", "header_block", "id", "method", "operation",
+                 "path", "query", "raw_body", "received", "response_bytes", "status", "tenant", "vendor")
 
     def __init__(self, id: int, received: float, method: str, path: str, query: str,
                  raw_headers: tuple[tuple[bytes, bytes], ...], raw_body: bytes) -> None:
@@ -40,6 +40,8 @@ class Entry:
         self.status = 0
         self.response_bytes = b""
         self.duration_ms = 0.0
+        self.fault: dict[str, Any] | None = None
+        """``{"rule", "effect"}`` when a fault rule answered this request (``sandbox.core.faults``)."""
         self._body: Any = _MISSING
         self._response: Any = _MISSING
 
@@ -80,6 +82,7 @@ class Entry:
             "status": self.status,
             "response": self.response,
             "duration_ms": round(self.duration_ms, 3),
+            "fault": self.fault,
         }
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from sandbox.providers.braze.dispatch import Dispatch
 from sandbox.providers.braze.ids import Ids
-from sandbox.providers.braze.ratelimit import Windows
 from sandbox.providers.braze.workspace import Workspace
 
 
@@ -45,7 +44,6 @@ class TenantState:
 class State:
     def __init__(self, seed: int, workspace: Workspace | None = None) -> None:
         self.ids = Ids(seed)
-        self.windows = Windows()
         self.workspace = workspace
         self._tenants: dict[str, TenantState] = {}
 
@@ -61,7 +59,6 @@ class State:
     def reset(self, tenant: str | None) -> None:
         if tenant is None:
             self._tenants.clear()
-            self.windows.reset()
             self.ids.reset()
         else:
             self._tenants.pop(tenant, None)

@@ -88,7 +88,7 @@ async def test_get_delete_one_delete_all_and_reset(api: Api) -> None:
     status, body, _ = await api.call("DELETE", f"/_sandbox/faults/{one['id']}")
     assert status == 404 and body["error"]["kind"] == "not_found"
     await api.control("POST", "/reset", params={"tenant": "t2"})
-    assert [r["tenant"] if "tenant" in r else None for r in (await api.control("GET", "/faults"))["faults"]] == [None]
+    assert [r.get("tenant") for r in (await api.control("GET", "/faults"))["faults"]] == [None]
     assert (await api.control("DELETE", "/faults"))["deleted"] == 1
     assert (await api.control("GET", "/faults"))["total"] == 0
 

@@ -29,6 +29,7 @@ from sandbox.core.errors import (
     Unauthorized,
     Unexpected,
 )
+from sandbox.records.journal import dotted
 
 NAMED_ERRORS: dict[str, tuple[type[SandboxError], int]] = {
     "rate_limited": (TooManyRequests, 429),
@@ -58,6 +59,7 @@ MATCH_FIELDS = ("tenant", "vendor", "operation", "path", "method", "body")
 FIELDS = (*MATCH_FIELDS, "effect", "status", "response_body", "headers", "delay_ms", "duration_ms", "chunks",
           "times", "after", "probability")
 DISTRIBUTIONS = ("uniform", "lognormal")
+_ABSENT = object()
 
 
 @dataclass(slots=True)
@@ -105,15 +107,10 @@ class Rule:
         return all(_field_matches(body, path, wanted) for path, wanted in spec.get("body", {}).items())
 
 
-def _field_matches(doc: Any, dotted: str, wanted: Any) -> bool:
-    node = doc
-    for part in dotted.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
+def _field_matches(doc: Any, path: str, wanted: Any) -> bool:
+    node = dotted(doc, path, _ABSENT)
+    if node is _ABSENT:
+        return False
     return node == wanted or (isinstance(node, list) and not isinstance(wanted, list) and wanted in node)
 
 

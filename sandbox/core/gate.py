@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from sandbox.core import keys
-from sandbox.core.errors import SandboxError, TooManyRequests, Unauthorized, Unexpected
+from sandbox.core.errors import BadRequest, SandboxError, TooManyRequests, Unauthorized, Unexpected
 from sandbox.core.faults import BY_STATUS, NAMED_ERRORS, SLOW_BODY_CHUNKS, SLOW_BODY_MS, FaultBook, Rule
 from sandbox.core.operations import Call, Reply
 from sandbox.core.ratelimit import USAGE, Applied
@@ -93,8 +93,11 @@ def _fault_reply(call: Call, rule: Rule) -> Reply | None:
     if "response_body" in rule.spec:
         body = rule.get("response_body")
         return Reply(body.encode() if isinstance(body, str) else body, status)
-    error: SandboxError = (Unauthorized("credential", "injected fault") if kind is Unauthorized
-                           else kind("injected fault"))
+    error: SandboxError
+    if kind is Unauthorized:  # as if the credential were wrong: vendors that echo it do
+        error = Unauthorized("credential", "injected fault", credential=call.credential)
+    else:
+        error = kind("Bad Request" if kind is BadRequest else "")  # renderers that show a text get the label
     reply = call.provider.render_error(error, call.request)
     reply.status = status
     return reply

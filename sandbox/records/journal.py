@@ -140,7 +140,8 @@ class Filters:
         return all(_dotted_matches(entry.body, path, wanted) for path, wanted in self.body.items())
 
 
-def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
+def dotted(doc: Any, path: str, default: Any = None) -> Any:
+    """The value at ``a.b.0.c`` in a parsed JSON document (list indexes may be negative), else ``default``."""
     node = doc
     for part in path.split("."):
         if isinstance(node, dict) and part in node:
@@ -148,7 +149,14 @@ def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
         elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
             node = node[int(part)]
         else:
-            return False
+            return default
+    return node
+
+
+def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
+    node = dotted(doc, path, _MISSING)
+    if node is _MISSING:
+        return False
     return _scalar_text(node) == wanted or (isinstance(node, list) and wanted in map(_scalar_text, node))
 
 

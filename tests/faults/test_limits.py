@@ -10,6 +10,7 @@ import pytest
 from support.braze import API_CAMPAIGN, GET_HEADERS, SEGMENT_ALL, TRANSACTIONAL
 from support.braze import HEADERS as BRAZE
 from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api
+from support.netcore import V4
 
 from sandbox.settings import Settings
 
@@ -166,6 +167,12 @@ class TestEnforcedForEveryone:
         assert int(headers["X-Ratelimit-Reset"]) % 86_400 == 0
         metrics = (await api.call("GET", "/_sandbox/metrics"))[1]
         assert 'sandbox_rate_limited_total{limit="sends_id_create",vendor="braze"} 1.0' in metrics
+
+    async def test_netcore_documents_no_limit_so_none_is_enforced(self, api: Api) -> None:
+        for _ in range(20):
+            status, _, _ = await api.call("POST", "/v4/campaign/list", json={"page_no": 1, "page_size": 10},
+                                          headers=V4)
+            assert status == 200
 
     async def test_a_tenant_can_opt_out(self, api: Api) -> None:
         await api.control("POST", "/limits", json={"vendor": "braze", "limits": {"default": 0}, "enabled": False},

@@ -99,9 +99,8 @@ def test_a_dropped_connection_is_seen_by_requests_and_retried_by_urllib3(sandbox
                                                                         clevertap_credentials: dict[str, Any]) -> None:
     url = clevertap_credentials["api_endpoint"] + "/send/push.json"
     headers = clevertap_credentials["headers"]
-    with sandbox.fault("clevertap", effect="drop", times=1):
-        with pytest.raises(requests.ConnectionError):
-            requests.post(url, json=PUSH, headers=headers, timeout=10)
+    with sandbox.fault("clevertap", effect="drop", times=1), pytest.raises(requests.ConnectionError):
+        requests.post(url, json=PUSH, headers=headers, timeout=10)
     with sandbox.fault("clevertap", effect="drop", times=1):
         assert retrying(()).post(url, json=PUSH, headers=headers, timeout=10).status_code == 200
     assert [(e["status"], e["fault"] and e["fault"]["effect"]) for e in sandbox.requests()] == [

@@ -38,6 +38,8 @@ async def guard(call: Call, entry: Any) -> Reply:
     if applied is None:
         return await _faulted(call, entry)
     usage = limiter.hit(call.tenant, provider.name, applied, now(app, call.tenant))
+    if usage is None:
+        return await _faulted(call, entry)
     call.extras[USAGE] = usage
     if usage.exceeded:
         limiter.rejected[(provider.name, usage.group)] += 1

@@ -43,7 +43,7 @@ class Applied:
     enforced: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Usage:
     """The counters after one call: what a vendor reports in its headers and its 429."""
 
@@ -111,6 +111,8 @@ class RateLimiter:
         self._windows = Counter({k: v for k, v in self._windows.items() if k[0] != tenant})
 
     def enforced_for(self, tenant: str | None) -> bool:
+        if not self._overrides:
+            return self.enabled
         for scope in (tenant, None):
             overrides = self._overrides.get(scope)
             if overrides is not None and overrides.enabled is not None:
@@ -131,18 +133,22 @@ class RateLimiter:
         return applied.limit.requests
 
     # -- counting ----------------------------------------------------------------------------------
-    def hit(self, tenant: str | None, vendor: str, applied: Applied, now: float) -> Usage:
-        """Count one request in its window (a window limit) or as in flight (a concurrency cap; the caller
-        must ``leave`` it when the answer is ready unless it was exceeded)."""
+    def hit(self, tenant: str | None, vendor: str, applied: Applied, now: float) -> Usage | None:
+        """Count one request in its window (a window limit), or as in flight (an enforced concurrency cap: the
+        caller must ``leave`` it when the answer is ready unless it was exceeded). None: nothing counted (a
+        concurrency cap that is not enforced reports nothing)."""
         limit = applied.limit
-        allowed = self.requests_for(tenant, vendor, applied)
         enforce = applied.enforced and self.enforced_for(tenant)
         if limit.seconds is None:
+            if not enforce:
+                return None
+            allowed = self.requests_for(tenant, vendor, applied)
             key = (tenant, vendor, applied.bucket)
             exceeded = enforce and self._in_flight[key] >= allowed
             if not exceeded:
                 self._in_flight[key] += 1
             return Usage(limit.group, allowed, max(allowed - self._in_flight[key], 0), None, None, exceeded)
+        allowed = self.requests_for(tenant, vendor, applied) if self._overrides else limit.requests
         start = int(now) - int(now) % limit.seconds
         reset = start + limit.seconds
         slot = (tenant, vendor, applied.bucket, start)

@@ -138,6 +138,7 @@ class Braze(Provider):
         if usage is None:  # rejected before the rate limit was counted (validation...): count it now
             usage = request.app[keys.LIMITER].hit(call.tenant, self.name, applied(call.operation.name, call.body,
                                                   enforced=False), gate.now(request.app, call.tenant))
+        assert usage is not None, "Braze's limits are windows: always counted"
         if usage.exceeded and usage.group == errors.RETRY_AFTER_GROUP:
             out[errors.RETRY_AFTER] = str(usage.retry_after)
             return out

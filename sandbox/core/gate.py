@@ -24,11 +24,6 @@ CONNECTION_EFFECTS = ("drop", "slow_body")
 """Effects ``finish`` carries out on the connection (read from the journal entry's ``fault``)."""
 
 
-def now(app: web.Application, tenant: str | None) -> float:
-    """The tenant's sandbox clock, in epoch seconds: rate-limit windows follow it."""
-    return app[keys.CLOCK].time()
-
-
 async def guard(call: Call, entry: Any) -> Reply:
     """Rate limit, then faults, then the operation's handler."""
     app = call.app
@@ -37,7 +32,7 @@ async def guard(call: Call, entry: Any) -> Reply:
     applied: Applied | None = provider.rate_limit(call)
     if applied is None:
         return await _faulted(call, entry)
-    usage = limiter.hit(call.tenant, provider.name, applied, now(app, call.tenant))
+    usage = limiter.hit(call.tenant, provider.name, applied, call.now)  # windows follow the tenant's clock
     if usage is None:
         return await _faulted(call, entry)
     call.extras[USAGE] = usage

@@ -11,6 +11,7 @@ from sandbox.core.faults import FaultBook
 from sandbox.core.metrics import Metrics
 from sandbox.core.provider import Provider
 from sandbox.core.ratelimit import RateLimiter
+from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
 from sandbox.records.deliveries import Deliveries
@@ -35,3 +36,7 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 """Vendor rate-limit counters and per-tenant overrides (``/_sandbox/limits``)."""
 METRICS = web.AppKey("metrics", Metrics)
 """Prometheus registry (``/_sandbox/metrics``)."""
+SERVICES = web.AppKey("services", Services)
+CHANGES = web.AppKey("changes", list[int])
+"""``[n]``: control-API calls that may have changed state (with the journal's count, when to snapshot)."""
+"""What providers were given at startup (the same objects as the keys above)."""

@@ -166,7 +166,7 @@ class TestEnforcedForEveryone:
         assert (status, body, headers["X-Ratelimit-Limit"]) == (429, {"message": "Rate limit exceeded"}, "100")
         assert int(headers["X-Ratelimit-Reset"]) % 86_400 == 0
         metrics = (await api.call("GET", "/_sandbox/metrics"))[1]
-        assert 'sandbox_rate_limited_total{limit="sends_id_create",vendor="braze"} 1.0' in metrics
+        assert 'campaign_sandbox_rate_limited_total{limit="sends_id_create",vendor="braze"} 1.0' in metrics
 
     async def test_netcore_documents_no_limit_so_none_is_enforced(self, api: Api) -> None:
         for _ in range(20):

@@ -40,7 +40,7 @@ async def test_requests_latency_journal_deliveries_faults_limits_population(api:
     await api.call("POST", "/messages/send", json=SEND, headers=BRAZE)
 
     samples = await scrape(api)
-    requests = "sandbox_requests_total"
+    requests = "campaign_sandbox_requests_total"
     assert value(samples, requests, vendor="clevertap", operation="send_push", status="200",
                  tenant_class="account") == 1
     assert value(samples, requests, vendor="clevertap", operation="send_push", status="200",
@@ -49,19 +49,19 @@ async def test_requests_latency_journal_deliveries_faults_limits_population(api:
                  tenant_class="none") == 1
     assert value(samples, requests, vendor="braze", operation="messages_send", status="503",
                  tenant_class="account") == 1
-    assert value(samples, "sandbox_request_duration_seconds_count", vendor="braze", operation="messages_send") == 3
-    assert value(samples, "sandbox_journal_entries") == 6
-    assert value(samples, "sandbox_journal_bytes") > 6 * len(str(PUSH))
-    assert value(samples, "sandbox_journal_evictions_total") == 0
-    assert value(samples, "sandbox_deliveries", vendor="braze", channel="push") == 2
-    assert value(samples, "sandbox_deliveries", vendor="clevertap", channel="push") == 2
-    assert value(samples, "sandbox_faults_injected_total", vendor="braze", effect="unavailable") == 1
-    assert value(samples, "sandbox_fault_rules") == 1
-    assert value(samples, "sandbox_rate_limited_total", vendor="braze", limit="default") == 1
-    assert value(samples, "sandbox_population_size") == 300
+    assert value(samples, "campaign_sandbox_request_duration_seconds_count", vendor="braze", operation="messages_send") == 3
+    assert value(samples, "campaign_sandbox_journal_entries") == 6
+    assert value(samples, "campaign_sandbox_journal_bytes") > 6 * len(str(PUSH))
+    assert value(samples, "campaign_sandbox_journal_evictions_total") == 0
+    assert value(samples, "campaign_sandbox_deliveries", vendor="braze", channel="push") == 2
+    assert value(samples, "campaign_sandbox_deliveries", vendor="clevertap", channel="push") == 2
+    assert value(samples, "campaign_sandbox_faults_injected_total", vendor="braze", effect="unavailable") == 1
+    assert value(samples, "campaign_sandbox_fault_rules") == 1
+    assert value(samples, "campaign_sandbox_rate_limited_total", vendor="braze", limit="default") == 1
+    assert value(samples, "campaign_sandbox_population_size") == 300
 
 
 async def test_an_idle_sandbox_scrapes_cleanly(api: Api) -> None:
     samples = await scrape(api)
-    assert value(samples, "sandbox_journal_entries") == 0
-    assert "sandbox_requests_total" not in samples
+    assert value(samples, "campaign_sandbox_journal_entries") == 0
+    assert "campaign_sandbox_requests_total" not in samples

@@ -10,19 +10,20 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox.core import gate, keys
+from sandbox.core import keys
 from sandbox.core.clock import iso
 from sandbox.core.errors import Forbidden, InvalidBody, NotFound, SandboxError, UnsupportedMediaType
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.ratelimit import USAGE, Applied, Usage
+from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.providers.braze import auth, errors, routes, schedule, workspace
 from sandbox.providers.braze.dispatch import Dispatch, run
 from sandbox.providers.braze.estimate import estimate_query
 from sandbox.providers.braze.people import People
 from sandbox.providers.braze.ratelimit import LIMITS, applied
-from sandbox.providers.braze.state import State, TenantState
+from sandbox.providers.braze.state import State, Tenant
 from sandbox.providers.braze.workspace import Workspace
 from sandbox.settings import Settings
 
@@ -47,7 +48,7 @@ class Braze(Provider):
     def operations(self) -> list[Operation]:
         return self._operations
 
-    async def startup(self, app: web.Application) -> None:
+    async def startup(self, services: Services) -> None:
         self.state.workspace = workspace.load(self.settings.fixture(workspace.FIXTURE))
 
     @property
@@ -55,14 +56,21 @@ class Braze(Provider):
         assert self.state.workspace is not None, "the Braze workspace is loaded at startup"
         return self.state.workspace
 
-    def tenant_state(self, tenant: str) -> TenantState:
+    def tenant_state(self, tenant: str) -> Tenant:
         return self.state.tenant(tenant)
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
 
-    async def on_clock(self, app: web.Application) -> None:
-        schedule.run_due(app, self, app[keys.CLOCK].time())
+    async def on_clock(self, tenant: str | None) -> None:
+        schedule.run_due(self, tenant)
+
+    def export_state(self) -> Any:
+        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.core.export_state()}
+
+    def import_state(self, data: Any) -> None:
+        self.state.tenants.import_state(data["tenants"])
+        self.state.ids.core.import_state(data["ids"])
 
     def describe(self) -> dict[str, Any]:
         ws = self.state.workspace
@@ -71,12 +79,13 @@ class Braze(Provider):
         return {"workspace": str(ws.source), "campaigns": len(ws.campaigns), "canvases": len(ws.canvases),
                 "segments": len(ws.segments)}
 
-    def people(self, app: web.Application, tenant: str) -> People:
-        return People(app[keys.AUDIENCE], tenant, self.tenant_state(tenant).aliases, self.state.ids.braze_id,
-                      lambda: iso(app[keys.CLOCK].time()))
+    def people(self, tenant: str) -> People:
+        services = self.services
+        return People(services.audience, tenant, self.tenant_state(tenant).aliases,
+                      lambda: self.state.ids.braze_id(tenant), lambda: iso(services.clock.time(tenant or None)))
 
-    def run(self, app: web.Application, dispatch: Dispatch, now: float, **options: Any) -> Any:
-        return run(app, self.workspace, self.people(app, dispatch.tenant), dispatch, now, **options)
+    def run(self, dispatch: Dispatch, now: float, **options: Any) -> Any:
+        return run(self.services, self.workspace, self.people(dispatch.tenant), dispatch, now, **options)
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with a connected audience and/or ``segment_id``."""
@@ -130,14 +139,14 @@ class Braze(Provider):
         return applied(call.operation.name, call.body)
 
     def headers(self, request: web.Request, call: Call | None) -> Mapping[str, str]:
-        out = {errors.REQUEST_ID: self.state.ids.request_id()}
+        out = {errors.REQUEST_ID: self.state.ids.request_id(call.tenant if call is not None else None)}
         if call is None or call.tenant is None or call.credential is None:
             out.update({errors.RATE_LIMIT: "", errors.RATE_REMAINING: "", errors.RATE_RESET: ""})
             return out
         usage: Usage | None = call.extras.get(USAGE)
         if usage is None:  # rejected before the rate limit was counted (validation...): count it now
             usage = request.app[keys.LIMITER].hit(call.tenant, self.name, applied(call.operation.name, call.body,
-                                                  enforced=False), gate.now(request.app, call.tenant))
+                                                  enforced=False), call.now)
         assert usage is not None, "Braze's limits are windows: always counted"
         if usage.exceeded and usage.group == errors.RETRY_AFTER_GROUP:
             out[errors.RETRY_AFTER] = str(usage.retry_after)

@@ -125,3 +125,13 @@ async def test_faults_on_one_tenant_leave_the_others_alone(api: Api) -> None:
     await fault(api, tenant="test-key", effect="server_error")
     assert (await call(api, "braze"))[0] == 500
     assert (await call(api, "clevertap"))[0] == 200
+
+
+async def test_a_client_giving_up_on_a_slow_body_is_no_server_error(api: Api) -> None:
+    await fault(api, vendor="braze", effect="slow_body", duration_ms=2000, chunks=4)
+    with pytest.raises(TimeoutError):
+        async with api.client.post("/users/track", data=orjson.dumps(TRACK), headers=BRAZE,
+                                   timeout=aiohttp.ClientTimeout(total=0.3)) as resp:
+            await resp.read()
+    assert (await api.control("GET", "/failures"))["failures"] == []
+    assert (await call(api, "clevertap"))[0] == 200

@@ -49,7 +49,8 @@ async def test_requests_latency_journal_deliveries_faults_limits_population(api:
                  tenant_class="none") == 1
     assert value(samples, requests, vendor="braze", operation="messages_send", status="503",
                  tenant_class="account") == 1
-    assert value(samples, "campaign_sandbox_request_duration_seconds_count", vendor="braze", operation="messages_send") == 3
+    assert value(samples, "campaign_sandbox_request_duration_seconds_count", vendor="braze",
+                 operation="messages_send") == 3
     assert value(samples, "campaign_sandbox_journal_entries") == 6
     assert value(samples, "campaign_sandbox_journal_bytes") > 6 * len(str(PUSH))
     assert value(samples, "campaign_sandbox_journal_evictions_total") == 0

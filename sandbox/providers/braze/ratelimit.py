@@ -48,6 +48,13 @@ def limit_for(operation: str, body: Any) -> Limit:
     return BY_OPERATION.get(operation, DEFAULT)
 
 
+_APPLIED: dict[tuple[str, str, bool], Applied] = {}
+
+
 def applied(operation: str, body: Any, *, enforced: bool = True) -> Applied:
     limit = limit_for(operation, body)
-    return Applied(limit, limit.group, enforced and operation not in UNLIMITED)
+    key = (operation, limit.group, enforced)
+    found = _APPLIED.get(key)
+    if found is None:
+        found = _APPLIED[key] = Applied(limit, limit.group, enforced and operation not in UNLIMITED)
+    return found

@@ -16,8 +16,13 @@ LIMITS: dict[str, Limit] = {UPLOAD.group: UPLOAD, DEFAULT.group: DEFAULT}
 UPLOAD_OPERATIONS = frozenset({"upload"})
 
 
+_APPLIED: dict[str, Applied] = {}
+
+
 def applied(operation: str) -> Applied:
     """Uploads share one cap; every other API (operation) has its own."""
-    if operation in UPLOAD_OPERATIONS:
-        return Applied(UPLOAD, UPLOAD.group)
-    return Applied(DEFAULT, operation)
+    found = _APPLIED.get(operation)
+    if found is None:
+        found = _APPLIED[operation] = (Applied(UPLOAD, UPLOAD.group) if operation in UPLOAD_OPERATIONS
+                                       else Applied(DEFAULT, operation))
+    return found

@@ -53,6 +53,10 @@ class Settings:
         "help": "token every /_sandbox route except health then requires (header 'Authorization: Bearer "
                 "TOKEN' or 'X-Sandbox-Token: TOKEN'); default: no token"})
 
+    rate_limits: bool = field(default=False, metadata={
+        "help": "enforce the vendors' documented rate limits for every tenant (429 when exceeded; per tenant: "
+                "POST /_sandbox/limits)", "flag": True})
+
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             raise ValueError(f"--port {self.port}: a TCP port is 0-65535 (0 picks a free one)")

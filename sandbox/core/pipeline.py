@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import hdrs, web
 
-from sandbox.core import keys, safejson
+from sandbox.core import gate, keys, safejson
 from sandbox.core.errors import (
     InvalidBody,
     MethodNotAllowed,
@@ -139,7 +139,7 @@ async def _vendor(request: web.Request, started: float) -> web.StreamResponse:
         call.body = parse_body(operation, raw)
         app[keys.VALIDATORS].check(operation, call.body)
         provider.check(call)
-        reply = await operation.handler(call)
+        reply = await gate.guard(call, entry)  # rate limits and fault rules, then operation.handler
     except SandboxError as err:
         reply = _render(provider, err, request)
     except Exception as exc:
@@ -160,8 +160,8 @@ async def _vendor(request: web.Request, started: float) -> web.StreamResponse:
     entry.duration_ms = (perf_counter() - started) * 1000
     journal.append(entry)
     access_log(request, reply.status, started, entry.vendor, entry.operation, entry.tenant)
-    response = web.Response(body=body, status=reply.status, headers=headers)
-    return _closing(response, request)
+    response = _closing(web.Response(body=body, status=reply.status, headers=headers), request)
+    return await gate.finish(request, entry, response)
 
 
 def access_log(request: web.Request, status: int, started: float, vendor: str | None, operation: str | None,

@@ -81,6 +81,17 @@ async def segments_list(call: Call) -> Reply:
          "tags": r.get("tags", [])}, ctx.workspace.segments, r["id"]) for r in rows]}, errors.OK)
 
 
+def _unknown(ctx: Context, collection: str, item_id: str, text: str) -> BrazeFail:
+    """A read of an id this tenant has no record of: Braze's error in both modes (a read does not say what to
+    learn), with the hint that would make it known."""
+    dashboard = ctx.dashboards.by_name()[collection]
+    ctx.call.hint = (f"{dashboard.vendor} has no {collection} {item_id!r}: declare it in --fixtures "
+                     f"DIR/{dashboard.fixture_file}, or add it at run time with POST "
+                     f"/_sandbox/vendors/{dashboard.vendor}/{collection}; reads never learn an id (without "
+                     "--strict, the first send that uses it does)")
+    return BrazeFail(text)
+
+
 def _sent(ctx: Context, campaign_id: str) -> list[Any]:
     return ctx.call.services.deliveries.query({"vendor": "braze", "tenant": ctx.tenant, "campaign_id": campaign_id})
 
@@ -106,7 +117,7 @@ async def campaigns_details(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     raw = campaign.raw
     times = sorted(d.time for d in _sent(ctx, campaign.id))
     fields = _common(raw)
@@ -123,7 +134,7 @@ async def canvas_details(call: Call) -> Reply:
     ctx = context.of(call)
     canvas = ctx.workspace.canvases.get(call.query.get("canvas_id", ""))
     if canvas is None:
-        raise BrazeFail(errors.CANVAS_ID_INVALID)
+        raise _unknown(ctx, "canvases", call.query.get("canvas_id", ""), errors.CANVAS_ID_INVALID)
     raw = canvas.raw
     times = sorted(d.time for d in _sent(ctx, canvas.id))
     messages = {vid: m for step in canvas.steps for vid, m in (step.get("messages") or {}).items()}
@@ -146,7 +157,7 @@ async def segments_details(call: Call) -> Reply:
     ctx = context.of(call)
     segment = ctx.workspace.segments.get(call.query.get("segment_id", ""))
     if segment is None:
-        raise BrazeFail(errors.SEGMENT_ID_INVALID)
+        raise _unknown(ctx, "segments", call.query.get("segment_id", ""), errors.SEGMENT_ID_INVALID)
     return errors.success(marked({
         "created_at": segment.get("created_at"), "updated_at": segment.get("last_edited"), "name": segment["name"],
         "description": segment.get("description", ""), "text_description": segment.get("text_description", ""),
@@ -184,7 +195,7 @@ async def campaigns_data_series(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     data = _series(_days(call, ctx.now), _sent(ctx, campaign.id), campaign.messages)
     return errors.success({"data": data}, errors.OK)
 
@@ -193,7 +204,7 @@ async def sends_data_series(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     send_id = call.query["send_id"]
     deliveries = [d for d in _sent(ctx, campaign.id) if d.extra.get("send_id") == send_id]
     data = _series(_days(call, ctx.now), deliveries, campaign.messages)

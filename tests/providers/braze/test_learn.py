@@ -208,6 +208,8 @@ async def test_reads_of_unknown_ids_are_not_learned(bz: Braze) -> None:
     status, body, _ = await bz.get("/campaigns/details", campaign_id=MY_CAMPAIGN)
     assert (status, body) == (400, fail("campaign_id must be a string of the campaign api identifier"))
     assert MY_CAMPAIGN not in await listed(bz, "campaigns", "test-key")
+    hint = (await entry(bz, "/campaigns/details"))["hint"]
+    assert WORKSPACE in hint and "/_sandbox/vendors/braze/campaigns" in hint
 
 
 async def test_learned_objects_vanish_on_reset(bz: Braze) -> None:
@@ -365,3 +367,18 @@ async def test_an_overlay_file_adding_one_campaign_keeps_the_packaged_ones(aioht
     assert {MY_CAMPAIGN, TRIGGERED, API_CAMPAIGN} <= ids
     status, body, _ = await bz.post("/campaigns/trigger/send", {"campaign_id": MY_CAMPAIGN, "broadcast": True})
     assert status == 201 and body["notice"].startswith("The campaign is paused")
+
+
+async def test_estimates_see_the_tenants_run_time_and_learned_segments(bz: Braze) -> None:
+    await bz.api.control("POST", "/vendors/braze/segments", params={"tenant": "test-key"},
+                         json={"id": "rt-none", "name": "Nobody", "members": {"any": []}})
+    await bz.post("/messages/send", {"segment_id": MY_SEGMENT, "broadcast": True, "messages": PUSH})
+
+    async def matched(segment: str, tenant: str) -> Any:
+        status, body, _ = await bz.api.call("POST", "/_sandbox/audience/estimate", json={
+            "vendor": "braze", "audience": {"segment_id": segment}, "tenant": tenant})
+        return body["matched"] if status == 200 else status
+
+    assert await matched("rt-none", "test-key") == 0
+    assert await matched(MY_SEGMENT, "test-key") == DEFAULT_SETTINGS.population_size
+    assert await matched("rt-none", "other-key") == 400

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.control import admin, audience, deliveries, failures, requests, vendors
+from sandbox.control import admin, audience, deliveries, failures, requests, vendors, webhooks
 
 PREFIX = "/_sandbox"
 
 
 def setup(app: web.Application) -> None:
-    for module in (admin, requests, deliveries, failures, audience, vendors):
+    for module in (admin, requests, deliveries, failures, audience, vendors, webhooks):
         module.add_routes(app.router, PREFIX)

@@ -11,7 +11,7 @@ from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.services import Services
-from sandbox.providers.clevertap import campaigns, create_checks, errors, routes
+from sandbox.providers.clevertap import campaigns, create_checks, engagement, errors, routes, webhooks
 from sandbox.providers.clevertap.account import (
     ACCOUNT_FILE,
     CAMPAIGNS_FILE,
@@ -41,6 +41,7 @@ class CleverTap(Provider):
         """Dashboard campaigns added at run time for every tenant (``POST /_sandbox/vendors/clevertap/campaigns``)."""
         self.state = State(self.settings.seed)
         self.people = People()
+        self.webhook_endpoints = webhooks.Endpoints()
 
     def operations(self) -> list[Operation]:
         return routes.operations()
@@ -49,14 +50,19 @@ class CleverTap(Provider):
         self.account = load_account(self.settings.fixture(ACCOUNT_FILE))
         self.dashboard = load_campaigns(self.settings.fixture(CAMPAIGNS_FILE))
         self.people.attach(services.audience)
+        self.webhook_endpoints.load(self)
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
+        self.webhook_endpoints.added.reset(tenant)
         if tenant is None:
             self.added.clear()
 
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
-        """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json)."""
+        """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json);
+        ``webhooks``: a webhook endpoint ``{"name", "url", "method"?, "headers"?}``."""
+        if collection == "webhooks":
+            return self.webhook_endpoints.add(item, tenant)
         if collection != "campaigns":
             return super().add_data(collection, item, tenant)
         campaign = parse_campaign(item)
@@ -65,6 +71,7 @@ class CleverTap(Provider):
 
     async def on_clock(self, tenant: str | None) -> None:
         campaigns.run_due(self, tenant)
+        engagement.settle(self, tenant)
 
     def export_state(self) -> Any:
         return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state(),

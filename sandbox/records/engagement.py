@@ -224,6 +224,12 @@ class Engagement:
         return counts
 
     # -- materialising ---------------------------------------------------------------------------
+    def population_time(self, event: Event) -> float:
+        """When ``event`` happened in population time (the population's reference date + the clock's offset),
+        the time base of profile events."""
+        tenant = event.delivery.tenant
+        return float(self.audience.now(tenant)) - (self.clock.time(tenant) - event.at)
+
     def due(self, vendor: str, tenant: str | None) -> list[Event]:
         """Steps of ``vendor``'s deliveries (one tenant, or every tenant when None) that the clock has passed
         since the last call, oldest first; each is handed out once (a reset forgets them with the deliveries)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from support.braze import API_CAMPAIGN, CANVAS, EMAIL_APP, VARIATION, Braze
-from support.engagement import DAY, advance, deliveries, outbound, receiver
+from support.engagement import DAY, advance, deliveries, outbound, received, receiver
 
 
 async def known_users(api: Any, count: int) -> list[dict[str, Any]]:
@@ -31,9 +31,9 @@ async def test_webhook_object_is_called_once_per_recipient_with_liquid_rendered(
             "messages": {"webhook": webhook}})
         assert status == 201, body
         await advance(api, 60)
-        received = hook.wait(3)
-        assert sorted(r.query["user"] for r in received) == sorted(u["external_id"] for u in users)
-        by_user = {r.query["user"]: r for r in received}
+        calls = await received(api, hook, 3)
+        assert sorted(r.query["user"] for r in calls) == sorted(u["external_id"] for u in users)
+        by_user = {r.query["user"]: r for r in calls}
         for user in users:
             call = by_user[user["external_id"]]
             assert call.method == "POST" and call.headers["X-Token"] == "t"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.engagement import DAY, advance, deliveries, outbound, receiver
+from support.engagement import DAY, advance, deliveries, outbound, received, receiver
 from support.http import CLEVERTAP_HEADERS
 
 CREATE = "/1/targets/create.json"
@@ -68,9 +68,9 @@ async def test_webhook_campaign_calls_the_named_endpoint(api) -> None:
         await advance(api, 10 * 365 * DAY)
         [call] = await outbound(api, vendor="clevertap")
         assert call["status"] == 200 and call["attempt"] == 1 and call["url"] == hook.url + "/ct"
-        [received] = hook.wait(1)
-        assert received.method == "POST" and received.path == "/ct" and received.headers["X-Secret"] == "s3"
-        payload = received.json
+        [got] = await received(api, hook)
+        assert got.method == "POST" and got.path == "/ct" and got.headers["X-Secret"] == "s3"
+        payload = got.json
         assert payload["targetId"] == campaign_id and payload["key_values"] == {"offer": "10%"}
         sent = (await deliveries(api, campaign_id=campaign_id))["deliveries"]
         assert [p["Identity"] for p in payload["profiles"]] == [d["user"] for d in sent]

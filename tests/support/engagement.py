@@ -30,3 +30,9 @@ async def outbound(api: Any, count: int = 1, wait: float = 5.0, **filters: Any) 
     """Outbound attempts (long poll until ``count`` are logged or ``wait`` seconds pass)."""
     params = {**{k: str(v) for k, v in filters.items()}, "wait": str(wait), "count": str(count)}
     return (await api.control("GET", "/webhooks", params=params))["webhooks"]
+
+
+async def received(api: Any, hook: WebhookReceiver, count: int = 1, **filters: Any) -> list[Any]:
+    """What ``hook`` received once ``count`` outbound calls are logged (waiting without blocking the loop)."""
+    await outbound(api, count=count, **filters)
+    return hook.wait(count)

@@ -43,7 +43,7 @@ def settle(provider: Braze, tenant: str | None) -> int:
         props = {"campaign_id": None if extra.get("canvas_id") else delivery.campaign_id,
                  "canvas_id": extra.get("canvas_id"), "message_variation_id": extra.get("message_variation_id"),
                  "send_id": extra.get("send_id"), "dispatch_id": extra.get("dispatch_id")}
-        at = services.audience.now(delivery.tenant) - (services.clock.time(delivery.tenant) - event.at)
+        at = services.engagement.population_time(event)
         services.audience.add_event(str(profile["identity"]), name, at, {k: v for k, v in props.items() if v},
                                     tenant=delivery.tenant)
         written += 1

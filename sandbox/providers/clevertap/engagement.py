@@ -32,15 +32,10 @@ def settle(provider: CleverTap, tenant: str | None) -> int:
         if name is None or not delivery.known or delivery.user is None:
             continue
         campaign: Any = int(delivery.campaign_id) if (delivery.campaign_id or "").isdigit() else delivery.campaign_id
-        services.audience.add_event(delivery.user, name, population_time(services, delivery.tenant, event.at),
+        services.audience.add_event(delivery.user, name, services.engagement.population_time(event),
                                     {"Campaign id": campaign, "Channel": delivery.channel}, tenant=delivery.tenant)
         written += 1
     return written
-
-
-def population_time(services: Services, tenant: str | None, at: float) -> float:
-    """A sandbox-clock time as population time (the population's reference date + the clock's offset)."""
-    return services.audience.now(tenant) - (services.clock.time(tenant) - at)
 
 
 def funnel(services: Services, tenant: str | None, campaign_id: int) -> dict[str, Any]:

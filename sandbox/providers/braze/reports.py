@@ -53,8 +53,11 @@ def _end(call: Call, now: float, name: str = "ending_at") -> datetime:
     return datetime.fromtimestamp(timeparse.utc_epoch(end), UTC)
 
 
-def days_back(last: datetime, length: int) -> list[str]:
-    return [(last.date() - timedelta(days=n)).isoformat() for n in range(length - 1, -1, -1)]
+def days_back(last: datetime, length: int, name: str = "ending_at") -> list[str]:
+    try:
+        return [(last.date() - timedelta(days=n)).isoformat() for n in range(length - 1, -1, -1)]
+    except OverflowError:
+        raise BrazeFail(errors.bad_value((name,))) from None
 
 
 def steps_by_day(call: Call, deliveries: Iterable[Delivery]) -> dict[str, list[tuple[Delivery, str]]]:

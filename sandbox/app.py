@@ -12,6 +12,7 @@ from sandbox import control
 from sandbox.core import keys
 from sandbox.core.accounts import load_accounts
 from sandbox.core.clock import Clock
+from sandbox.core.fixture_files import check_overlay
 from sandbox.core.operations import Operation
 from sandbox.core.persistence import ServerLock, Snapshots, build_lock
 from sandbox.core.pipeline import Endpoint, sandbox_middleware
@@ -31,6 +32,8 @@ from sandbox.settings import Settings
 def create_app(settings: Settings | None = None,
                provider_classes: tuple[type[Provider], ...] = PROVIDER_CLASSES) -> web.Application:
     settings = settings or Settings()
+    if settings.fixtures is not None:
+        check_overlay(settings.fixtures)
     # The middleware reads bodies itself (it must journal oversize ones), so aiohttp's own cap is lifted.
     app = web.Application(middlewares=[sandbox_middleware], client_max_size=2**62)
     app[keys.SETTINGS] = settings

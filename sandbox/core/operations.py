@@ -46,6 +46,13 @@ class Call(Generic[P]):
     tenant: str | None = None
     credential: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Said on the journal entry: what the sandbox did beyond the vendor's answer (``note``)."""
+    hint: str | None = None
+    """Said on the journal entry of a rejection: how to make the request valid (``strict`` mode)."""
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
 
     @property
     def services(self) -> Services:

@@ -42,6 +42,8 @@ class Provider:
     identifying_headers: ClassVar[tuple[str, ...]] = ()
     """Headers only this vendor's clients send: a 404/405 carrying one is answered in its shape."""
     content_type: ClassVar[str] = "application/json"
+    collections: ClassVar[tuple[str, ...]] = ()
+    """Dashboard-data collections served at ``/_sandbox/vendors/<name>/<collection>`` (GET, POST, DELETE)."""
 
     def __init__(self, settings: Settings, accounts: Mapping[str, Any] | None) -> None:
         self.settings = settings
@@ -87,11 +89,27 @@ class Provider:
         Raise ValueError/LookupError with a clear message for a filter the vendor would reject."""
         return None
 
+    @property
+    def strict(self) -> bool:
+        """Reject unknown dashboard references (``--strict``); vendors may also read their own account data."""
+        return self.settings.strict
+
+    def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        """What ``collection`` holds for ``tenant`` (``GET /_sandbox/vendors/<name>/<collection>``), each item
+        marked ``"provisioned": true`` when it was learned from a request. ``collection`` is one of
+        ``collections``."""
+        raise NotImplementedError
+
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
         """Run-time additions to what the vendor's dashboard holds (``POST /_sandbox/vendors/<name>/<collection>``:
-        campaigns, segments, templates...). Return the stored item; raise ValueError for a bad item and
-        LookupError for an unknown collection. Additions vanish on reset."""
-        raise LookupError(f"{self.name} takes no run-time {collection!r}")
+        campaigns, segments, templates...). Return the stored item; raise ValueError for a bad item.
+        Additions vanish on reset. ``collection`` is one of ``collections``."""
+        raise NotImplementedError
+
+    def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        """``DELETE /_sandbox/vendors/<name>/<collection>/<id>``: drop a run-time addition or a provisioned
+        object; False when there was none (fixture objects cannot be removed)."""
+        raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
         """Extra facts for ``/_sandbox/health`` and the startup banner."""

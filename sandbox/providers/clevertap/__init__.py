@@ -32,6 +32,7 @@ class CleverTap(Provider):
     roots = ("/1/", "/2/")
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
+    collections = ("campaigns", "webhooks")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,7 +55,7 @@ class CleverTap(Provider):
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
-        self.webhook_endpoints.added.reset(tenant)
+        self.webhook_endpoints.reset(tenant)
         if tenant is None:
             self.added.clear()
 
@@ -63,11 +64,22 @@ class CleverTap(Provider):
         ``webhooks``: a webhook endpoint ``{"name", "url", "method"?, "headers"?}``."""
         if collection == "webhooks":
             return self.webhook_endpoints.add(item, tenant)
-        if collection != "campaigns":
-            return super().add_data(collection, item, tenant)
         campaign = parse_campaign(item)
         (self.state.tenant(tenant).dashboard if tenant else self.added)[campaign.id] = campaign
         return {"id": campaign.id, "name": campaign.name, "channel": campaign.channel}
+
+    def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        if collection == "webhooks":
+            return self.webhook_endpoints.listed(tenant)
+        found = {**self.dashboard, **self.added, **(self.state.tenant(tenant).dashboard if tenant else {})}
+        return [{"id": c.id, "name": c.name, "channel": c.channel} for c in found.values()]
+
+    def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        if collection == "webhooks":
+            return self.webhook_endpoints.remove(item_id, tenant)
+        key = int(item_id) if item_id.isdigit() else -1
+        source = self.state.tenant(tenant).dashboard if tenant else self.added
+        return source.pop(key, None) is not None
 
     async def on_clock(self, tenant: str | None) -> None:
         campaigns.run_due(self, tenant)

@@ -34,10 +34,12 @@ OPERATION = "webhook_campaign"
 
 
 class Endpoints:
-    """Named webhook endpoints: the account file's, plus run-time additions per tenant."""
+    """Named webhook endpoints: a tenant's run-time additions, then those for every tenant, then the
+    account file's."""
 
     def __init__(self) -> None:
         self.account: dict[str, dict[str, Any]] = {}
+        self.everyone: dict[str, dict[str, Any]] = {}
         self.added: TenantState[dict[str, dict[str, Any]]] = TenantState(lambda _: {})
 
     def load(self, provider: CleverTap) -> None:
@@ -54,12 +56,24 @@ class Endpoints:
         if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not item["name"]:
             raise ValueError('a CleverTap webhook endpoint is {"name", "url", "method"?, "headers"?}')
         found = endpoint(item, "webhook")
-        self.added[tenant][item["name"]] = found
+        (self.added[tenant] if tenant else self.everyone)[item["name"]] = found
         return {"name": item["name"], **found}
 
     def get(self, tenant: str | None, name: str) -> dict[str, Any] | None:
-        added = self.added.get(tenant)
-        return (added or {}).get(name) or self.account.get(name)
+        added = self.added.get(tenant) if tenant else None
+        return (added or {}).get(name) or self.everyone.get(name) or self.account.get(name)
+
+    def listed(self, tenant: str | None) -> list[dict[str, Any]]:
+        merged = {**self.account, **self.everyone, **((self.added.get(tenant) or {}) if tenant else {})}
+        return [{"name": name, **found} for name, found in merged.items()]
+
+    def remove(self, name: str, tenant: str | None) -> bool:
+        return (self.added[tenant] if tenant else self.everyone).pop(name, None) is not None
+
+    def reset(self, tenant: str | None) -> None:
+        self.added.reset(tenant)
+        if tenant is None:
+            self.everyone.clear()
 
 
 def endpoint(item: Any, where: str) -> dict[str, Any]:

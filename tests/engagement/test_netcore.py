@@ -59,3 +59,22 @@ async def test_opens_and_clicks_become_contact_activities(api) -> None:
     profile = await api.control("GET", f"/profiles/{user}")
     clicks = [e for e in profile["events"] if e["name"] == "Email Clicked"]
     assert any(e["props"]["campaign_id"] == campaign_id for e in clicks)
+
+
+async def test_export_answers_and_calls_back_with_the_row_count(api) -> None:
+    with receiver() as hook:
+        body = {"audience_details": {"audience_type": "list", "audience_id": 151, "attributes_needed": ["EMAIL"]},
+                "callback_details": {"endpoint": hook.url + "/export", "method": "PUT",
+                                     "header": [{"key": "X-Id", "value": "7"}],
+                                     "body": {"export": "{{export_id}}", "rows": "{{row_count}}",
+                                              "of": "{{audience_type}} {{audience_id}}"}}}
+        status, answer, _ = await api.call("POST", "/v4/audience/export", json=body,
+                                           headers={"api-key": "API_KEY", "Content-Type": "application/json"})
+        assert status == 200 and answer["data"]["status"] == "success", answer
+        [call] = await received(api, hook)
+        assert call.method == "PUT" and call.path == "/export" and call.headers["X-Id"] == "7"
+        assert call.json == {"export": str(answer["data"]["export_id"]), "rows": "4", "of": "list 151"}
+        missing = {**body, "audience_details": {"audience_type": "segment", "audience_id": 999999}}
+        status, answer, _ = await api.call("POST", "/v4/audience/export", json=missing,
+                                           headers={"api-key": "API_KEY", "Content-Type": "application/json"})
+        assert status == 400, answer

@@ -51,13 +51,19 @@ def fire(services: Services, tenant: str | None, campaign: Campaign, operation: 
          callback: Any = None) -> None:
     """Call ``callback`` (default: the campaign's own ``callback_details``) for ``campaign``."""
     details = callback if callback is not None else campaign.details.get("callback_details")
-    if not isinstance(details, Mapping):
-        return
     values = {"campaign_id": campaign.id, "campaign_name": campaign.name, "channel": campaign.channel,
               "campaign_state": campaign.state, "status": errors.SUCCESS, "description": description,
               "message": description, "operation": operation}
+    call_back(services, tenant, details, operation, values, f"campaign {campaign.id}")
+
+
+def call_back(services: Services, tenant: str | None, details: Any, operation: str, values: Mapping[str, Any],
+              label: str) -> None:
+    """Call one ``callback_details`` with ``values`` substituted into its body."""
+    if not isinstance(details, Mapping):
+        return
     endpoint = details.get("endpoint")
     services.webhooks.send(tenant=tenant, vendor="netcore", operation=operation, url=str(endpoint or ""),
                            method=str(details.get("method") or "POST"), headers=headers_of(details.get("header")),
-                           body=substitute(details.get("body", {}), values), label=f"campaign {campaign.id}",
+                           body=substitute(details.get("body", {}), values), label=label,
                            refuse=None if endpoint else "callback_details has no endpoint")

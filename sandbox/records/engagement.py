@@ -70,7 +70,8 @@ DEFAULT_ENGAGEMENT: dict[str, Any] = {
 """Packaged defaults (also written out in ``fixtures/population/default.json``); a channel not listed
 (webhook) stays ``sent``. Rates are conditional on the previous step; ``within`` is in seconds."""
 UNKNOWN_FAILURE = "failed"
-"""What happens to a delivery whose recipient is not in the population."""
+"""What happens to a delivery whose recipient is not in the population (``known: false``); a known recipient
+the lookup cannot find by the addressed id (e.g. a Braze alias) engages with default reachability."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,8 +183,8 @@ class Engagement:
         reach = ((profile or {}).get("reachability") or {}).get(delivery.channel) or {}
         first = funnel.steps[0]
         happens, late = draw(self.seed, delivery, first.status)
-        if profile is None or any(reach.get(flag) for flag in funnel.fails_when) or happens >= first.rate:
-            failure = UNKNOWN_FAILURE if profile is None else funnel.failure
+        if not delivery.known or any(reach.get(flag) for flag in funnel.fails_when) or happens >= first.rate:
+            failure = funnel.failure if delivery.known else UNKNOWN_FAILURE
             return (*out, (failure, at + _delay(late, first.within)))
         factor = self.factors.get(str(reach.get("state", "subscribed")), 1.0)
         at += _delay(late, first.within)

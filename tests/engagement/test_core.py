@@ -113,3 +113,13 @@ async def test_reset_forgets_one_tenants_outbound_calls(aiohttp_client) -> None:
         await outbound(api, count=2)
     await api.control("POST", "/reset", params={"tenant": "A"})
     assert [e["tenant"] for e in await outbound(api, wait=0)] == ["B"]
+
+
+async def test_a_recipient_the_population_does_not_know_fails(aiohttp_client) -> None:
+    api = Api(await aiohttp_client(create_app(ON)))
+    body = {"to": {"Identity": ["nobody-here"]}, "content": {"subject": "s", "body": "b", "sender_name": "x"}}
+    status, answer, _ = await api.call("POST", "/1/send/email.json", json=body, headers=CLEVERTAP_HEADERS)
+    assert status == 200, answer
+    await advance(api, DAY)
+    [delivery] = (await deliveries(api, user="nobody-here"))["deliveries"]
+    assert delivery["known"] is False and [h["status"] for h in delivery["history"]] == ["sent", "failed"]

@@ -17,7 +17,7 @@ from sandbox.core.operations import Call, Reply
 from sandbox.providers.braze import context, errors, timeparse
 from sandbox.providers.braze.context import Context
 from sandbox.providers.braze.errors import BrazeFail
-from sandbox.providers.braze.exports import SERIES_CHANNEL
+from sandbox.providers.braze.exports import SERIES_CHANNEL, _unknown
 from sandbox.records.deliveries import Delivery
 
 PUSH_STATS = {"sent": ("sent",), "direct_opens": ("clicked",), "total_opens": ("clicked",),
@@ -114,7 +114,7 @@ async def campaigns_data_series(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     days = days_back(_end(call, ctx.now), int(call.query["length"]))
     return errors.success({"data": series(call, days, _deliveries(ctx, campaign.id), campaign.messages)}, errors.OK)
 
@@ -123,7 +123,7 @@ async def sends_data_series(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     send_id = call.query["send_id"]
     deliveries = [d for d in _deliveries(ctx, campaign.id) if d.extra.get("send_id") == send_id]
     days = days_back(_end(call, ctx.now), int(call.query["length"]))
@@ -135,7 +135,7 @@ async def canvas_data_series(call: Call) -> Reply:
     ctx = context.of(call)
     canvas = ctx.workspace.canvases.get(call.query.get("canvas_id", ""))
     if canvas is None:
-        raise BrazeFail(errors.CANVAS_ID_INVALID)
+        raise _unknown(ctx, "canvases", call.query.get("canvas_id", ""), errors.CANVAS_ID_INVALID)
     end = _end(call, ctx.now)
     if "length" in call.query:
         length = int(call.query["length"])
@@ -145,8 +145,7 @@ async def canvas_data_series(call: Call) -> Reply:
         if not 1 <= length <= CANVAS_MAX_DAYS:
             raise BrazeFail(errors.bad_value(("starting_at",)))
     by_day = steps_by_day(call, _deliveries(ctx, canvas.id))
-    variants = ctx.workspace.canvases[canvas.id].raw.get("variants") or [{"name": "Variant 1",
-                                                                          "id": f"{canvas.id}-variant-1"}]
+    variants = canvas.raw.get("variants") or [{"name": "Variant 1", "id": f"{canvas.id}-variant-1"}]
     stats = []
     for day in days_back(end, length):
         steps = by_day.get(day, [])

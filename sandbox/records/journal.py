@@ -131,6 +131,11 @@ RESPONSE_DEPTH = 2 * safejson.MAX_DEPTH
 """Answers may wrap an echoed body a few levels deeper than the deepest body accepted."""
 
 
+def parse_json(raw: bytes) -> Any:
+    """The JSON view of stored bytes: None when empty, not JSON, or nested too deep to render safely."""
+    return safejson.loads_or_none(raw, RESPONSE_DEPTH)
+
+
 def query_dict(query: str) -> dict[str, str | list[str]]:
     from urllib.parse import parse_qsl
 

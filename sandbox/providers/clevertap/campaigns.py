@@ -120,13 +120,16 @@ async def targets_result(call: Call[CleverTap]) -> Reply:
     campaign = _campaign(call)
     campaign_id = int(call.body["id"])
     if campaign is None:
-        dashboard = call.provider.dashboard.campaigns.get(call.tenant, campaign_id)
+        campaigns = call.provider.dashboard.campaigns
+        dashboard = campaigns.get(call.tenant, campaign_id)
         if dashboard is None:
             raise create_checks.fail(errors.CAMPAIGN_UNKNOWN.format(id=campaign_id))
         sent = len(call.services.deliveries.query({"vendor": "clevertap", "tenant": call.tenant,
                                                     "campaign_id": str(campaign_id)}))
-        return Reply({"status": "success", "result": {"id": campaign_id, "name": dashboard.name,
-                                                      "target_mode": dashboard.channel, "sent": sent}})
+        result = {"id": campaign_id, "name": dashboard.name, "target_mode": dashboard.channel, "sent": sent}
+        if campaigns.provisioned(call.tenant, campaign_id):
+            result["provisioned"] = True  # learned from a send (learn mode), as the control API lists it
+        return Reply({"status": "success", "result": result})
     if campaign.report is None:
         raise errors.CleverTapFail((errors.CAMPAIGN_NOT_COMPLETED_STATUS, errors.CAMPAIGN_NOT_COMPLETED.format(
             id=campaign.id, status=campaign.status)), status=errors.CAMPAIGN_NOT_COMPLETED_STATUS)

@@ -144,6 +144,11 @@ async def test_known_campaign_of_another_channel_is_rejected_in_learn_mode(api: 
     # a learned campaign has the channel of the endpoint that named it
     sms = {"to": {"Identity": ["a"]}, "campaign_id": 1698765432, "content": {"body": "b"}}
     assert (await api.call("POST", "/1/send/sms.json", json=sms, headers=CLEVERTAP_HEADERS))[0] == 200
+    _, result, _ = await api.call("POST", "/1/targets/result.json", json={"id": 1698765432},
+                                  headers=CLEVERTAP_HEADERS)
+    assert result == {"status": "success", "result": {
+        "id": 1698765432, "name": "API sms campaign 1698765432 (learned)", "target_mode": "sms", "sent": 1,
+        "provisioned": True}}
     status, answer, _ = await api.call("POST", "/1/send/push.json", json={**push, "campaign_id": 1698765432},
                                        headers=CLEVERTAP_HEADERS)
     assert (status, answer) == (400, fail("Invalid campaign_id 1698765432: it is a sms campaign"))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -100,7 +101,9 @@ class CleverTap(Provider):
         return AudienceQuery(tree, channel=channel, platforms=platforms,
                              resolve_member=segment_resolver(self.dashboard, tenant))
 
-    def _segment_known(self, tenant: str | None) -> Any:
+    def _segment_known(self, tenant: str | None) -> Callable[[Any], None]:
+        """Segments for ``/_sandbox/audience/estimate``: only those this tenant sees (nothing is learned)."""
+
         def known(segment_id: Any) -> None:
             if self.dashboard.segments.get(tenant, segment_id) is None:
                 raise create_checks.fail(errors.SEGMENT_UNKNOWN.format(id=segment_id))

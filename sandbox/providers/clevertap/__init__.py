@@ -14,7 +14,7 @@ from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.ratelimit import Applied
 from sandbox.core.services import Services
-from sandbox.providers.clevertap import campaigns, create_checks, errors, ratelimit, routes
+from sandbox.providers.clevertap import campaigns, create_checks, engagement, errors, ratelimit, routes, webhooks
 from sandbox.providers.clevertap.account import ACCOUNT_FILE, CAMPAIGNS_FILE, Account, load_account, load_campaigns
 from sandbox.providers.clevertap.auth import ACCOUNT_HEADER, PASSCODE_HEADER, authenticate
 from sandbox.providers.clevertap.dashboard_data import COLLECTIONS, DashboardData, References
@@ -29,7 +29,7 @@ class CleverTap(Provider):
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
     rate_limits = ratelimit.LIMITS
-    collections = COLLECTIONS
+    collections = (*COLLECTIONS, "webhooks")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -38,6 +38,7 @@ class CleverTap(Provider):
         """Channels, provider nicknames, control groups, segments and API campaigns (``dashboard_data``)."""
         self.state = State(self.settings.seed)
         self.people = People()
+        self.webhook_endpoints = webhooks.Endpoints()
 
     def operations(self) -> list[Operation]:
         return routes.operations()
@@ -48,6 +49,7 @@ class CleverTap(Provider):
         document, path = load_fixture(self.settings, CAMPAIGNS_FILE)
         self.dashboard.load(self.account, load_campaigns(path, document))
         self.people.attach(services.audience)
+        self.webhook_endpoints.load(self)
 
     @property
     def strict(self) -> bool:
@@ -61,28 +63,42 @@ class CleverTap(Provider):
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
         self.dashboard.reset(tenant)
+        self.webhook_endpoints.reset(tenant)
 
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
-        """One item of ``collection`` (shapes in ``dashboard_data``), for ``tenant`` or every tenant."""
+        """One item of ``collection``: a dashboard object (shapes in ``dashboard_data``) or a webhook endpoint
+        ``{"name", "url", "method"?, "headers"?}``, for ``tenant`` or every tenant."""
+        if collection == "webhooks":
+            return self.webhook_endpoints.add(item, tenant)
         return self.dashboard.add(collection, item, tenant)
 
     def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        if collection == "webhooks":
+            return self.webhook_endpoints.listed(tenant)
         return self.dashboard.list(collection, tenant)
 
     def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        if collection == "webhooks":
+            return self.webhook_endpoints.remove(item_id, tenant)
         return self.dashboard.remove(collection, item_id, tenant)
 
     async def on_clock(self, tenant: str | None) -> None:
         campaigns.run_due(self, tenant)
+        engagement.settle(self, tenant)
 
     def export_state(self) -> Any:
         return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state(),
-                "dashboard": self.dashboard.export_state()}
+                "dashboard": self.dashboard.export_state(),
+                "webhooks": {"everyone": dict(self.webhook_endpoints.everyone),
+                             "tenants": self.webhook_endpoints.added.export_state()}}
 
     def import_state(self, data: Any) -> None:
         self.state.tenants.import_state(data["tenants"])
         self.state.ids.import_state(data["ids"])
         self.dashboard.import_state(data.get("dashboard", {}))
+        if "webhooks" in data:
+            self.webhook_endpoints.everyone = dict(data["webhooks"]["everyone"])
+            self.webhook_endpoints.added.import_state(data["webhooks"]["tenants"])
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with a CQL ``where`` object, or a create body (``where`` or

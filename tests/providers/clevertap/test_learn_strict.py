@@ -147,9 +147,9 @@ async def test_known_campaign_of_another_channel_is_rejected_in_learn_mode(api: 
     assert (await api.call("POST", "/1/send/sms.json", json=sms, headers=CLEVERTAP_HEADERS))[0] == 200
     _, result, _ = await api.call("POST", "/1/targets/result.json", json={"id": 1698765432},
                                   headers=CLEVERTAP_HEADERS)
-    assert result == {"status": "success", "result": {
-        "id": 1698765432, "name": "API sms campaign 1698765432 (learned)", "target_mode": "sms", "sent": 1,
-        "provisioned": True}}
+    learned = {"id": 1698765432, "name": "API sms campaign 1698765432 (learned)", "target_mode": "sms", "sent": 1,
+               "provisioned": True}
+    assert result["status"] == "success" and {k: result["result"][k] for k in learned} == learned
     status, answer, _ = await api.call("POST", "/1/send/push.json", json={**push, "campaign_id": 1698765432},
                                        headers=CLEVERTAP_HEADERS)
     assert (status, answer) == (400, fail("Invalid campaign_id 1698765432: it is a sms campaign"))
@@ -254,7 +254,7 @@ async def test_bad_runtime_items_are_refused(api: Api, collection: str, item: An
 async def test_unknown_collection_lists_the_valid_ones(api: Api) -> None:
     status, answer, _ = await api.call("GET", f"/_sandbox{VENDORS}/templates")
     assert status == 404 and answer["error"]["details"]["collections"] == [
-        "channels", "providers", "provider_groups", "control_groups", "segments", "campaigns"]
+        "channels", "providers", "provider_groups", "control_groups", "segments", "campaigns", "webhooks"]
 
 
 async def test_fixture_objects_are_listed_and_cannot_be_deleted(api: Api) -> None:
@@ -320,6 +320,8 @@ async def test_export_state_keeps_learned_and_added_objects(aiohttp_client: Any)
     api = Api(client)
     await send(api, USES[3])
     await api.control("POST", f"{VENDORS}/segments", json=USES[4].add)
+    hook = {"name": "crm", "url": "http://127.0.0.1:9/hook"}
+    await api.control("POST", f"{VENDORS}/webhooks", json=hook, params={"tenant": TENANT})
     [first] = [p for p in client.app[keys.PROVIDERS] if p.name == "clevertap"]
     saved = pickle.loads(pickle.dumps(first.export_state()))  # --data-dir snapshots are pickled
     client2 = await aiohttp_client(create_app(DEFAULT_SETTINGS))
@@ -328,6 +330,7 @@ async def test_export_state_keeps_learned_and_added_objects(aiohttp_client: Any)
     again = Api(client2)
     assert {**USES[3].listed, "provisioned": True} in await listed(again, "control_groups")
     assert {"id": "4711", "name": "Everyone", "where": {}} in await listed(again, "segments", None)
+    assert "crm" in [w["name"] for w in await listed(again, "webhooks")]
 
 
 # -- a real QA suite's campaign requests, with its own dashboard names ---------------------------------

@@ -140,15 +140,14 @@ def _members(node: Any) -> list[Any]:
 def _load(settings: Settings, name: str) -> dict[str, Any]:
     """The merged document, checked; an overlay file is first checked on its own (its items are whole), so
     a problem is reported at its place in the user's file."""
-    doc, path = load_fixture(settings, f"netcore/{name}.json")
     indexes: dict[str, int] = {}
     overlay = settings.fixtures / "netcore" / f"{name}.json" if settings.fixtures is not None else None
     if overlay is not None and overlay.is_file():
         own = read_fixture(overlay)
-        _check(own, name, path, partial=not (isinstance(own, dict) and own.get("replace") is True))
-        items = own.get(COLLECTION_OF[name]) if isinstance(own, dict) else None
+        _check(own, name, overlay, partial=not (isinstance(own, dict) and own.get("replace") is True))
         key = ID_OF.get(name, "id")
-        indexes = {str(item[key]): i for i, item in enumerate(items or ())}
+        indexes = {str(item[key]): i for i, item in enumerate(own.get(COLLECTION_OF[name]) or ())}
+    doc, path = load_fixture(settings, f"netcore/{name}.json")
     _check(doc, name, path, partial=False)
     return {"path": path, "doc": doc, "indexes": indexes}
 

@@ -118,6 +118,9 @@ async def test_a_learned_list_is_empty_until_contacts_are_added_to_it(nc) -> Non
     assert (await last_entry(nc, "/apiv2"))["notes"] == [learned("lists", "778")]
     assert (await nc.gen1("execute", execute))[0] == 200
     assert [d["user"] for d in await nc.deliveries()] == ["C-778"]
+    estimate = await nc.api.control("POST", "/audience/estimate", json={
+        "vendor": "netcore", "tenant": KEY, "audience": {"data_source": "list", "list_id": 778}})
+    assert estimate["matched"] == 1
 
 
 async def test_a_learned_v4_campaign_is_listed_provisioned_and_can_be_tested_and_deleted(nc) -> None:

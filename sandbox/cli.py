@@ -81,7 +81,7 @@ def population_command(action: str, settings: Settings) -> int:
     print(f"population: {info['size']} users, seed {info['seed']}, reference date {info['reference_date']}, "
           f"{'built' if info['built'] else 'loaded'} in {info['load_seconds']} s, stored in {where}")
     if action == "show":
-        print(json.dumps(summary(service.profiles()), indent=2))
+        print(json.dumps(summary(service.profiles(tenant=None)), indent=2))
     return 0
 
 

@@ -31,8 +31,8 @@ async def targets_create(call: Call) -> Reply:
     spec = create_checks.check(body, provider.account)
     estimate_only = body.get("estimate_only") is True
     skip = body.get("skip_estimate") is True and not estimate_only
-    reach = {} if skip else estimates(provider.people, provider.account, spec.target_mode, spec.tree, spec.devices,
-                                      bool(body.get("send_to_all_devices")))
+    reach = {} if skip else estimates(provider.people, provider.account, call.tenant, spec.target_mode, spec.tree,
+                                      spec.devices, bool(body.get("send_to_all_devices")))
     answer: dict[str, Any] = {"status": "success"}
     if not estimate_only:
         answer["id"] = create(call, spec, reach)

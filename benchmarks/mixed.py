@@ -31,7 +31,8 @@ from throughput import BODY, HEADERS, cpu_seconds, free_port, rss_mb, wait_ready
 WRITTEN_USERS = 5_000
 ESTIMATE = orjson.dumps({
     "name": "bench", "target_mode": "push", "when": "now", "estimate_only": True,
-    "content": {"title": "t", "body": "b"}, "devices": ["android", "ios"],
+    "content": {"title": "t", "body": "b", "platform_specific": {"android": {"wzrk_cid": "engagement"}}},
+    "devices": ["android", "ios"],
     "where": {"event_name": "Charged", "from": 20250101, "to": 20251231,
               "event_properties": [{"name": "Amount", "operator": "greater_than", "value": 50}],
               "common_profile_properties": {"profile_fields": [

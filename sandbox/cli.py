@@ -158,16 +158,16 @@ async def _serve(settings: Settings) -> None:
     from sandbox.population.audience.service import AudienceService
 
     app = create_app(settings)
-    app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
-                                              profile_path=settings.population, seed=settings.seed,
-                                              size=settings.population_size,
-                                              on_progress=build_progress(settings.population_size))
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
     # Startup builds or loads the population: millions of small long-lived objects. Collecting while they are
     # made only slows the start, and afterwards they belong in the permanent generation, so that collections
     # on the request path never walk them (the journal's own entries stay collectable).
     gc.disable()
     try:
+        app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
+                                                  profile_path=settings.population, seed=settings.seed,
+                                                  size=settings.population_size,
+                                                  on_progress=build_progress(settings.population_size))
         await runner.setup()
     finally:
         gc.freeze()

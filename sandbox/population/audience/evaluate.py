@@ -57,9 +57,11 @@ class _Context:
 
 
 def evaluate(tree: Mapping[str, Any], index: Index, *, resolve_member: MemberResolver | None = None,
-             now: float | None = None) -> np.ndarray:
-    """Boolean mask over the index rows of the profiles matching ``tree`` (validated first)."""
-    validate_tree(tree)
+             now: float | None = None, validate: bool = True) -> np.ndarray:
+    """Boolean mask over the index rows of the profiles matching ``tree`` (validated first, unless the
+    caller already did: ``validate=False``)."""
+    if validate:
+        validate_tree(tree)
     return _eval(tree, _Context(index, resolve_member, now)) & index.alive
 
 

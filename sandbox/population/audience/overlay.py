@@ -9,16 +9,16 @@ the tenant created, in the order it created them. So rows keep their population 
 Queries run part by part (``Overlay.parts``): the base index with the tenant's written rows masked out,
 then the overlay's indexes with their superseded rows masked out; every audience node is a per-row
 predicate, so evaluating each part and placing its matches at their view rows gives exactly the answer a
-single index over the merged population would give. The overlay keeps two indexes (``frozen`` and
-``fresh``) so a write costs a rebuild of the small ``fresh`` one on the next query (about the square root of
-the overlay's size), and only now and then of the whole overlay, never of the base.
+single index over the merged population would give. The overlay's indexes are levels of growing size
+(log-structured): the profiles written since the last query become a small new level, merged with the
+levels above it while those are not much larger (``GROWTH``), so a write costs the rebuild of a small index
+on the next query, and the whole overlay is rebuilt only after as many writes again; never the base.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from math import isqrt
 from typing import Any
 
 import numpy as np
@@ -27,8 +27,10 @@ from sandbox.population.audience.index import Index
 
 Profile = dict[str, Any]
 
-FRESH_MIN = 64
-"""The ``fresh`` index holds at least this many profiles before it is merged into ``frozen``."""
+FRESH_MIN = 32
+"""A new level takes in every level above it of at most this many profiles..."""
+GROWTH = 4
+"""...or of at most ``GROWTH`` times its own size: so there are about log4(overlay / FRESH_MIN) levels."""
 
 
 @dataclass(slots=True)
@@ -71,8 +73,7 @@ class Overlay:
         """Base rows the tenant has not written."""
         self._maps: dict[str, dict[str, str]] = {}
         self._pending: dict[str, None] = {}
-        self._frozen: _Segment | None = None
-        self._fresh: _Segment | None = None
+        self._levels: list[_Segment] = []
 
     @property
     def size(self) -> int:
@@ -135,31 +136,29 @@ class Overlay:
 
     # -- queries ---------------------------------------------------------------------------------
     def parts(self) -> list[Part]:
-        """The base and the overlay's indexes, each with the rows that are current (module docstring)."""
+        """The base and the overlay's levels, each with the rows that are current (module docstring)."""
         self._refresh()
-        out = [Part(self.base, self.base_live, None)]
-        for segment in (self._frozen, self._fresh):
-            if segment is not None:
-                out.append(Part(segment.index, segment.live, segment.rows))
-        return out
+        return [Part(self.base, self.base_live, None),
+                *(Part(level.index, level.live, level.rows) for level in self._levels)]
 
     def _refresh(self) -> None:
         if not self._pending:
             return
-        pending = list(self._pending)
+        merged = list(self._pending)
         self._pending = {}
-        fresh = list(self._fresh.identities) if self._fresh is not None else []
-        known = set(fresh)
-        fresh += [identity for identity in pending if identity not in known]
-        if len(fresh) > max(FRESH_MIN, 2 * isqrt(len(self.profiles))):
-            self._frozen, self._fresh = self._segment(list(self.profiles)), None
-            return
-        self._fresh = self._segment(fresh)
-        if self._frozen is not None:
-            live = np.ones(len(self._frozen.identities), dtype=bool)
-            stale = [pos for identity in fresh if (pos := self._frozen.position.get(identity)) is not None]
-            live[stale] = False
-            self._frozen.live = live
+        known = set(merged)
+        while self._levels and len(self._levels[-1].identities) <= max(FRESH_MIN, GROWTH * len(merged)):
+            older = [identity for identity in self._levels.pop().identities if identity not in known]
+            merged = older + merged
+            known.update(older)
+        level = self._segment(merged)
+        for older_level in self._levels:  # their versions of these identities are superseded
+            stale = [pos for identity in merged if (pos := older_level.position.get(identity)) is not None]
+            if stale:
+                live = older_level.live.copy()
+                live[stale] = False
+                older_level.live = live
+        self._levels.append(level)
 
     def _segment(self, identities: list[str]) -> _Segment:
         profiles = [self.profiles[identity] for identity in identities]

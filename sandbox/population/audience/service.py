@@ -30,6 +30,7 @@ from sandbox.population.audience.evaluate import (
 )
 from sandbox.population.audience.index import IDENTITY_KEYS, Index
 from sandbox.population.audience.overlay import Overlay, Part
+from sandbox.population.audience.tree import validate_tree
 from sandbox.population.generator import (
     DEFAULT_REFERENCE_DATE,
     Profile,
@@ -222,9 +223,10 @@ class AudienceService:
     def _part_masks(self, tree: Mapping[str, Any], tenant: str | None,
                     resolve_member: MemberResolver | None) -> list[tuple[Part, np.ndarray]]:
         now = self.now()
+        validate_tree(tree)
         out = []
         for part in self._parts(tenant):
-            mask = evaluate(tree, part.index, resolve_member=resolve_member, now=now)
+            mask = evaluate(tree, part.index, resolve_member=resolve_member, now=now, validate=False)
             if part.live is not None:
                 mask &= part.live
             out.append((part, mask))

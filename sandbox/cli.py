@@ -1,4 +1,4 @@
-"""The ``campaign-sandbox`` command: ``serve``, ``routes`` (operation table), ``population``."""
+"""The ``campaign-sandbox`` command: ``serve``, ``routes`` (operation table), ``population``, ``fixtures``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -41,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "show: print a summary (users, devices per platform, reachable per channel, top events).")
     population.add_argument("action", choices=["build", "show"])
     add_arguments(population)
+    fixtures = commands.add_parser(
+        "fixtures", help="export the packaged fixtures as a starting overlay, or check an overlay",
+        description="export DIR: write the packaged account data (fixtures/<vendor>/*.json) into DIR, to edit "
+                    "and serve with --fixtures DIR. check DIR: validate an overlay without serving.")
+    fixtures.add_argument("action", choices=["export", "check"])
+    fixtures.add_argument("directory", metavar="DIR")
     return parser
 
 
@@ -50,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "fixtures":
+        return fixtures_command(args.action, Path(args.directory))
     try:
         settings = Settings.from_sources(vars(args))
     except ValueError as exc:
@@ -92,6 +101,45 @@ def population_command(action: str, settings: Settings) -> int:
     return 0
 
 
+def fixtures_command(action: str, directory: Path) -> int:
+    from sandbox.core.fixture_files import FixtureError, check_overlay, packaged_fixtures
+
+    if action == "export":
+        written = 0
+        for relative, source in packaged_fixtures().items():
+            if relative.startswith("population/"):
+                continue
+            target = directory / relative
+            if target.exists():
+                print(f"campaign-sandbox: {target} exists; export into an empty directory", file=sys.stderr)
+                return 2
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            written += 1
+        print(f"wrote {written} fixture files into {directory}: edit them and serve with --fixtures {directory}")
+        return 0
+    try:
+        check_overlay(directory)
+        from sandbox.app import create_app
+
+        app = create_app(Settings(fixtures=directory, population_size=10))
+        asyncio.run(_start_and_stop(app))
+    except (FixtureError, ValueError) as exc:
+        print(f"campaign-sandbox: {exc}", file=sys.stderr)
+        return 2
+    print(f"{directory}: a valid fixtures overlay")
+    return 0
+
+
+async def _start_and_stop(app: web.Application) -> None:
+    """Run every startup hook (fixture loading included) without serving, then clean up."""
+    runner = web.AppRunner(app, handle_signals=False)
+    try:
+        await runner.setup()
+    finally:
+        await runner.cleanup()
+
+
 def print_routes(settings: Settings) -> int:
     from sandbox.app import create_app
 
@@ -132,9 +180,15 @@ def build_progress(size: int | None) -> Callable[[int, int], None] | None:
 
 
 def serve(settings: Settings) -> int:
+    from sandbox.core.persistence import PersistenceError
+
     configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        runner.run(_serve(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(_serve(settings))
+    except PersistenceError as exc:
+        print(f"campaign-sandbox: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -155,6 +209,7 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 async def _serve(settings: Settings) -> None:
     from sandbox.app import create_app
+    from sandbox.core.persistence import build_lock
     from sandbox.population.audience.service import AudienceService
 
     app = create_app(settings)
@@ -164,10 +219,11 @@ async def _serve(settings: Settings) -> None:
     # on the request path never walk them (the journal's own entries stay collectable).
     gc.disable()
     try:
-        app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
-                                                  profile_path=settings.population, seed=settings.seed,
-                                                  size=settings.population_size,
-                                                  on_progress=build_progress(settings.population_size))
+        with build_lock(settings.data_dir) if settings.data_dir is not None else contextlib.nullcontext():
+            app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
+                                                      profile_path=settings.population, seed=settings.seed,
+                                                      size=settings.population_size,
+                                                      on_progress=build_progress(settings.population_size))
         await runner.setup()
     finally:
         gc.freeze()

@@ -104,9 +104,10 @@ class AudienceService:
         return service
 
     # -- time ------------------------------------------------------------------------------------
-    def now(self) -> float:
-        """Population time: the reference date plus the sandbox clock's offset from wall time."""
-        return self.reference_ts + (self.clock.time() - time.time())
+    def now(self, tenant: str | None = None) -> float:
+        """Population time of ``tenant``: the reference date plus how far that tenant's sandbox clock is ahead
+        of wall time."""
+        return self.reference_ts + self.clock.offset(tenant)
 
     # -- tenants ---------------------------------------------------------------------------------
     def _overlay(self, tenant: str | None) -> Overlay:
@@ -222,7 +223,7 @@ class AudienceService:
     # -- queries -------------------------------------------------------------------------------------
     def _part_masks(self, tree: Mapping[str, Any], tenant: str | None,
                     resolve_member: MemberResolver | None) -> list[tuple[Part, np.ndarray]]:
-        now = self.now()
+        now = self.now(tenant)
         validate_tree(tree)
         out = []
         for part in self._parts(tenant):
@@ -299,7 +300,7 @@ class AudienceService:
                           resolve_member: MemberResolver | None = None) -> int:
         """How many occurrences of ``node``'s event (window ``from``/``to``, ``properties``) belong to users
         matching ``tree``, over ``tenant``'s view."""
-        now = self.now()
+        now = self.now(tenant)
         return sum(int(np.count_nonzero(occurrences(node, part.index, users, now=now)))
                    for part, users in self._part_masks(tree, tenant, resolve_member))
 

@@ -6,12 +6,14 @@ Account data (templates, lists, segments, panel campaigns) comes from ``fixtures
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from sandbox.core import keys
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.core.services import Services
 from sandbox.providers.netcore import audience, auth, errors, publish, routes, v3, v4
 from sandbox.providers.netcore.fixtures import load_catalog
 from sandbox.providers.netcore.state import NetcoreState
@@ -30,23 +32,34 @@ class Netcore(Provider):
     def operations(self) -> list[Operation]:
         return routes.operations()
 
-    async def startup(self, app: web.Application) -> None:
-        self.state = NetcoreState(load_catalog(self.settings), self.settings.seed, app[keys.AUDIENCE])
+    async def startup(self, services: Services) -> None:
+        self.state = NetcoreState(load_catalog(self.settings), self.settings.seed, services.audience)
 
     def reset(self, tenant: str | None) -> None:
         if self.state is not None:
             self.state.reset(tenant)
 
-    async def on_clock(self, app: web.Application) -> None:
-        """Run the scheduled campaigns that came due."""
+    async def on_clock(self, tenant: str | None) -> None:
+        """Run the scheduled campaigns of ``tenant`` (every tenant when None) that came due on its clock."""
         if self.state is None:
             return
-        now = app[keys.CLOCK].time()
-        for tenant, data in list(self.state.tenants.items()):
+        services = self.services
+        for name, data in self.state.tenants.select(tenant):
+            now = services.clock.time(name or None)
             due = sorted((c for c in data.campaigns.values() if c.state == "scheduled" and c.due is not None
                           and c.due <= now), key=lambda c: (c.due, c.id))
             for campaign in due:
-                LAUNCHERS[campaign.generation](app, self.state, tenant or None, data, campaign)
+                LAUNCHERS[campaign.generation](services, self.state, name or None, data, campaign)
+
+    def export_state(self) -> Any:
+        if self.state is None:
+            return None
+        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state()}
+
+    def import_state(self, data: Any) -> None:
+        if self.state is not None and data is not None:
+            self.state.tenants.import_state(data["tenants"])
+            self.state.ids.import_state(data["ids"])
 
     def audience(self, spec: object, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with ``{"vendor": "netcore", "audience": <v4 audience_details |

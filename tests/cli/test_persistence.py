@@ -84,6 +84,14 @@ def check_state(url: str) -> None:
     assert not [r for r in journal["requests"] if r["path"] in ("/1/send/sms.json", "/1/targets/create.json")]
 
 
+def refused_start(data_dir: Path) -> list[str]:
+    """Start a server that must refuse to start: exit code 2 and its stderr lines."""
+    second = subprocess.run([SCRIPT, "serve", "--port", "0", "--population-size", "200", "--data-dir",
+                             str(data_dir)], capture_output=True, text=True, timeout=60)
+    assert second.returncode == 2, second.stderr
+    return second.stderr.strip().splitlines()
+
+
 def stop(proc: subprocess.Popen[str], sig: int) -> None:
     proc.send_signal(sig)
     proc.wait(timeout=15)
@@ -120,10 +128,7 @@ def test_kill_9_loses_at_most_the_last_snapshot_interval(tmp_path: Path) -> None
 def test_a_second_server_on_a_data_dir_in_use_is_refused_in_one_line(tmp_path: Path) -> None:
     proc, _url = serve(tmp_path)
     try:
-        second = subprocess.run([SCRIPT, "serve", "--port", "0", "--population-size", "200", "--data-dir",
-                                 str(tmp_path)], capture_output=True, text=True, timeout=60)
-        assert second.returncode == 2
-        lines = second.stderr.strip().splitlines()
+        lines = refused_start(tmp_path)
         assert len(lines) == 1 and "in use by campaign-sandbox pid" in lines[0] and str(proc.pid) in lines[0], lines
     finally:
         stop(proc, signal.SIGTERM)
@@ -137,8 +142,5 @@ def test_a_corrupt_snapshot_stops_the_start_with_one_line(tmp_path: Path) -> Non
         stop(proc, signal.SIGTERM)
     [snapshot] = tmp_path.glob(STATE_PREFIX + "*")
     snapshot.write_bytes(snapshot.read_bytes()[: snapshot.stat().st_size // 2])
-    second = subprocess.run([SCRIPT, "serve", "--port", "0", "--population-size", "200", "--data-dir",
-                             str(tmp_path)], capture_output=True, text=True, timeout=60)
-    assert second.returncode == 2
-    lines = second.stderr.strip().splitlines()
+    lines = refused_start(tmp_path)
     assert len(lines) == 1 and str(snapshot) in lines[0] and "delete it" in lines[0], lines

@@ -64,8 +64,10 @@ while True:
 """
 OPENAPI = {
     "openapi": "3.0.0", "info": {"title": "push", "version": "1"},
-    "paths": {PATH: {"post": {"responses": {"200": {"description": "ok", "content": {"application/json": {
-        "schema": {"type": "object"}, "example": ANSWER}}}}}}},
+    "paths": {PATH: {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"type": "object"}, "example": ANSWER}}}}}}},
 }
 WIREMOCK_MAPPING = {"request": {"method": "POST", "url": PATH},
                     "response": {"status": 200, "jsonBody": ANSWER,

@@ -47,9 +47,9 @@ _DAY = 86400
 _PROGRESS_EVERY = 1000
 
 
-BYTES_PER_USER = 6_000
+BYTES_PER_USER = 9_000
 """Resident memory one generated user costs once served (profile dicts plus the index; measured with
-``benchmarks/startup.py``: about 5.5 KB at 100k users)."""
+``benchmarks/startup.py``: 8 to 8.5 KB at 100k users, loaded warm)."""
 BASE_BYTES = 200_000_000
 """The server's own resident memory without a population."""
 

@@ -135,6 +135,18 @@ class Overlay:
         return None if identity is None else self.profiles[identity]
 
     # -- queries ---------------------------------------------------------------------------------
+    def current(self, row: int) -> tuple[Index, int] | None:
+        """(index, position) of the tenant's current version at view ``row`` (None if deleted or unknown)."""
+        identity = self.identity_at.get(row)
+        if identity is None:
+            return (self.base, row) if row < self.base_n else None
+        self._refresh()
+        for level in reversed(self._levels):
+            pos = level.position.get(identity)
+            if pos is not None:
+                return (level.index, pos) if bool(level.live[pos]) and bool(level.index.alive[pos]) else None
+        return None
+
     def parts(self) -> list[Part]:
         """The base and the overlay's levels, each with the rows that are current (module docstring)."""
         self._refresh()

@@ -238,6 +238,12 @@ class AudienceService:
         """Boolean mask over ``tenant``'s view rows of the profiles matching ``tree``."""
         return self._combine(self._part_masks(tree, tenant, resolve_member), tenant)
 
+    def is_reachable(self, row: int, channel: str, *, tenant: str | None) -> bool:
+        """Whether the profile at view ``row`` can receive ``channel`` (one row: no mask over the view)."""
+        overlay = self._overlays.get(tenant)
+        found = (self.index, row) if overlay is None else overlay.current(row)
+        return found is not None and bool(found[0].reachable(channel)[found[1]])
+
     def has_device(self, platforms: Iterable[str], *, tenant: str | None) -> np.ndarray:
         """Mask over ``tenant``'s view rows of the profiles with a device on one of ``platforms``."""
         wanted = list(platforms)

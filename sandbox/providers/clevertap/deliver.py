@@ -163,8 +163,7 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
                  state: Tenant, channel: str, body: dict[str, Any], addressed: list[tuple[str, str]],
                  now: float) -> int:
     """Deliveries for an accepted send/*.json: one per addressed user (unknown ones with known=False)."""
-    reachable = (people.reachable(channel, tenant) if channel in ("push", "webpush", "email", "sms", "whatsapp")
-                 else None)
+    checked = channel in ("push", "webpush", "email", "sms", "whatsapp")
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
     deliveries = services.deliveries
     campaign_id = body.get("campaign_id")
@@ -182,7 +181,8 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
             continue
         profile = people.profile_at(row, tenant)
         identity = str(profile.get("identity"))
-        if identity in done or (reachable is not None and not bool(reachable[row])) or not capper.allows(identity):
+        reachable = not checked or people.is_reachable(row, channel, tenant)
+        if identity in done or not reachable or not capper.allows(identity):
             continue
         done.add(identity)
         platform, token = _last_device(profile, channel)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from sandbox.population.audience.service import AudienceService
 
 PROFILE_FIELDS = {"Name": "name", "Email": "email", "Phone": "phone", "Gender": "gender", "DOB": "dob",
@@ -46,8 +44,8 @@ class People:
     def row_of(self, value: str, tenant: str | None) -> int | None:
         return self.service.row_of(value, tenant=tenant)
 
-    def reachable(self, channel: str, tenant: str | None) -> np.ndarray:
-        return self.service.evaluate({"reachable": channel}, tenant=tenant)
+    def is_reachable(self, row: int, channel: str, tenant: str | None) -> bool:
+        return self.service.is_reachable(row, channel, tenant=tenant)
 
     def profile_at(self, row: int, tenant: str | None) -> dict[str, Any]:
         return self.service.profile_at(row, tenant=tenant)

@@ -29,7 +29,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from throughput import BODY, HEADERS, cpu_seconds, free_port, rss_mb, wait_ready
+from throughput import BODY, HEADERS, figures, free_port, rss_mb, spread, wait_ready
 
 WRITTEN_USERS = 5_000
 ESTIMATE = orjson.dumps({
@@ -83,14 +83,8 @@ async def load(port: int, total: int, concurrency: int, pid: int, name: str) -> 
             for _ in range(count):
                 await one(next(counter))
 
-        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-        share, extra = divmod(total, concurrency)
-        await asyncio.gather(*(worker(share + (i < extra)) for i in range(concurrency)))
-        wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
-    latencies.sort()
-    return {"rps": total / wall, "p50_ms": latencies[len(latencies) // 2] * 1000,
-            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "cpu_us_per_req": cpu / total * 1e6,
-            "rss_mb": rss_mb(pid)}
+        wall, cpu = await spread(worker, total, concurrency, pid)
+    return {**figures(latencies, total, wall, cpu), "rss_mb": rss_mb(pid)}
 
 
 def measure(size: int, total: int, concurrency: int) -> dict[str, dict[str, float]]:

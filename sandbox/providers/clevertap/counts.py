@@ -43,7 +43,7 @@ async def counts_profiles(call: Call[CleverTap]) -> Reply:
     provider = call.provider
     tree = _tree(call)
     mask = provider.people.service.evaluate(tree, tenant=call.tenant,
-                                            resolve_member=segment_resolver(provider.account))
+                                            resolve_member=segment_resolver(provider.dashboard, call.tenant))
     return _answer(call, int(np.count_nonzero(mask)))
 
 
@@ -57,5 +57,5 @@ async def counts_events(call: Call[CleverTap]) -> Reply:
     others = [n for n in tree.get("all", ()) if n is not node]  # profile filters narrow to their users
     service = call.provider.people.service
     count = service.event_occurrences({"all": others}, node, tenant=call.tenant,
-                                      resolve_member=segment_resolver(call.provider.account))
+                                      resolve_member=segment_resolver(call.provider.dashboard, call.tenant))
     return _answer(call, count)

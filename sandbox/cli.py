@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -180,7 +180,7 @@ def population_command(action: str, settings: Settings) -> int:
     print(f"population: {info['size']} users, seed {info['seed']}, reference date {info['reference_date']}, "
           f"{'built' if info['built'] else 'loaded'} in {info['load_seconds']} s, stored in {where}")
     if action == "show":
-        print(json.dumps(summary(service.profiles()), indent=2))
+        print(json.dumps(summary(service.profiles(tenant=None)), indent=2))
     return 0
 
 
@@ -272,8 +272,8 @@ def say(settings: Settings, message: str, **fields: Any) -> None:
 
 # -- serve ------------------------------------------------------------------------------------------------
 def serve(settings: Settings) -> int:
-    with stoppable():
-        asyncio.run(_serve(settings))
+    with stoppable(), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(_serve(settings))
     return 0
 
 
@@ -293,8 +293,46 @@ def stoppable() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+PROGRESS_MIN = 50_000
+"""``serve`` prints build progress (a line per 10 %) for populations of at least this many users."""
+
+
+def build_progress(size: int | None) -> Callable[[int, int], None] | None:
+    """A progress callback printing a line to stderr at every 10 % of a population build."""
+    if size is not None and size < PROGRESS_MIN:
+        return None
+    shown = [0]
+
+    def progress(done: int, total: int) -> None:
+        if total < PROGRESS_MIN:
+            return
+        tenth = 10 * done // total
+        if tenth > shown[0] and (done < total or shown[0]):  # a warm load reports only (total, total)
+            shown[0] = tenth
+            print(f"building population: {tenth * 10}% ({done:,}/{total:,} users)", file=sys.stderr, flush=True)
+
+    return progress
+
+
+EVENT_LOOP_ENV = "SANDBOX_EVENT_LOOP"
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (a dependency of the server; ``benchmarks/peers.py``
+    measures it), else asyncio's own; ``SANDBOX_EVENT_LOOP=asyncio`` forces asyncio's."""
+    if os.environ.get(EVENT_LOOP_ENV, "").lower() == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 async def _serve(settings: Settings) -> None:
     from sandbox.app import create_app
+    from sandbox.core.persistence import build_lock
+    from sandbox.population.audience.service import AudienceService
 
     preflight_listen(settings)
     app = create_app(settings)
@@ -305,6 +343,11 @@ async def _serve(settings: Settings) -> None:
     log.debug("starting: building or loading the population (Ctrl-C stops)")
     gc.disable()
     try:
+        with build_lock(settings.data_dir) if settings.data_dir is not None else contextlib.nullcontext():
+            app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
+                                                      profile_path=settings.population, seed=settings.seed,
+                                                      size=settings.population_size,
+                                                      on_progress=build_progress(settings.population_size))
         await runner.setup()
     finally:
         gc.freeze()

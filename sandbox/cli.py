@@ -415,6 +415,8 @@ def startup_line(app: web.Application, settings: Settings, port: int) -> tuple[s
     """What is served: URL, vendors, population, data dir, fixtures overlay, accounts file, journal limits."""
     url = f"http://{settings.host}:{port}"
     vendors = [p.name for p in app[keys.PROVIDERS]]
+    strict = [p.name for p in app[keys.PROVIDERS] if p.strict]
+    mode = "strict" if len(strict) == len(vendors) else f"learn (strict: {', '.join(strict)})" if strict else "learn"
     population = app[keys.AUDIENCE].describe()
     fields = {
         "url": url, "vendors": vendors,
@@ -422,6 +424,7 @@ def startup_line(app: web.Application, settings: Settings, port: int) -> tuple[s
         "data_dir": str(settings.data_dir) if settings.data_dir else None,
         "fixtures": str(settings.fixtures) if settings.fixtures else None,
         "accounts": str(settings.accounts) if settings.accounts else None,
+        "mode": mode,
         "journal": {"limit": settings.journal_limit, "max_bytes": settings.journal_max_bytes},
         "control_token": bool(settings.control_token),
     }
@@ -429,7 +432,8 @@ def startup_line(app: web.Application, settings: Settings, port: int) -> tuple[s
     line = (f"{PROG} {__version__} serving on {url} (vendors: {', '.join(vendors)}; control API: /_sandbox"
             f"{', token required' if settings.control_token else ''}) | population: {population.get('size')} users, "
             f"seed {population.get('seed')}, {how} in {population.get('load_seconds')} s | data dir: "
-            f"{settings.data_dir or 'none (in memory)'} | fixtures: {settings.fixtures or 'packaged'} | accounts: "
+            f"{settings.data_dir or 'none (in memory)'} | account data: {mode}, fixtures "
+            f"{f'packaged + overlay {settings.fixtures}' if settings.fixtures else 'packaged'} | accounts: "
             f"{settings.accounts or 'any credential'} | journal: {settings.journal_limit} entries, "
             f"{settings.journal_max_bytes // (1024 * 1024)} MiB")
     return line, fields

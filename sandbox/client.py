@@ -220,6 +220,8 @@ def requests_table(entries: Sequence[Mapping[str, Any]], limit: int = 50) -> str
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if entry is not None and int(entry.get("status") or 0) >= 400:
             lines.append("    answer: " + short(entry.get("response"), 200))
+            if entry.get("hint"):
+                lines.append("    hint: " + str(entry["hint"]))
     if len(entries) > limit:
         lines.append(f"... and {len(entries) - limit} more")
     return "\n".join(lines)
@@ -603,6 +605,8 @@ class SandboxClient:
         for e in rejected:
             lines.append("  " + entry_line(e))
             lines.append("      response: " + short(e.get("response"), 200))
+            if e.get("hint"):
+                lines.append("      hint: " + str(e["hint"]))
         raise AssertionError("\n".join(lines))
 
     def assert_delivered(self, user: str | None = None, channel: str | None = None,

@@ -79,7 +79,7 @@ def test_startup_line_access_log_and_stop_line(tmp_path: Path) -> None:
                                        "--journal-limit", "500"])
     try:
         for part in ("vendors: clevertap, braze, netcore", "population: 120 users, seed 9, built in",
-                     "data dir: none (in memory)", "fixtures: packaged", "accounts: any credential",
+                     "data dir: none (in memory)", "account data: learn, fixtures packaged", "accounts: any credential",
                      "journal: 500 entries"):
             assert part in line, (part, line)
         body = b'{"to":{"Identity":["a"]},"content":{"body":"b"}}'
@@ -93,6 +93,19 @@ def test_startup_line_access_log_and_stop_line(tmp_path: Path) -> None:
         assert out.strip().endswith("campaign-sandbox stopped")
     finally:
         proc.kill()
+
+
+def test_startup_line_names_strict_mode_and_the_overlay(tmp_path: Path) -> None:
+    overlay = tmp_path / "mine"
+    (overlay / "clevertap").mkdir(parents=True)
+    (overlay / "clevertap" / "campaigns.json").write_text('{"campaigns": []}')
+    proc, _url, line = start_with_line([SCRIPT, "serve", "--port", "0", "--population-size", "120", "--strict",
+                                        "--fixtures", str(overlay)])
+    try:
+        assert f"account data: strict, fixtures packaged + overlay {overlay}" in line, line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
 
 
 def test_json_log_format_makes_every_line_json_and_quiet_drops_the_access_log() -> None:

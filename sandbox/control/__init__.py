@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.control import admin, audience, deliveries, failures, requests, vendors
+from sandbox.control import admin, audience, deliveries, failures, requests, ui, vendors
 
 PREFIX = "/_sandbox"
 
@@ -12,3 +12,4 @@ PREFIX = "/_sandbox"
 def setup(app: web.Application) -> None:
     for module in (admin, requests, deliveries, failures, audience, vendors):
         module.add_routes(app.router, PREFIX)
+    ui.setup(app, PREFIX)

@@ -12,6 +12,7 @@ from sandbox.core.provider import Provider
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
     router.add_get(prefix + "/vendors", list_vendors)
+    router.add_get(prefix + "/vendors/{vendor}", get_vendor)
     router.add_post(prefix + "/vendors/{vendor}/{collection}", add_data)
 
 
@@ -25,6 +26,15 @@ def _provider(request: web.Request) -> Provider:
 
 async def list_vendors(request: web.Request) -> web.Response:
     return answer({"vendors": [{"name": p.name, **p.describe()} for p in request.app[keys.PROVIDERS]]})
+
+
+async def get_vendor(request: web.Request) -> web.Response:
+    """What the vendor holds, by collection (campaigns, schedules and due times, dashboard objects);
+    ``?tenant=`` narrows run-time state to one tenant (default: every tenant)."""
+    provider = _provider(request)
+    tenant = request.query.get("tenant") or None
+    return answer({"vendor": provider.name, "tenant": tenant, **provider.describe(),
+                   "collections": provider.snapshot(tenant)})
 
 
 async def add_data(request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -26,3 +27,5 @@ AUDIENCE = web.AppKey("audience", AudienceService)
 """The shared fake population: lookups, writes, audience evaluation and estimates."""
 DELIVERIES = web.AppKey("deliveries", Deliveries)
 """What would have been sent (``/_sandbox/deliveries``)."""
+CLOSING = web.AppKey("closing", asyncio.Event)
+"""Set when the app shuts down, so long-lived responses (the inspector's live feed) end at once."""

@@ -41,7 +41,17 @@ class Endpoint:
 async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
         return await _control(request, handler)
+    if _is_page(request):
+        return await handler(request)
     return await _vendor(request)
+
+
+def _is_page(request: web.Request) -> bool:
+    """A page for people (a route whose handler has ``page = True``, e.g. ``/``), asked for by a browser
+    (``Accept: text/html``) and claimed by no vendor; anything else there gets the vendor-shaped 404."""
+    return (getattr(request.match_info.handler, "page", False) and request.method in ("GET", "HEAD")
+            and "text/html" in request.headers.get("Accept", "")
+            and _claimant(request.app[keys.PROVIDERS], request) is None)
 
 
 async def _control(request: web.Request, handler: Any) -> web.StreamResponse:

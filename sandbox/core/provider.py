@@ -73,6 +73,11 @@ class Provider:
         """Extra facts for ``/_sandbox/health`` and the startup banner."""
         return {}
 
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        """What this vendor holds for ``tenant`` (None: every tenant), by collection: campaigns, schedules
+        and their due times, dashboard objects (``GET /_sandbox/vendors/<name>``, the inspector's tables)."""
+        return {}
+
     # -- requests -------------------------------------------------------------------------------
     def claims(self, request: web.Request) -> bool:
         path = request.path

@@ -180,10 +180,20 @@ class Journal:
         if len(self._entries) == self.limit:
             self.evicted += 1
         self._entries.append(entry)
+        self.wake()
+
+    def wake(self) -> None:
+        """Resolve every waiter (each append does; so does shutdown, to end long-lived live views)."""
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
+
+    def next_append(self) -> asyncio.Future[None]:
+        """A future resolved at the next append: live views wait on it, so an append costs O(1) per view."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        return waiter
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -198,6 +208,16 @@ class Journal:
             if entry.id < entry_id:
                 break
         return None
+
+    def since(self, after: int) -> list[Entry]:
+        """Entries with an id above ``after``, oldest first; walks back from the newest, so O(new entries)."""
+        found: list[Entry] = []
+        for entry in reversed(self._entries):
+            if entry.id <= after:
+                break
+            found.append(entry)
+        found.reverse()
+        return found
 
     def select(self, match: Callable[[Entry], bool]) -> list[Entry]:
         return [e for e in self._entries if match(e)]

@@ -69,6 +69,25 @@ class Braze(Provider):
         return {"workspace": str(ws.source), "campaigns": len(ws.campaigns), "canvases": len(ws.canvases),
                 "segments": len(ws.segments)}
 
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        ws = self.state.workspace
+        tenants = [(name, st) for name, st in self.state.tenants() if tenant is None or name == tenant]
+        return {
+            "schedules": [{"tenant": name, "schedule_id": s.id, "kind": s.kind, "target": s.target,
+                           "due": iso(s.time), "local_time": s.wall if s.local else None,
+                           "dispatch_id": s.dispatch_id, "users_sent": len(s.done)}
+                          for name, st in tenants for s in st.schedules.values()],
+            "campaigns": [{"id": c.id, "name": c.name, "type": c.type, "state": c.state,
+                           "segment_id": c.segment_id, "messages": len(c.messages)}
+                          for c in (ws.campaigns.values() if ws else ())],
+            "canvases": [{"id": c.id, "name": c.name, "state": c.state, "segment_id": c.segment_id,
+                          "steps": len(c.steps)} for c in (ws.canvases.values() if ws else ())],
+            "segments": [{"id": k, **{f: v for f, v in seg.items() if f != "members"}}
+                         for k, seg in (ws.segments.items() if ws else ())],
+            "send_ids": [{"tenant": name, "send_id": key[-1], "created": iso(t)}
+                         for name, st in tenants for key, t in st.send_ids.items()],
+        }
+
     def people(self, app: web.Application, tenant: str) -> People:
         return People(app[keys.AUDIENCE], tenant, self.tenant_state(tenant).aliases, self.state.ids.braze_id,
                       lambda: iso(app[keys.CLOCK].time()))

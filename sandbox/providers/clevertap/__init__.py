@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.core import keys
+from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
@@ -84,6 +85,20 @@ class CleverTap(Provider):
 
     def describe(self) -> dict[str, Any]:
         return {"dashboard_campaigns": len(self.dashboard) + len(self.added), "segments": len(self.account.segments)}
+
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        tenants = [(name, st) for name, st in self.state.tenants() if tenant is None or name == tenant]
+        return {
+            "campaigns": [{"tenant": name, "id": c.id, "name": c.name, "target_mode": c.target_mode,
+                           "status": c.status, "runs_at": iso(c.when), "created": iso(c.created),
+                           "estimates": c.estimates, "report": c.report}
+                          for name, st in tenants for c in st.campaigns.values()],
+            "dashboard_campaigns": [{"tenant": name, "id": c.id, "name": c.name, "channel": c.channel}
+                                    for name, source in [("(fixtures)", self.dashboard), ("(every tenant)", self.added),
+                                                         *((n, st.dashboard) for n, st in tenants)]
+                                    for c in source.values()],
+            "segments": [{"id": s.id, "name": s.name, "where": s.where} for s in self.account.segments.values()],
+        }
 
     # -- requests -------------------------------------------------------------------------------
     def tenant_hint(self, request: web.Request) -> str | None:

@@ -6,9 +6,12 @@ Account data (templates, lists, segments, panel campaigns) comes from ``fixtures
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from sandbox.core import keys
+from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
@@ -47,6 +50,22 @@ class Netcore(Provider):
                           and c.due <= now), key=lambda c: (c.due, c.id))
             for campaign in due:
                 LAUNCHERS[campaign.generation](app, self.state, tenant or None, data, campaign)
+
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        if self.state is None:
+            return {}
+        tenants = [(name, data) for name, data in self.state.tenants.items() if tenant is None or name == tenant]
+        catalog = self.state.catalog
+        return {
+            "campaigns": [{"tenant": name, "id": c.id, "generation": c.generation, "channel": c.channel,
+                           "name": c.name, "state": c.state, "due": iso(c.due) if c.due is not None else None}
+                          for name, data in tenants for c in data.campaigns.values()],
+            "lists": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
+                      for k, v in data.lists.items()],
+            "segments": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
+                         for k, v in data.segments.items()],
+            "templates": [{f: v for f, v in t.items() if f != "body"} for t in catalog.templates.values()],
+        }
 
     def audience(self, spec: object, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with ``{"vendor": "netcore", "audience": <v4 audience_details |

@@ -5,29 +5,24 @@ missing and the tests run as root on a machine with apt-get, it is installed onc
 chromium``). Where no browser can be had the tests are skipped with the reason, except under CI (``CI`` set,
 as ``.ci/run`` does), where that is an error: CI must run them.
 
-The sandbox runs in-process on a real port (aiohttp ``TestServer`` on 127.0.0.1, its own loop in a thread),
-one per test session and worker, reset before each test. Screenshots of each view are written to
+Playwright's async API shares the test's event loop with the sandbox, which is served in-process on a real
+port (pytest-aiohttp's ``aiohttp_server`` on 127.0.0.1). Screenshots of each view are written to
 ``$SANDBOX_ARTIFACTS/browser/`` when that is set, else to ``<pytest basetemp>/browser-screenshots/``; each
 test's report lists its files (``screenshot`` user properties, also in ``--junitxml``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import shutil
 import subprocess
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
-from support.browser import Sandbox
-from support.http import DEFAULT_SETTINGS
+from support.http import DEFAULT_SETTINGS, Api
 
 from sandbox.app import create_app
 
@@ -76,67 +71,47 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Any]:
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Any]:
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.async_api import async_playwright
     except ImportError:
         unavailable("the playwright package is missing (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, headless=True)
         yield browser
-        browser.close()
+        await browser.close()
 
 
 class Served:
-    """An app served on 127.0.0.1 by its own event loop in a thread (the browser and the test share none)."""
+    """A sandbox on a real port: its base URL (for the browser) and an ``Api`` (for the test's own calls)."""
 
-    def __init__(self, app: web.Application) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="sandbox-under-test", daemon=True)
-        self.thread.start()
-        self.server = TestServer(app, host="127.0.0.1", port=0)
-        asyncio.run_coroutine_threadsafe(self.server.start_server(), self.loop).result(120)
-        self.url = str(self.server.make_url("")).rstrip("/")
-
-    def close(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(30)
-
-
-@pytest.fixture(scope="session")
-def serve() -> Iterator[Callable[[web.Application], Sandbox]]:
-    """Serve an app for the rest of the session: ``serve(create_app(settings))`` -> a Sandbox at its URL."""
-    started: list[Served] = []
-
-    def start(app: web.Application) -> Sandbox:
-        started.append(Served(app))
-        return Sandbox(started[-1].url)
-
-    yield start
-    for served in started:
-        served.close()
-
-
-@pytest.fixture(scope="session")
-def shared_sandbox(serve: Callable[[web.Application], Sandbox]) -> Sandbox:
-    return serve(create_app(DEFAULT_SETTINGS))
+    def __init__(self, url: str, api: Api) -> None:
+        self.url = url
+        self.api = api
 
 
 @pytest.fixture
-def live_sandbox(shared_sandbox: Sandbox) -> Sandbox:
-    shared_sandbox.control("POST", "/reset")
-    return shared_sandbox
+def serve(aiohttp_server: Any, aiohttp_client: Any) -> Callable[..., Awaitable[Served]]:
+    async def start(app: Any = None) -> Served:
+        server = await aiohttp_server(app if app is not None else create_app(DEFAULT_SETTINGS), host="127.0.0.1")
+        return Served(str(server.make_url("")).rstrip("/"), Api(await aiohttp_client(server)))
+
+    return start
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+async def sandbox_under_test(serve: Callable[..., Awaitable[Served]]) -> Served:
+    return await serve()
+
+
+@pytest.fixture
+async def page(browser: Any) -> AsyncIterator[Any]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
     context.set_default_timeout(10_000)
-    page = context.new_page()
+    page = await context.new_page()
     yield page
-    context.close()
+    await context.close()
 
 
 @pytest.fixture(scope="session")
@@ -148,11 +123,11 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def screenshot(page: Any, artifacts: Path, request: pytest.FixtureRequest) -> Callable[[str], Path]:
-    """``screenshot("deliveries")`` writes ``<artifacts>/<test name>-deliveries.png`` (the whole page)."""
-    def take(view: str) -> Path:
+def screenshot(page: Any, artifacts: Path, request: pytest.FixtureRequest) -> Callable[[str], Awaitable[Path]]:
+    """``await screenshot("deliveries")`` writes ``<artifacts>/<test name>-deliveries.png`` (the whole page)."""
+    async def take(view: str) -> Path:
         path = artifacts / f"{request.node.name}-{view}.png"
-        page.screenshot(path=str(path), full_page=True)
+        await page.screenshot(path=str(path), full_page=True)
         request.node.user_properties.append(("screenshot", str(path)))
         return path
 

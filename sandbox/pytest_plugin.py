@@ -11,7 +11,8 @@ Fixtures:
 - ``sandbox_aiohttp`` (async, pytest-aiohttp): a fresh sandbox app under ``aiohttp_client``.
 
 Hooks: a test fails with the server traceback when the sandbox hit an unexpected exception during it; a
-failing test's report shows the requests it produced, and ``--sandbox-har DIR`` writes them as HAR 1.2.
+failing test's report shows the requests it produced and the web inspector's URL for them, and
+``--sandbox-har DIR`` writes them as HAR 1.2.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -263,12 +265,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if entries is None:
         return report
     report.sections.append(("campaign-sandbox requests", requests_table(entries)))
+    report.sections.append(("campaign-sandbox inspector", inspector_url(state)))
     har_dir = option(item.config, "har")
     if har_dir and entries:
         path = write_har(state, Path(har_dir), item.nodeid)
         if path is not None:
             report.sections.append(("campaign-sandbox HAR", str(path)))
     return report
+
+
+def inspector_url(state: SandboxTest) -> str:
+    """The web inspector showing this test's requests: filtered to its tenant on a shared (external) sandbox;
+    in-process the sandbox holds only this test's requests until the next test resets it."""
+    query = f"?tenant={quote(state.tenant)}" if state.server.external else ""
+    return f"{state.server.url}/_sandbox/ui{query}"
 
 
 def write_har(state: SandboxTest, directory: Path, nodeid: str) -> Path | None:

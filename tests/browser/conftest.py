@@ -2,8 +2,8 @@
 
 Chromium is looked up as ``$SANDBOX_CHROMIUM``, ``chromium`` or ``chromium-browser`` on PATH; when it is
 missing and the tests run as root on a machine with apt-get, it is installed once (``apt-get install -y
-chromium``). Where no browser can be had the tests are skipped with the reason, except under CI (``CI`` set,
-as ``.ci/run`` does), where that is an error: CI must run them.
+chromium``). Where no browser can be had the tests are skipped with the reason, except in CI (``CI`` or
+``SANDBOX_REQUIRE_BROWSER`` set, as ``.ci/run`` does), where that is an error: CI must run them.
 
 Playwright's async API shares the test's event loop with the sandbox, which is served in-process on a real
 port (pytest-aiohttp's ``aiohttp_server`` on 127.0.0.1). Screenshots of each view are written to
@@ -54,8 +54,8 @@ def install_chromium() -> str:
 
 def unavailable(reason: str) -> None:
     message = f"BROWSER TESTS NOT RUN: {reason}"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must run the browser tests)", pytrace=False)
+    if os.environ.get("SANDBOX_REQUIRE_BROWSER") or os.environ.get("CI"):
+        pytest.fail(message + " (SANDBOX_REQUIRE_BROWSER/CI is set: they must run)", pytrace=False)
     pytest.skip(message)
 
 

@@ -54,7 +54,7 @@ async def test_the_live_feed_sends_the_backlog_then_new_matching_requests(api: A
         assert resp.headers["Content-Type"] == "text/event-stream"
         [backlog] = await read_events(resp, 1)
         assert [r["tenant"] for r in backlog["rows"]] == ["A"]
-        assert set(backlog["rows"][0]) == {"id", "received_at", "vendor", "operation", "method", "path", "status",
+        assert set(backlog["rows"][0]) == {"id", "received", "vendor", "operation", "method", "path", "status",
                                            "tenant", "duration_ms"}
         await push(api, "not shown", account="B")
         await push(api, "after", account="A")

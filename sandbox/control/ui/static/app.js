@@ -169,7 +169,7 @@ function addRows(rows) {
     const rejected = row.status >= 400;
     const tr = h("tr", { "data-id": row.id, class: (rejected ? "rejected " : "") + (fresh ? "fresh" : ""),
                          onclick: () => showDetail(row.id) },
-      h("td", {}, time(row.received_at)), h("td", {}, row.vendor || "—"), h("td", {}, row.operation || "—"),
+      h("td", {}, time(new Date(row.received * 1000).toISOString())), h("td", {}, row.vendor || "—"), h("td", {}, row.operation || "—"),
       h("td", {}, row.method), h("td", { class: "path" }, row.path), h("td", { class: "status" }, row.status),
       h("td", { class: "tenant", title: row.tenant || "" }, row.tenant || ""), h("td", {}, row.duration_ms.toFixed(1)));
     body.prepend(tr);

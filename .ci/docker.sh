@@ -4,12 +4,12 @@
 # journal/control tests in the suite's external-URL mode against a running container. Fails if any step fails.
 #
 # Engine: the one `docker info` already reaches; otherwise, as root, a private one started with
-# ../shared/tools/docker-ci.sh (stopped again on exit). When no engine can be had it says so loudly and
+# the CI host's docker-ci.sh (DOCKER_CI; stopped again on exit). When no engine can be had it says so loudly and
 # exits 0: only the container part is skipped.
 #
 # Env (all optional): PYTHON  interpreter with the package and its test extra (default: python3 on PATH)
 #                     IMAGE   tag to build (default campaign-sandbox:ci)
-#                     DOCKER_CI  path of docker-ci.sh (default ../shared/tools/docker-ci.sh)
+#                     DOCKER_CI  path of the CI host's docker-ci.sh (a tool outside this repo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from typing import Any
+
 from aiohttp import web
 
 from sandbox import control
 from sandbox.core import keys
 from sandbox.core.accounts import load_accounts
 from sandbox.core.clock import Clock
+from sandbox.core.fixture_files import check_overlay
 from sandbox.core.operations import Operation
+from sandbox.core.persistence import ServerLock, Snapshots, build_lock
 from sandbox.core.pipeline import Endpoint, sandbox_middleware
 from sandbox.core.provider import Provider
+from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
 from sandbox.providers import PROVIDER_CLASSES
@@ -22,12 +29,15 @@ from sandbox.settings import Settings
 def create_app(settings: Settings | None = None,
                provider_classes: tuple[type[Provider], ...] = PROVIDER_CLASSES) -> web.Application:
     settings = settings or Settings()
+    if settings.fixtures is not None:
+        check_overlay(settings.fixtures)
     # The middleware reads bodies itself (it must journal oversize ones), so aiohttp's own cap is lifted.
     app = web.Application(middlewares=[sandbox_middleware], client_max_size=2**62)
     app[keys.SETTINGS] = settings
     app[keys.JOURNAL] = Journal(settings.journal_limit)
     app[keys.CLOCK] = Clock()
     app[keys.FAILURES] = []
+    app[keys.CHANGES] = [0]
     app[keys.DELIVERIES] = Deliveries(settings.journal_limit)
     names = [cls.name for cls in provider_classes]
     accounts = load_accounts(settings.accounts, names)
@@ -40,6 +50,10 @@ def create_app(settings: Settings | None = None,
     app.router.add_route("*", "/", control.ui.root)  # the inspector for a browser (pipeline._is_page), else 404
     app.on_startup.append(_load_audience)
     app.on_startup.append(_start_providers)
+    if settings.data_dir is not None or settings.state_dir is not None:
+        persisted = PersistedState()
+        app.on_startup.append(persisted.start)
+        app.on_cleanup.append(persisted.stop)
     return app
 
 
@@ -63,14 +77,74 @@ async def _load_audience(app: web.Application) -> None:
     if keys.AUDIENCE in app:  # given by the caller (tests share one built population this way)
         return
     settings = app[keys.SETTINGS]
-    app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
-                                              profile_path=settings.population, seed=settings.seed,
-                                              size=settings.population_size)
+    with build_lock(settings.data_dir) if settings.data_dir is not None else contextlib.nullcontext():
+        app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
+                                                  profile_path=settings.population, seed=settings.seed,
+                                                  size=settings.population_size)
 
 
 async def _start_providers(app: web.Application) -> None:
+    services = Services(settings=app[keys.SETTINGS], clock=app[keys.CLOCK], audience=app[keys.AUDIENCE],
+                        deliveries=app[keys.DELIVERIES])
+    app[keys.SERVICES] = services
     for provider in app[keys.PROVIDERS]:
-        await provider.startup(app)
+        await provider.start(services)
+
+
+class PersistedState:
+    """``--data-dir``: hold the server lock, restore the saved tenant state once providers have started,
+    snapshot it while it changes and once more at cleanup (docs/architecture.md, "Persistence")."""
+
+    def __init__(self) -> None:
+        self.lock: ServerLock | None = None
+        self.snapshots: Snapshots | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self, app: web.Application) -> None:
+        settings = app[keys.SETTINGS]
+        directory = settings.state_dir or settings.data_dir
+        assert directory is not None
+        self.lock = ServerLock(directory)
+        self.lock.acquire()
+        self.snapshots = Snapshots(directory, app[keys.AUDIENCE].info.fingerprint, lambda: collect_state(app),
+                                   lambda: app[keys.JOURNAL].opened + app[keys.CHANGES][0])
+        saved = self.snapshots.load()
+        if saved is not None:
+            restore_state(app, saved)
+        self.task = asyncio.create_task(self.snapshots.run())
+
+    async def stop(self, app: web.Application) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        try:
+            if self.snapshots is not None and self.task is not None:
+                self.snapshots.save(force=True)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+
+def collect_state(app: web.Application) -> dict[str, Any]:
+    """Everything tenants changed (not the journal), as ``Snapshots`` pickles it."""
+    audience = app[keys.AUDIENCE]
+    return {"clock": app[keys.CLOCK].export_state(),
+            "deliveries": app[keys.DELIVERIES].export_state(),
+            "audience": audience.export_state() if hasattr(audience, "export_state") else None,
+            "providers": {p.name: p.export_state() for p in app[keys.PROVIDERS]}}
+
+
+def restore_state(app: web.Application, saved: dict[str, Any]) -> None:
+    app[keys.CLOCK].import_state(saved["clock"])
+    app[keys.DELIVERIES].import_state(saved["deliveries"])
+    audience = app[keys.AUDIENCE]
+    if saved.get("audience") is not None and hasattr(audience, "import_state"):
+        audience.import_state(saved["audience"])
+    for provider in app[keys.PROVIDERS]:
+        data = saved["providers"].get(provider.name)
+        if data is not None:
+            provider.import_state(data)
 
 
 def operations_of(app: web.Application) -> list[Operation]:

@@ -1,4 +1,4 @@
-"""The ``campaign-sandbox`` command: ``serve``, ``routes`` (operation table), ``population``."""
+"""The ``campaign-sandbox`` command: ``serve``, ``routes`` (operation table), ``population``, ``fixtures``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -40,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "show: print a summary (users, devices per platform, reachable per channel, top events).")
     population.add_argument("action", choices=["build", "show"])
     add_arguments(population)
+    fixtures = commands.add_parser(
+        "fixtures", help="export the packaged fixtures as a starting overlay, or check an overlay",
+        description="export DIR: write the packaged account data (fixtures/<vendor>/*.json) into DIR, to edit "
+                    "and serve with --fixtures DIR. check DIR: validate an overlay without serving.")
+    fixtures.add_argument("action", choices=["export", "check"])
+    fixtures.add_argument("directory", metavar="DIR")
     return parser
 
 
@@ -49,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "fixtures":
+        return fixtures_command(args.action, Path(args.directory))
     try:
         settings = Settings.from_sources(vars(args))
     except ValueError as exc:
@@ -85,6 +94,45 @@ def population_command(action: str, settings: Settings) -> int:
     return 0
 
 
+def fixtures_command(action: str, directory: Path) -> int:
+    from sandbox.core.fixture_files import FixtureError, check_overlay, packaged_fixtures
+
+    if action == "export":
+        written = 0
+        for relative, source in packaged_fixtures().items():
+            if relative.startswith("population/"):
+                continue
+            target = directory / relative
+            if target.exists():
+                print(f"campaign-sandbox: {target} exists; export into an empty directory", file=sys.stderr)
+                return 2
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            written += 1
+        print(f"wrote {written} fixture files into {directory}: edit them and serve with --fixtures {directory}")
+        return 0
+    try:
+        check_overlay(directory)
+        from sandbox.app import create_app
+
+        app = create_app(Settings(fixtures=directory, population_size=10))
+        asyncio.run(_start_and_stop(app))
+    except (FixtureError, ValueError) as exc:
+        print(f"campaign-sandbox: {exc}", file=sys.stderr)
+        return 2
+    print(f"{directory}: a valid fixtures overlay")
+    return 0
+
+
+async def _start_and_stop(app: web.Application) -> None:
+    """Run every startup hook (fixture loading included) without serving, then clean up."""
+    runner = web.AppRunner(app, handle_signals=False)
+    try:
+        await runner.setup()
+    finally:
+        await runner.cleanup()
+
+
 def print_routes(settings: Settings) -> int:
     from sandbox.app import create_app
 
@@ -104,9 +152,15 @@ def configure_logging(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> int:
+    from sandbox.core.persistence import PersistenceError
+
     configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings))
+    except PersistenceError as exc:
+        print(f"campaign-sandbox: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

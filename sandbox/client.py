@@ -348,11 +348,18 @@ class SandboxClient:
         return self.call("POST", "/_sandbox/audience/estimate", json_body={**(body or {}), **fields})
 
     def advance_clock(self, seconds: float) -> str:
-        """Move the sandbox clock forward (runs what came due); the new time (ISO 8601)."""
-        return self.call("POST", "/_sandbox/clock", json_body={"advance_seconds": seconds})["now"]
+        """Move the sandbox clock forward and run what came due: the bound tenant's clock only, or every
+        tenant's when unbound. The new time (ISO 8601)."""
+        return self.call("POST", "/_sandbox/clock", params=self._scoped({}),
+                         json_body={"advance_seconds": seconds})["now"]
+
+    def set_clock(self, when: str) -> str:
+        """Move the clock forward to ``when`` (ISO 8601 with a zone); bound tenant only, or every tenant."""
+        return self.call("POST", "/_sandbox/clock", params=self._scoped({}), json_body={"now": when})["now"]
 
     def now(self) -> str:
-        return self.call("GET", "/_sandbox/clock")["now"]
+        """The sandbox time of the bound tenant (unbound: the shared clock)."""
+        return self.call("GET", "/_sandbox/clock", params=self._scoped({}))["now"]
 
     def health(self) -> dict[str, Any]:
         return self.call("GET", "/_sandbox/health")

@@ -47,9 +47,13 @@ OPTIONS: tuple[tuple[str, str], ...] = (
     ("data-dir", "directory for the in-process sandbox's TinyDB file (population built once)"),
     ("fixtures", "directory overlaying the packaged fixtures/ for the in-process sandbox"),
     ("accounts", "accounts JSON file of the in-process sandbox (fixed credentials per vendor)"),
+    ("strict", "true: the in-process sandbox rejects dashboard references it has no record of, as the vendor "
+               "does (default: learn them on first use)"),
     ("har", "directory where a failing test's requests are written as <test id>.har (HAR 1.2)"),
 )
-SETTING_OPTIONS = ("seed", "population", "population-size", "data-dir", "fixtures", "accounts")
+SETTING_OPTIONS = ("seed", "population", "population-size", "data-dir", "fixtures", "accounts", "strict")
+PATH_OPTIONS = frozenset({"population", "data-dir", "fixtures", "accounts"})
+"""Given in an ini file, these are relative to that file's folder (pytest's rootdir), not the working directory."""
 
 STATE = pytest.StashKey["SandboxTest"]()
 CREDENTIALS_PLUGIN = "sandbox.providers.credentials"
@@ -71,9 +75,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def option(config: pytest.Config, name: str) -> str | None:
-    """Command line beats ini; ``url`` also reads ``SANDBOX_URL``."""
+    """Command line beats ini (paths in an ini file are relative to it); ``url`` also reads ``SANDBOX_URL``."""
     dest = "sandbox_" + name.replace("-", "_")
-    value = config.getoption(dest, default=None) or config.getini(dest) or None
+    value = config.getoption(dest, default=None)
+    if value is None:
+        value = config.getini(dest) or None
+        if value is not None and name in PATH_OPTIONS:
+            base = config.inipath.parent if config.inipath is not None else config.rootpath
+            value = str(base / str(value))
     if value is None and name == "url":
         value = os.environ.get("SANDBOX_URL") or None
     return str(value) if value is not None else None
@@ -83,6 +92,10 @@ def settings_from(config: pytest.Config) -> Settings:
     """Settings of an in-process sandbox: the plugin's options, then ``SANDBOX_*`` variables, then defaults."""
     args = {name.replace("-", "_"): option(config, name) for name in SETTING_OPTIONS}
     settings = Settings.from_sources(args)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and settings.data_dir is not None and settings.state_dir is None:
+        # Workers share the built population; each keeps its own tenant state (and server lock).
+        settings = dataclasses.replace(settings, state_dir=settings.data_dir / "workers" / worker)
     return dataclasses.replace(settings, host="127.0.0.1", port=0)
 
 

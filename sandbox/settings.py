@@ -20,6 +20,9 @@ class Settings:
     data_dir: Path | None = field(default=None, metadata={
         "help": "directory for the TinyDB file (population built once, loaded on later starts); "
                 "unset: everything in memory"})
+    state_dir: Path | None = field(default=None, metadata={
+        "help": "directory for the tenant-state snapshots and the server lock (default: --data-dir); give each "
+                "of several servers sharing one --data-dir its own"})
     log_level: str = field(default="info", metadata={"help": "debug, info, warning or error"})
     log_format: str = field(default="text", metadata={"help": "text or json (one JSON object per line)"})
     accounts: Path | None = field(default=None, metadata={
@@ -31,6 +34,9 @@ class Settings:
         "help": "population profile JSON (default: the packaged fixtures/population/default.json)"})
     population_size: int | None = field(default=None, metadata={
         "help": "number of fake users (default: the profile's size)"})
+    strict: bool = field(default=False, metadata={
+        "help": "reject references to dashboard objects (channels, campaigns, templates, lists...) the sandbox "
+                "has no record of, with the vendor's exact error; default: learn them on first use", "flag": True})
     max_body_size: int = field(default=5 * 1024 * 1024, metadata={
         "help": "largest request body in bytes; larger ones get the vendor's 413"})
     journal_limit: int = field(default=100_000, metadata={
@@ -64,6 +70,16 @@ class Settings:
 
 def _convert(name: str, kind: Any, raw: Any) -> Any:
     kind = str(kind)
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        flag = f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')}"
+        raise ValueError(f"{flag}: expected true or false, got {raw!r}")
     try:
         if "Path" in kind:
             return Path(raw)
@@ -78,6 +94,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One ``--flag`` per Settings field, its help naming the matching environment variable."""
     for f in fields(Settings):
         shown = "" if f.default is None else f"; default: {f.default}"
+        if f.metadata.get("flag"):
+            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None, action="store_true",
+                                help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}=true)")
+            continue
         parser.add_argument(
             "--" + f.name.replace("_", "-"), dest=f.name, default=None, metavar=f.name.upper(),
             help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}{shown})")

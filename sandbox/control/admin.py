@@ -11,6 +11,7 @@ from aiohttp import web
 from sandbox import __version__
 from sandbox.control.body import answer, read_json
 from sandbox.core import keys
+from sandbox.core.clock import ClockError, iso
 from sandbox.core.errors import BadRequest
 
 
@@ -47,9 +48,9 @@ async def reset(request: web.Request) -> web.Response:
     app[keys.AUDIENCE].reset(tenant)
     for provider in app[keys.PROVIDERS]:
         provider.reset(tenant)
+    app[keys.CLOCK].reset(tenant)
     if tenant is None:
         app[keys.FAILURES].clear()
-        app[keys.CLOCK].reset()
     return answer({"status": "ok", "tenant": tenant, "cleared_requests": cleared})
 
 
@@ -59,29 +60,35 @@ async def routes(request: web.Request) -> web.Response:
 
 
 async def clock_get(request: web.Request) -> web.Response:
+    """``GET /_sandbox/clock[?tenant=T]``: that tenant's time (without ``tenant``: the shared clock)."""
+    tenant = request.query.get("tenant") or None
     clock = request.app[keys.CLOCK]
-    return answer({"now": clock.now().isoformat().replace("+00:00", "Z")})
+    return answer({"now": iso(clock.time(tenant)), "tenant": tenant, "offset_seconds": clock.offset(tenant)})
 
 
 async def clock_set(request: web.Request) -> web.Response:
+    """``POST /_sandbox/clock[?tenant=T]`` ``{"advance_seconds": N}`` or ``{"now": ISO}``: moves T's clock
+    only (and runs only T's due work), or every tenant's without ``tenant``. Checked before anything moves."""
     app = request.app
+    tenant = request.query.get("tenant") or None
     body = await read_json(request, default={})
     clock = app[keys.CLOCK]
     if not isinstance(body, dict) or not ({"advance_seconds", "now"} & body.keys()):
         raise BadRequest('expected {"advance_seconds": N} or {"now": "<ISO 8601>"}')
     try:
         if "advance_seconds" in body:
-            seconds = body["advance_seconds"]
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-                raise ValueError("advance_seconds must be a number")
-            clock.advance(float(seconds))
+            clock.advance(body["advance_seconds"], tenant)
         else:
-            when = datetime.fromisoformat(str(body["now"]).replace("Z", "+00:00"))
-            if when.tzinfo is None:
-                raise ValueError("now must carry a time zone (e.g. a trailing Z)")
-            clock.set(when)
-    except ValueError as exc:
+            text = body["now"]
+            if not isinstance(text, str):
+                raise ClockError("now must be an ISO 8601 string")
+            try:
+                when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise ClockError(f"now is not an ISO 8601 date-time: {text[:64]!r}") from None
+            clock.set(when, tenant)
+    except (ClockError, OverflowError) as exc:
         raise BadRequest(str(exc)) from None
     for provider in app[keys.PROVIDERS]:
-        await provider.on_clock(app)
-    return answer({"now": clock.now().isoformat().replace("+00:00", "Z")})
+        await provider.on_clock(tenant)
+    return answer({"now": iso(clock.time(tenant)), "tenant": tenant, "offset_seconds": clock.offset(tenant)})

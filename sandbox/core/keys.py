@@ -9,6 +9,7 @@ from aiohttp import web
 
 from sandbox.core.clock import Clock
 from sandbox.core.provider import Provider
+from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
 from sandbox.records.deliveries import Deliveries
@@ -27,5 +28,9 @@ AUDIENCE = web.AppKey("audience", AudienceService)
 """The shared fake population: lookups, writes, audience evaluation and estimates."""
 DELIVERIES = web.AppKey("deliveries", Deliveries)
 """What would have been sent (``/_sandbox/deliveries``)."""
+SERVICES = web.AppKey("services", Services)
+CHANGES = web.AppKey("changes", list[int])
+"""``[n]``: control-API calls that may have changed state (with the journal's count, when to snapshot)."""
+"""What providers were given at startup (the same objects as the keys above)."""
 CLOSING = web.AppKey("closing", asyncio.Event)
 """Set when the app shuts down, so long-lived responses (the inspector's live feed) end at once."""

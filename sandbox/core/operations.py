@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from aiohttp import web
 
 if TYPE_CHECKING:
     from sandbox.core.provider import Provider
+    from sandbox.core.services import Services
+
+P = TypeVar("P", bound="Provider")
 
 BodyKind = Literal["json", "json_value", "form", "none"]
 """``json``: a JSON object; ``json_value``: any JSON value (e.g. an array of events); ``form``: urlencoded."""
@@ -29,17 +32,36 @@ class Reply:
 
 
 @dataclass(slots=True)
-class Call:
-    """One request as a handler sees it, after auth, parsing and validation."""
+class Call(Generic[P]):
+    """One request as a handler sees it, after auth, parsing and validation.
+
+    A vendor's handlers annotate ``call: Call[TheirProvider]`` and get their own provider type from
+    ``call.provider`` without casts."""
 
     request: web.Request
     operation: Operation
-    provider: Provider
+    provider: P
     raw: bytes
     body: Any = None
     tenant: str | None = None
     credential: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Said on the journal entry: what the sandbox did beyond the vendor's answer (``note``)."""
+    hint: str | None = None
+    """Said on the journal entry of a rejection: how to make the request valid (``strict`` mode)."""
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    @property
+    def services(self) -> Services:
+        return self.provider.services
+
+    @property
+    def now(self) -> float:
+        """This tenant's sandbox time (epoch seconds)."""
+        return self.provider.services.clock.time(self.tenant)
 
     @property
     def app(self) -> web.Application:
@@ -54,7 +76,7 @@ class Call:
         return self.request.match_info
 
 
-Handler = Callable[[Call], Awaitable[Reply]]
+Handler = Callable[[Call[Any]], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,8 @@ def _is_page(request: web.Request) -> bool:
 
 
 async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        request.app[keys.CHANGES][0] += 1
     try:
         return await handler(request)
     except SandboxError as err:
@@ -116,6 +118,8 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
         reply = _unexpected(app, entry, provider, exc, request)
         headers, body = dict(reply.headers), orjson.dumps(reply.body)
     headers.setdefault("Content-Type", provider.content_type if provider is not None else "application/json")
+    if call is not None and (call.notes or call.hint):
+        entry.notes, entry.hint = tuple(call.notes), call.hint
     entry.status = reply.status
     entry.response_bytes = bytes(memoryview(body))  # orjson over-allocates its output; keep a tight copy
     entry.duration_ms = (perf_counter() - started) * 1000

@@ -82,6 +82,14 @@ class Deliveries:
     def __len__(self) -> int:
         return len(self._items)
 
+    def export_state(self) -> dict[str, Any]:
+        return {"items": list(self._items), "next_id": self._next_id, "evicted": self.evicted}
+
+    def import_state(self, data: dict[str, Any]) -> None:
+        self._items = deque(data["items"], maxlen=self.limit)
+        self._next_id = int(data["next_id"])
+        self.evicted = int(data["evicted"])
+
     def reset(self, tenant: str | None) -> None:
         if tenant is None:
             self._items.clear()

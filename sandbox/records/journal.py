@@ -20,8 +20,8 @@ _MISSING = object()
 
 
 class Entry:
-    __slots__ = ("_body", "_response", "duration_ms", "form", "header_block", "id", "method", "operation", "path",
-                 "query", "raw_body", "received", "response_bytes", "status", "tenant", "vendor")
+    __slots__ = ("_body", "_response", "duration_ms", "form", "header_block", "hint", "id", "method", "notes",
+                 "operation", "path", "query", "raw_body", "received", "response_bytes", "status", "tenant", "vendor")
 
     def __init__(self, id: int, received: float, method: str, path: str, query: str,
                  raw_headers: tuple[tuple[bytes, bytes], ...], raw_body: bytes) -> None:
@@ -40,6 +40,10 @@ class Entry:
         self.status = 0
         self.response_bytes = b""
         self.duration_ms = 0.0
+        self.notes: tuple[str, ...] = ()
+        """What the sandbox did beyond the vendor's answer (e.g. "provisioned clevertap channel 'x'")."""
+        self.hint: str | None = None
+        """For a rejection the user can fix with account data: the fixture file / control-API collection."""
         self._body: Any = _MISSING
         self._response: Any = _MISSING
 
@@ -80,6 +84,8 @@ class Entry:
             "status": self.status,
             "response": self.response,
             "duration_ms": round(self.duration_ms, 3),
+            "notes": list(self.notes),
+            "hint": self.hint,
         }
 
 
@@ -197,6 +203,11 @@ class Journal:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def opened(self) -> int:
+        """How many requests were ever received (ids handed out): grows with every vendor call."""
+        return self._next_id - 1
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)

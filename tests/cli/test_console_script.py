@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,28 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.cli import SCRIPT, start
 
 import sandbox
 from sandbox.core.resources import data_path
 from sandbox.settings import Settings
-
-SCRIPT = shutil.which("campaign-sandbox") or str(Path(sys.executable).with_name("campaign-sandbox"))
-
-
-def start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        found = re.search(r"serving on (http://\S+)", line)
-        if found:
-            return proc, found.group(1)
-    proc.kill()
-    raise AssertionError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from support.browser import BRAZE_HEADERS, push
 from support.http import DEFAULT_SETTINGS, Api
 
 from sandbox.app import create_app
+from sandbox.core import keys
 
 
 async def read_events(response: Any, count: int) -> list[dict[str, Any]]:
@@ -128,14 +129,15 @@ async def test_population_summary(api: Api) -> None:
 
 
 async def test_what_each_vendor_holds(api: Api) -> None:
-    ct = await api.control("GET", "/vendors/clevertap")
-    assert ct["vendor"] == "clevertap" and ct["dashboard_campaigns"] == len(ct["collections"]["dashboard_campaigns"])
-    braze = await api.control("GET", "/vendors/braze", params={"tenant": "nobody"})
-    assert braze["collections"]["schedules"] == [] and braze["collections"]["campaigns"]
-    netcore = await api.control("GET", "/vendors/netcore")
-    assert len(netcore["collections"]["templates"]) == netcore["templates"]
-    assert all("body" not in t for t in netcore["collections"]["templates"])
-    status, body, _ = await api.call("GET", "/_sandbox/vendors/nope")
+    ct = await api.control("GET", "/ui/vendors/clevertap")
+    assert ct["vendor"] == "clevertap" and ct["dashboard_campaigns"] == len(ct["collections"]["campaigns"])
+    assert ct["state"]["api_campaigns"] == [] and ct["state"]["segments"]
+    braze = await api.control("GET", "/ui/vendors/braze", params={"tenant": "nobody"})
+    assert braze["state"]["schedules"] == [] and braze["state"]["workspace_campaigns"]
+    netcore = await api.control("GET", "/ui/vendors/netcore")
+    assert len(netcore["state"]["templates"]) == netcore["templates"]
+    assert all("body" not in t for t in netcore["state"]["templates"])
+    status, body, _ = await api.call("GET", "/_sandbox/ui/vendors/nope")
     assert status == 404 and body["error"]["details"]["vendors"] == ["clevertap", "braze", "netcore"]
 
 
@@ -146,8 +148,8 @@ async def test_scheduled_campaigns_show_their_due_time(api: Api) -> None:
               "content": {"title": "t", "body": "b", "platform_specific": {"android": {"wzrk_cid": "engagement"}}}}
     status, answer, _ = await api.call("POST", "/1/targets/create.json", json=create, headers=headers)
     assert status == 200, answer
-    [campaign] = (await api.control("GET", "/vendors/clevertap", params={"tenant": "ACCOUNT_ID"}))[
-        "collections"]["campaigns"]
+    [campaign] = (await api.control("GET", "/ui/vendors/clevertap", params={"tenant": "ACCOUNT_ID"}))[
+        "state"]["api_campaigns"]
     assert (campaign["name"], campaign["status"], campaign["runs_at"][:4]) == ("later", "pending", "2099")
 
 
@@ -158,3 +160,13 @@ async def test_shutdown_ends_live_views(aiohttp_client: Any) -> None:
         await read_events(resp, 1)
         await app.shutdown()  # what Ctrl-C runs first: the feed must end, not hold the server open
         assert await asyncio.wait_for(resp.content.read(), 10) == b""
+
+
+async def test_journal_notes_and_hints_reach_the_detail(aiohttp_client: Any) -> None:
+    app = create_app(DEFAULT_SETTINGS)
+    api = Api(await aiohttp_client(app))
+    await push(api, "noted")
+    entry = app[keys.JOURNAL].get((await api.requests())[0]["id"])
+    entry.notes = ("provisioned clevertap campaigns '7' (learn mode)",)
+    detail = await api.control("GET", f"/ui/requests/{entry.id}")
+    assert detail["notes"] == {"notes": ["provisioned clevertap campaigns '7' (learn mode)"]}

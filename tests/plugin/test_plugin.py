@@ -203,6 +203,42 @@ def test_worker_server(sandbox_server, worker_id):
     result.assert_outcomes(passed=5)
 
 
+def test_xdist_workers_share_one_data_dir(project: pytest.Pytester, tmp_path: Path) -> None:
+    """One worker builds the population into the shared data dir, the others wait and load it; each keeps its
+    own tenant state (and server lock) under ``workers/<id>``."""
+    data_dir = tmp_path / "shared-data"
+    project.makepyfile(test_inner=ISOLATION + '''
+def test_worker_state_dir(sandbox_settings, worker_id):
+    assert sandbox_settings.state_dir == sandbox_settings.data_dir / "workers" / worker_id
+''')
+    result = project.runpytest_subprocess("-p", "xdist", "-n", "2", *SMALL, f"--sandbox-data-dir={data_dir}")
+    result.assert_outcomes(passed=5)
+    assert {p.name for p in (data_dir / "workers").iterdir()} <= {"gw0", "gw1"}
+    assert list(data_dir.glob("*.json")), "the population was stored once in the shared data dir"
+
+
+def test_ini_paths_are_relative_to_the_ini_file(project: pytest.Pytester) -> None:
+    """``sandbox_fixtures`` in an ini file names a folder next to that file, whatever the working directory."""
+    overlay = project.path / "sandbox-fixtures" / "clevertap"
+    overlay.mkdir(parents=True)
+    (overlay / "campaigns.json").write_text('{"campaigns": [{"id": 1234567, "name": "Mine", "channel": "sms"}]}')
+    project.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+                    "sandbox_fixtures = sandbox-fixtures\nsandbox_strict = true\n")
+    project.makepyfile(test_inner='''
+def test_overlay(sandbox_settings, sandbox):
+    assert sandbox_settings.strict is True
+    assert sandbox_settings.fixtures.is_absolute() and sandbox_settings.fixtures.name == "sandbox-fixtures"
+    names = {c["name"] for c in sandbox.call("GET", "/_sandbox/vendors/clevertap/campaigns")["items"]}
+    assert "Mine" in names
+''')
+    sub = project.mkdir("sub")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(sub)
+        result = project.runpytest(*SMALL, str(project.path / "test_inner.py"), f"--rootdir={project.path}",
+                                   "-c", str(project.path / "tox.ini"))
+    result.assert_outcomes(passed=1)
+
+
 @pytest.fixture
 def external_server(tmp_path: Path) -> Iterator[str]:
     """``campaign-sandbox serve --port 0`` as a subprocess; its URL from the startup banner."""

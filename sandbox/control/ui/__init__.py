@@ -44,6 +44,7 @@ def setup(app: web.Application, prefix: str) -> None:
     router.add_get(prefix + "/ui/requests.har", har)
     router.add_get(prefix + "/ui/requests/{id}", request_detail)
     router.add_get(prefix + "/ui/population", population)
+    router.add_get(prefix + "/ui/vendors/{vendor}", vendor)
 
 
 async def _close_live_views(app: web.Application) -> None:
@@ -82,7 +83,8 @@ def _view(entry: Entry) -> dict[str, Any]:
 
 async def request_detail(request: web.Request) -> web.Response:
     """One request as the inspector shows it: credentials masked as in the HAR export (headers, query,
-    body keys, the tenant when it is the key), the raw answer, and any journal notes kept as they are."""
+    body keys, the tenant when it is the key), the raw answer, and under ``notes`` every further journal field
+    that is set (notes, hint, an injected fault...), as it is."""
     raw = request.match_info["id"]
     entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isdigit() else None
     if entry is None:
@@ -107,7 +109,8 @@ async def request_detail(request: web.Request) -> web.Response:
         "raw_body": raw_body,
         "body_parsed": body is not None,
         "response_type": masked["response"]["content"]["mimeType"],
-        "notes": {k: v for k, v in view.items() if k not in ENTRY_FIELDS and k != "response_text"},
+        "notes": {k: v for k, v in view.items()
+                  if k not in ENTRY_FIELDS and k != "response_text" and v not in (None, "", [], {})},
     })
 
 
@@ -137,3 +140,16 @@ async def population(request: web.Request) -> web.Response:
     return answer({"population": service.describe(), "reach": reach, "counted_profiles": len(profiles),
                    "tiers": dict(tiers.most_common()), "countries": dict(countries.most_common(10)),
                    "top_events": dict(events.most_common(10))})
+
+
+async def vendor(request: web.Request) -> web.Response:
+    """A vendor's tables: its dashboard collections (as ``/_sandbox/vendors/<name>/<collection>`` lists them,
+    provisioned objects included) and its ``snapshot``: run-time state such as schedules and their due times."""
+    name = request.match_info["vendor"]
+    provider = next((p for p in request.app[keys.PROVIDERS] if p.name == name), None)
+    if provider is None:
+        raise NotFound(f"unknown vendor {name!r}", details={"vendors": [p.name for p in request.app[keys.PROVIDERS]]})
+    tenant = request.query.get("tenant") or None
+    return answer({"vendor": provider.name, "tenant": tenant, **provider.describe(),
+                   "collections": {c: provider.list_data(c, tenant) for c in provider.collections},
+                   "state": provider.snapshot(tenant)})

@@ -82,9 +82,10 @@ class AudienceService:
         return service
 
     # -- time ------------------------------------------------------------------------------------
-    def now(self) -> float:
-        """Population time: the reference date plus the sandbox clock's offset from wall time."""
-        return self.reference_ts + (self.clock.time() - time.time())
+    def now(self, tenant: str | None = None) -> float:
+        """Population time of ``tenant``: the reference date plus how far that tenant's sandbox clock is ahead
+        of wall time."""
+        return self.reference_ts + self.clock.offset(tenant)
 
     # -- lookups ---------------------------------------------------------------------------------
     def _map_for(self, key: str) -> dict[str, Profile]:

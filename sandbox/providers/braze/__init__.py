@@ -10,18 +10,18 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox.core import keys
 from sandbox.core.clock import iso
 from sandbox.core.errors import Forbidden, InvalidBody, NotFound, SandboxError, UnsupportedMediaType
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.providers.braze import auth, errors, routes, schedule, workspace
 from sandbox.providers.braze.dispatch import Dispatch, run
 from sandbox.providers.braze.estimate import estimate_query
 from sandbox.providers.braze.people import People
 from sandbox.providers.braze.ratelimit import limit_for
-from sandbox.providers.braze.state import State, TenantState
+from sandbox.providers.braze.state import State, Tenant
 from sandbox.providers.braze.workspace import Workspace
 from sandbox.settings import Settings
 
@@ -45,7 +45,7 @@ class Braze(Provider):
     def operations(self) -> list[Operation]:
         return self._operations
 
-    async def startup(self, app: web.Application) -> None:
+    async def startup(self, services: Services) -> None:
         self.state.workspace = workspace.load(self.settings.fixture(workspace.FIXTURE))
 
     @property
@@ -53,14 +53,21 @@ class Braze(Provider):
         assert self.state.workspace is not None, "the Braze workspace is loaded at startup"
         return self.state.workspace
 
-    def tenant_state(self, tenant: str) -> TenantState:
+    def tenant_state(self, tenant: str) -> Tenant:
         return self.state.tenant(tenant)
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
 
-    async def on_clock(self, app: web.Application) -> None:
-        schedule.run_due(app, self, app[keys.CLOCK].time())
+    async def on_clock(self, tenant: str | None) -> None:
+        schedule.run_due(self, tenant)
+
+    def export_state(self) -> Any:
+        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.core.export_state()}
+
+    def import_state(self, data: Any) -> None:
+        self.state.tenants.import_state(data["tenants"])
+        self.state.ids.core.import_state(data["ids"])
 
     def describe(self) -> dict[str, Any]:
         ws = self.state.workspace
@@ -69,31 +76,32 @@ class Braze(Provider):
         return {"workspace": str(ws.source), "campaigns": len(ws.campaigns), "canvases": len(ws.canvases),
                 "segments": len(ws.segments)}
 
+    def people(self, tenant: str) -> People:
+        services = self.services
+        return People(services.audience, tenant, self.tenant_state(tenant).aliases,
+                      lambda: self.state.ids.braze_id(tenant), lambda: iso(services.clock.time(tenant or None)))
+
+    def run(self, dispatch: Dispatch, now: float, **options: Any) -> Any:
+        return run(self.services, self.workspace, self.people(dispatch.tenant), dispatch, now, **options)
+
     def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
         ws = self.state.workspace
-        tenants = [(name, st) for name, st in self.state.tenants() if tenant is None or name == tenant]
+        tenants = [(name, st) for name, st in self.state.tenants.items() if tenant is None or name == tenant]
         return {
             "schedules": [{"tenant": name, "schedule_id": s.id, "kind": s.kind, "target": s.target,
                            "due": iso(s.time), "local_time": s.wall if s.local else None,
                            "dispatch_id": s.dispatch_id, "users_sent": len(s.done)}
                           for name, st in tenants for s in st.schedules.values()],
-            "campaigns": [{"id": c.id, "name": c.name, "type": c.type, "state": c.state,
-                           "segment_id": c.segment_id, "messages": len(c.messages)}
-                          for c in (ws.campaigns.values() if ws else ())],
-            "canvases": [{"id": c.id, "name": c.name, "state": c.state, "segment_id": c.segment_id,
-                          "steps": len(c.steps)} for c in (ws.canvases.values() if ws else ())],
-            "segments": [{"id": k, **{f: v for f, v in seg.items() if f != "members"}}
-                         for k, seg in (ws.segments.items() if ws else ())],
             "send_ids": [{"tenant": name, "send_id": key[-1], "created": iso(t)}
                          for name, st in tenants for key, t in st.send_ids.items()],
+            "workspace_campaigns": [{"id": c.id, "name": c.name, "type": c.type, "state": c.state,
+                                     "segment_id": c.segment_id, "messages": len(c.messages)}
+                                    for c in (ws.campaigns.values() if ws else ())],
+            "canvases": [{"id": c.id, "name": c.name, "state": c.state, "segment_id": c.segment_id,
+                          "steps": len(c.steps)} for c in (ws.canvases.values() if ws else ())],
+            "workspace_segments": [{"id": k, **{f: v for f, v in seg.items() if f != "members"}}
+                                   for k, seg in (ws.segments.items() if ws else ())],
         }
-
-    def people(self, app: web.Application, tenant: str) -> People:
-        return People(app[keys.AUDIENCE], tenant, self.tenant_state(tenant).aliases, self.state.ids.braze_id,
-                      lambda: iso(app[keys.CLOCK].time()))
-
-    def run(self, app: web.Application, dispatch: Dispatch, now: float, **options: Any) -> Any:
-        return run(app, self.workspace, self.people(app, dispatch.tenant), dispatch, now, **options)
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with a connected audience and/or ``segment_id``."""
@@ -144,12 +152,12 @@ class Braze(Provider):
         return any(p.match(path) for p in self._paths)
 
     def headers(self, request: web.Request, call: Call | None) -> Mapping[str, str]:
-        out = {errors.REQUEST_ID: self.state.ids.request_id()}
+        out = {errors.REQUEST_ID: self.state.ids.request_id(call.tenant if call is not None else None)}
         if call is None or call.tenant is None or call.credential is None:
             out.update({errors.RATE_LIMIT: "", errors.RATE_REMAINING: "", errors.RATE_RESET: ""})
             return out
         limit = limit_for(call.operation.name, call.body)
-        total, remaining, reset = self.state.windows.hit(call.credential, limit, request.app[keys.CLOCK].time())
+        total, remaining, reset = self.state.windows.hit(call.credential, limit, call.now)
         out.update({errors.RATE_LIMIT: str(total), errors.RATE_REMAINING: str(remaining),
                     errors.RATE_RESET: str(reset)})
         return out

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sandbox.core import keys
 from sandbox.core.operations import Call
 from sandbox.providers.braze.people import People
-from sandbox.providers.braze.state import TenantState
+from sandbox.providers.braze.state import Tenant
 from sandbox.providers.braze.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -17,10 +16,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    call: Call
+    call: Call[Braze]
     provider: Braze
     tenant: str
-    state: TenantState
+    state: Tenant
     workspace: Workspace
     now: float
 
@@ -30,11 +29,10 @@ class Context:
 
     @property
     def people(self) -> People:
-        return self.provider.people(self.call.app, self.tenant)
+        return self.provider.people(self.tenant)
 
 
-def of(call: Call) -> Context:
-    provider = cast("Braze", call.provider)
+def of(call: Call[Braze]) -> Context:
+    provider = call.provider
     tenant = call.tenant or ""
-    return Context(call, provider, tenant, provider.tenant_state(tenant), provider.workspace,
-                   call.app[keys.CLOCK].time())
+    return Context(call, provider, tenant, provider.tenant_state(tenant), provider.workspace, call.now)

@@ -16,10 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
-from sandbox.core import keys
 from sandbox.core.clock import iso
+from sandbox.core.services import Services
 from sandbox.population.audience import UnknownMember
 from sandbox.providers.braze.audience import to_tree
 from sandbox.providers.braze.people import People, display_id
@@ -96,7 +94,7 @@ def scope_tree(segment_id: str | None, audience: Mapping[str, Any] | None) -> di
     return None if not parts else parts[0] if len(parts) == 1 else {"all": parts}
 
 
-def run(app: web.Application, workspace: Workspace, people: People, dispatch: Dispatch, now: float, *,
+def run(services: Services, workspace: Workspace, people: People, dispatch: Dispatch, now: float, *,
         due: Callable[[Target], bool] | None = None) -> list[Target]:
     """Record one delivery per reached user, channel and device; return the users reached."""
     scope = scope_tree(dispatch.segment_id, dispatch.audience)
@@ -112,7 +110,7 @@ def run(app: web.Application, workspace: Workspace, people: People, dispatch: Di
                if dispatch.include_control_group or t.name not in workspace.global_control_group]
     if due is not None:
         targets = [t for t in targets if due(t)]
-    deliveries = app[keys.DELIVERIES]
+    deliveries = services.deliveries
     for target in targets:
         for key, obj in dispatch.messages.items():
             if not eligible(key, obj, target.profile, dispatch.subscription_state, workspace):

@@ -1,4 +1,4 @@
-"""Every Braze wire string, status and header, each quoting its source (../shared/spec/braze.md).
+"""Every Braze wire string, status and header, each quoting its source (tags, `spec §N`: docs/sources.md).
 
 Braze answers ``{"message": "<text>"}`` (plus ``"errors"`` when there are sub-errors), compact JSON with
 ``"message"`` as the last key (spec §1). Constants marked [§15] are the spec's best guesses where Braze does

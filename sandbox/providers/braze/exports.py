@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.core import keys
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.braze import context, errors, timeparse
 from sandbox.providers.braze.context import Context
@@ -82,7 +81,7 @@ async def segments_list(call: Call) -> Reply:
 
 
 def _sent(ctx: Context, campaign_id: str) -> list[Any]:
-    return ctx.call.app[keys.DELIVERIES].query({"vendor": "braze", "tenant": ctx.tenant, "campaign_id": campaign_id})
+    return ctx.call.services.deliveries.query({"vendor": "braze", "tenant": ctx.tenant, "campaign_id": campaign_id})
 
 
 def _channels(messages: Mapping[str, Mapping[str, Any]]) -> list[str]:

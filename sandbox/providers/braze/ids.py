@@ -1,46 +1,35 @@
-"""Deterministic Braze ids from the seed and per-kind counters (spec §1 "ID formats")."""
+"""Braze id formats (spec §1 "ID formats") over the core's per-tenant id sequences (``sandbox.core.ids``)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter
+from sandbox.core.ids import Ids
+
+VENDOR = "braze"
 
 
-class Ids:
-    """``dispatch_id`` 32 hex, ``schedule_id``/send/request ids UUID-shaped, ``braze_id`` 24 hex."""
+class BrazeIds:
+    """``dispatch_id`` 32 hex, ``schedule_id``/send/request ids UUID-shaped, ``braze_id`` 24 hex; each a
+    function of (seed, tenant, kind, that tenant's sequence)."""
+
+    __slots__ = ("core",)
 
     def __init__(self, seed: int) -> None:
-        self.seed = seed
-        self._counters: Counter[str] = Counter()
+        self.core = Ids(seed, VENDOR)
 
-    def _digest(self, kind: str) -> str:
-        self._counters[kind] += 1
-        return hashlib.sha256(f"braze:{self.seed}:{kind}:{self._counters[kind]}".encode()).hexdigest()
+    def dispatch_id(self, tenant: str | None) -> str:
+        return self.core.hex(tenant, "dispatch", 32)
 
-    def hex32(self, kind: str) -> str:
-        return self._digest(kind)[:32]
+    def schedule_id(self, tenant: str | None) -> str:
+        return self.core.uuid(tenant, "schedule")
 
-    def uuid(self, kind: str) -> str:
-        h = self._digest(kind)
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+    def send_id(self, tenant: str | None) -> str:
+        return self.core.uuid(tenant, "send")
 
-    def hex24(self, kind: str) -> str:
-        return self._digest(kind)[:24]
+    def request_id(self, tenant: str | None) -> str:
+        return self.core.uuid(tenant, "request")
 
-    def dispatch_id(self) -> str:
-        return self.hex32("dispatch")
+    def braze_id(self, tenant: str | None) -> str:
+        return self.core.hex(tenant, "braze_id", 24)
 
-    def schedule_id(self) -> str:
-        return self.uuid("schedule")
-
-    def send_id(self) -> str:
-        return self.uuid("send")
-
-    def request_id(self) -> str:
-        return self.uuid("request")
-
-    def braze_id(self) -> str:
-        return self.hex24("braze_id")
-
-    def reset(self) -> None:
-        self._counters.clear()
+    def reset(self, tenant: str | None) -> None:
+        self.core.reset(tenant)

@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aiohttp import web
-
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.braze import context, errors, send, timeparse
 from sandbox.providers.braze.context import Context
@@ -50,16 +48,17 @@ def parse_schedule(ctx: Context, schedule: Mapping[str, Any]) -> tuple[float, bo
 def _create(call: Call, kind: str) -> Reply:
     ctx = context.of(call)
     ids = ctx.provider.state.ids
+    tenant = ctx.tenant
     timing = parse_schedule(ctx, call.body["schedule"])
-    dispatch = BUILDERS[kind](ctx, call.body, call.operation.name, ids.dispatch_id())
-    schedule_id = ids.schedule_id()
+    dispatch = BUILDERS[kind](ctx, call.body, call.operation.name, ids.dispatch_id(tenant))
+    schedule_id = ids.schedule_id(tenant)
     dispatch.schedule_id = schedule_id
     target = TARGETS[kind]
     ctx.state.schedules[schedule_id] = Schedule(
         schedule_id, dispatch.dispatch_id, kind, None if target is None else str(call.body[target]),
         dict(call.body), dispatch, *timing)
     reply = send.accepted(ctx, dispatch, schedule_id=schedule_id)
-    run_due(call.app, ctx.provider, ctx.now, only=ctx.tenant)
+    run_due(ctx.provider, ctx.tenant)
     return reply
 
 
@@ -87,7 +86,7 @@ def _update(call: Call, kind: str) -> Reply:
     if "schedule" in body:
         schedule.time, schedule.local, schedule.wall = parse_schedule(ctx, body["schedule"])
         schedule.body["schedule"] = body["schedule"]
-    run_due(call.app, ctx.provider, ctx.now, only=ctx.tenant)
+    run_due(ctx.provider, ctx.tenant)
     return errors.success()
 
 
@@ -134,18 +133,18 @@ async def canvas_trigger_schedule_delete(call: Call) -> Reply:
     return _delete(call, "canvas")
 
 
-def run_due(app: web.Application, provider: Braze, now: float, only: str | None = None) -> None:
-    """Run every schedule whose time came; local-time ones user by user as each zone reaches it."""
-    for tenant, state in provider.state.tenants():
-        if only is not None and tenant != only:
-            continue
+def run_due(provider: Braze, tenant: str | None) -> None:
+    """Run every schedule of ``tenant`` (every tenant when None) whose time came on that tenant's clock;
+    local-time ones user by user as each zone reaches it."""
+    for name, state in provider.state.tenants.select(tenant):
+        now = provider.services.clock.time(name or None)
         for schedule in sorted(state.schedules.values(), key=lambda s: s.time):
             if schedule.time > now:
                 continue
             ctx_notice = send.notice_for(provider.workspace, schedule.dispatch)
             if ctx_notice is None:
                 due = _local_due(provider, schedule, now) if schedule.local else None
-                reached = provider.run(app, schedule.dispatch, now, due=due)
+                reached = provider.run(schedule.dispatch, now, due=due)
                 schedule.done.update(t.key for t in reached)
             finished = not schedule.local or now >= datetime.fromisoformat(schedule.wall).replace(
                 tzinfo=UTC).timestamp() + LAST_ZONE.total_seconds()

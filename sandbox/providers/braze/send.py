@@ -45,7 +45,7 @@ def messaging_dispatch(ctx: Context, body: Mapping[str, Any], operation: str, di
     _check_audience(body)
     objects = messages.check_messages(body, ctx.workspace, ctx.now)
     broadcast = body.get("broadcast") is True
-    send_id = _id(body.get("send_id")) or (ctx.provider.state.ids.send_id() if broadcast else None)
+    send_id = _id(body.get("send_id")) or (ctx.provider.state.ids.send_id(ctx.tenant) if broadcast else None)
     return Dispatch(ctx.tenant, operation, dispatch_id, objects, recipients, campaign_id=_id(body.get("campaign_id")),
                     send_id=send_id, broadcast=broadcast, segment_id=_id(body.get("segment_id")),
                     audience=body.get("audience"),
@@ -85,7 +85,7 @@ def campaign_dispatch(ctx: Context, body: Mapping[str, Any], operation: str, dis
     recipients = targeting.trigger_recipients(body, "trigger_properties")
     _check_audience(body)
     broadcast = body.get("broadcast") is True
-    send_id = _id(body.get("send_id")) or (ctx.provider.state.ids.send_id() if broadcast else None)
+    send_id = _id(body.get("send_id")) or (ctx.provider.state.ids.send_id(ctx.tenant) if broadcast else None)
     return Dispatch(ctx.tenant, operation, dispatch_id, dashboard_messages(campaign.messages), recipients,
                     campaign_id=campaign.id, send_id=send_id, broadcast=broadcast, segment_id=campaign.segment_id,
                     audience=body.get("audience"), properties=body.get("trigger_properties") or {},
@@ -128,16 +128,16 @@ def accepted(ctx: Context, dispatch: Dispatch, *, schedule_id: str | None = None
 
 async def messages_send(call: Call) -> Reply:
     ctx = context.of(call)
-    dispatch = messaging_dispatch(ctx, call.body, "messages_send", ctx.provider.state.ids.dispatch_id())
-    ctx.provider.run(call.app, dispatch, ctx.now)
+    dispatch = messaging_dispatch(ctx, call.body, "messages_send", ctx.provider.state.ids.dispatch_id(ctx.tenant))
+    ctx.provider.run(dispatch, ctx.now)
     return accepted(ctx, dispatch)
 
 
 async def _trigger(call: Call, build: Any, operation: str) -> Reply:
     ctx = context.of(call)
-    dispatch = build(ctx, call.body, operation, ctx.provider.state.ids.dispatch_id())
+    dispatch = build(ctx, call.body, operation, ctx.provider.state.ids.dispatch_id(ctx.tenant))
     if notice_for(ctx.workspace, dispatch) is None:
-        ctx.provider.run(call.app, dispatch, ctx.now)
+        ctx.provider.run(dispatch, ctx.now)
     return accepted(ctx, dispatch)
 
 
@@ -173,11 +173,11 @@ async def transactional_send(call: Call) -> Reply:
         if seen is not None and ctx.now - seen < TRANSACTIONAL_DEDUPE_SECONDS:
             raise BrazeFail(errors.EXTERNAL_SEND_ID_QUEUED, errors.TRANSACTIONAL_STATUS)
         ctx.state.external_send_ids[external] = ctx.now
-    dispatch = Dispatch(ctx.tenant, "transactional_send", ctx.provider.state.ids.dispatch_id(),
+    dispatch = Dispatch(ctx.tenant, "transactional_send", ctx.provider.state.ids.dispatch_id(ctx.tenant),
                         dashboard_messages(campaign.messages), [recipient], campaign_id=campaign.id,
                         properties=body.get("trigger_properties") or {}, subscription_state="all",
                         extra={"external_send_id": external})
-    ctx.provider.run(call.app, dispatch, ctx.now)
+    ctx.provider.run(dispatch, ctx.now)
     metadata = {"external_send_id": external} if external is not None else {}
     return errors.ok({"dispatch_id": dispatch.dispatch_id, "status": errors.TRANSACTIONAL_QUEUED,
                       "metadata": metadata}, errors.CREATED)
@@ -190,7 +190,7 @@ async def sends_id_create(call: Call) -> Reply:
         raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
     send_id = call.body.get("send_id")
     if send_id is None:
-        send_id = ctx.provider.state.ids.send_id()
+        send_id = ctx.provider.state.ids.send_id(ctx.tenant)
     elif not send_id or not send_id.isascii() or len(send_id) > SEND_ID_MAX:
         raise BrazeFail(errors.bad_value(("send_id",)))
     ctx.state.send_ids.setdefault((campaign.id, send_id), ctx.now)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.core.tenants import TenantState
 from sandbox.providers.braze.dispatch import Dispatch
-from sandbox.providers.braze.ids import Ids
+from sandbox.providers.braze.ids import BrazeIds
 from sandbox.providers.braze.ratelimit import Windows
 from sandbox.providers.braze.workspace import Workspace
 
@@ -34,7 +35,9 @@ class Schedule:
 
 
 @dataclass(slots=True)
-class TenantState:
+class Tenant:
+    """One tenant's (workspace's) Braze state."""
+
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)
     """(alias_label, alias_name) -> population identity (see people.py)."""
     schedules: dict[str, Schedule] = field(default_factory=dict)
@@ -43,25 +46,19 @@ class TenantState:
 
 
 class State:
+    """Every tenant's state and ids (``TenantState`` and ``Ids`` from the core), the workspace fixture."""
+
     def __init__(self, seed: int, workspace: Workspace | None = None) -> None:
-        self.ids = Ids(seed)
+        self.ids = BrazeIds(seed)
         self.windows = Windows()
         self.workspace = workspace
-        self._tenants: dict[str, TenantState] = {}
+        self.tenants: TenantState[Tenant] = TenantState(lambda _tenant: Tenant())
 
-    def tenant(self, name: str) -> TenantState:
-        state = self._tenants.get(name)
-        if state is None:
-            state = self._tenants[name] = TenantState()
-        return state
-
-    def tenants(self) -> list[tuple[str, TenantState]]:
-        return list(self._tenants.items())
+    def tenant(self, name: str) -> Tenant:
+        return self.tenants[name]
 
     def reset(self, tenant: str | None) -> None:
+        self.tenants.reset(tenant)
+        self.ids.reset(tenant)
         if tenant is None:
-            self._tenants.clear()
             self.windows.reset()
-            self.ids.reset()
-        else:
-            self._tenants.pop(tenant, None)

@@ -7,11 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.core import keys
 from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.core.services import Services
 from sandbox.providers.clevertap import campaigns, create_checks, errors, routes
 from sandbox.providers.clevertap.account import (
     ACCOUNT_FILE,
@@ -33,6 +33,7 @@ class CleverTap(Provider):
     roots = ("/1/", "/2/")
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
+    collections = ("campaigns",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,10 +47,10 @@ class CleverTap(Provider):
     def operations(self) -> list[Operation]:
         return routes.operations()
 
-    async def startup(self, app: web.Application) -> None:
+    async def startup(self, services: Services) -> None:
         self.account = load_account(self.settings.fixture(ACCOUNT_FILE))
         self.dashboard = load_campaigns(self.settings.fixture(CAMPAIGNS_FILE))
-        self.people.attach(app[keys.AUDIENCE])
+        self.people.attach(services.audience)
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
@@ -58,14 +59,40 @@ class CleverTap(Provider):
 
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
         """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json)."""
-        if collection != "campaigns":
-            return super().add_data(collection, item, tenant)
         campaign = parse_campaign(item)
         (self.state.tenant(tenant).dashboard if tenant else self.added)[campaign.id] = campaign
         return {"id": campaign.id, "name": campaign.name, "channel": campaign.channel}
 
-    async def on_clock(self, app: web.Application) -> None:
-        campaigns.run_due(app, self, app[keys.CLOCK].time())
+    def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        found = {**self.dashboard, **self.added, **(self.state.tenant(tenant).dashboard if tenant else {})}
+        return [{"id": c.id, "name": c.name, "channel": c.channel} for c in found.values()]
+
+    def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        key = int(item_id) if item_id.isdigit() else -1
+        source = self.state.tenant(tenant).dashboard if tenant else self.added
+        return source.pop(key, None) is not None
+
+    async def on_clock(self, tenant: str | None) -> None:
+        campaigns.run_due(self, tenant)
+
+    def export_state(self) -> Any:
+        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state(),
+                "added": dict(self.added)}
+
+    def import_state(self, data: Any) -> None:
+        self.state.tenants.import_state(data["tenants"])
+        self.state.ids.import_state(data["ids"])
+        self.added = dict(data["added"])
+
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        tenants = [(name, st) for name, st in self.state.tenants.items() if tenant is None or name == tenant]
+        return {
+            "api_campaigns": [{"tenant": name, "id": c.id, "name": c.name, "target_mode": c.target_mode,
+                               "status": c.status, "runs_at": iso(c.when), "created": iso(c.created),
+                               "estimates": c.estimates, "report": c.report}
+                              for name, st in tenants for c in st.campaigns.values()],
+            "segments": [{"id": s.id, "name": s.name, "where": s.where} for s in self.account.segments.values()],
+        }
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with a CQL ``where`` object, or a create body (``where`` or
@@ -86,20 +113,6 @@ class CleverTap(Provider):
     def describe(self) -> dict[str, Any]:
         return {"dashboard_campaigns": len(self.dashboard) + len(self.added), "segments": len(self.account.segments)}
 
-    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
-        tenants = [(name, st) for name, st in self.state.tenants() if tenant is None or name == tenant]
-        return {
-            "campaigns": [{"tenant": name, "id": c.id, "name": c.name, "target_mode": c.target_mode,
-                           "status": c.status, "runs_at": iso(c.when), "created": iso(c.created),
-                           "estimates": c.estimates, "report": c.report}
-                          for name, st in tenants for c in st.campaigns.values()],
-            "dashboard_campaigns": [{"tenant": name, "id": c.id, "name": c.name, "channel": c.channel}
-                                    for name, source in [("(fixtures)", self.dashboard), ("(every tenant)", self.added),
-                                                         *((n, st.dashboard) for n, st in tenants)]
-                                    for c in source.values()],
-            "segments": [{"id": s.id, "name": s.name, "where": s.where} for s in self.account.segments.values()],
-        }
-
     # -- requests -------------------------------------------------------------------------------
     def tenant_hint(self, request: web.Request) -> str | None:
         return request.headers.get(ACCOUNT_HEADER, "").strip() or None
@@ -119,12 +132,11 @@ class CleverTap(Provider):
                 return found
         return None
 
-    def store_uploads(self, call: Call, records: list[dict[str, Any]]) -> None:
+    def store_uploads(self, call: Call[CleverTap], records: list[dict[str, Any]]) -> None:
         """Accepted /1/upload records, written into the shared population (undone by a reset)."""
         for record in records:
             self.people.apply(record, call.tenant)
 
-    def deliver_send(self, call: Call, channel: str, addressed: list[tuple[str, str]]) -> int:
-        app = call.app
-        return deliver_send(app, self.people, self.account, call.tenant, self.state.tenant(call.tenant), channel,
-                            call.body, addressed, app[keys.CLOCK].time())
+    def deliver_send(self, call: Call[CleverTap], channel: str, addressed: list[tuple[str, str]]) -> int:
+        return deliver_send(self.services, self.people, self.account, call.tenant, self.state.tenant(call.tenant),
+                            channel, call.body, addressed, call.now)

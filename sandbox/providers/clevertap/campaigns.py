@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sandbox.core import keys
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.clevertap import create_checks, errors
 from sandbox.providers.clevertap.deliver import estimates, run_campaign
@@ -15,16 +14,8 @@ if TYPE_CHECKING:
     from sandbox.providers.clevertap import CleverTap
 
 
-def _provider(call: Call) -> CleverTap:
-    return call.provider  # type: ignore[return-value]
-
-
-def _now(call: Call) -> float:
-    return call.app[keys.CLOCK].time()
-
-
-async def targets_create(call: Call) -> Reply:
-    provider = _provider(call)
+async def targets_create(call: Call[CleverTap]) -> Reply:
+    provider = call.provider
     if "req_id" in call.query or call.request.method == "GET":
         return follow_up(call)
     body: dict[str, Any] = call.body
@@ -43,21 +34,21 @@ async def targets_create(call: Call) -> Reply:
     return Reply(answer)
 
 
-def follow_up(call: Call) -> Reply:
+def follow_up(call: Call[CleverTap]) -> Reply:
     """The answer held for a ``req_id`` (async estimates, counts): given once, then forgotten."""
     raw = call.query.get("req_id", "")
     if not raw:
         raise create_checks.fail(errors.FIELD_EMPTY.format(field="req_id"))
-    pending = _provider(call).state.tenant(call.tenant).pending
+    pending = call.provider.state.tenant(call.tenant).pending
     answer = pending.pop(int(raw), None) if raw.isdigit() else None
     if answer is None:
         raise create_checks.fail(errors.REQUEST_ID_UNKNOWN)
     return Reply(answer)
 
 
-def create(call: Call, spec: create_checks.CreateRequest, reach: dict[str, int]) -> int:
-    provider = _provider(call)
-    now = _now(call)
+def create(call: Call[CleverTap], spec: create_checks.CreateRequest, reach: dict[str, int]) -> int:
+    provider = call.provider
+    now = call.now
     campaign_id = provider.state.campaign_id(call.tenant)
     campaign = Campaign(id=campaign_id, name=spec.name, target_mode=spec.target_mode, body=call.body,
                         tree=spec.tree, when=spec.when if spec.when is not None else now, created=now,
@@ -65,24 +56,26 @@ def create(call: Call, spec: create_checks.CreateRequest, reach: dict[str, int])
     state = provider.state.tenant(call.tenant)
     state.campaigns[campaign_id] = campaign
     if campaign.when <= now:
-        run(call.app, provider, call.tenant, campaign, now)
+        run(provider, call.tenant, campaign, now)
     return campaign_id
 
 
-def run(app: Any, provider: CleverTap, tenant: str | None, campaign: Campaign, now: float) -> None:
+def run(provider: CleverTap, tenant: str | None, campaign: Campaign, now: float) -> None:
     state = provider.state.tenant(tenant)
-    campaign.report = run_campaign(app, provider.people, provider.account, tenant, state, campaign, now)
+    campaign.report = run_campaign(provider.services, provider.people, provider.account, tenant, state, campaign, now)
     campaign.status = "completed"
 
 
-def run_due(app: Any, provider: CleverTap, now: float) -> int:
-    """Run every pending campaign whose time has come (the sandbox clock moved). Returns how many ran."""
+def run_due(provider: CleverTap, tenant: str | None) -> int:
+    """Run every pending campaign of ``tenant`` (every tenant when None) whose time has come on that tenant's
+    clock. Returns how many ran."""
     ran = 0
-    for tenant, state in provider.state.tenants():
+    for name, state in provider.state.tenants.select(tenant):
+        now = provider.services.clock.time(name or None)
         due = sorted((c for c in state.campaigns.values() if c.status == "pending" and c.when <= now),
                      key=lambda c: (c.when, c.id))
         for campaign in due:
-            run(app, provider, tenant or None, campaign, now)
+            run(provider, name or None, campaign, now)
             ran += 1
     return ran
 
@@ -100,31 +93,31 @@ def scheduled_on(ts: float) -> int:
     return int(datetime.fromtimestamp(ts, UTC).strftime("%Y%m%d%H%M"))
 
 
-async def targets_list(call: Call) -> Reply:
+async def targets_list(call: Call[CleverTap]) -> Reply:
     start = _yyyymmdd(call.body["from"], "from")
     end = _yyyymmdd(call.body["to"], "to")
     if start > end:
         raise create_checks.invalid("from", "the from date cannot be after the to date")
     rows = []
-    for campaign in _provider(call).state.tenant(call.tenant).campaigns.values():
+    for campaign in call.provider.state.tenant(call.tenant).campaigns.values():
         when = scheduled_on(campaign.when)
         if start <= when // 10000 <= end:
             rows.append({"id": campaign.id, "name": campaign.name, "scheduled_on": when, "status": campaign.status})
     return Reply({"status": "success", "targets": rows})
 
 
-def _campaign(call: Call) -> Campaign | None:
-    return _provider(call).state.tenant(call.tenant).campaigns.get(int(call.body["id"]))
+def _campaign(call: Call[CleverTap]) -> Campaign | None:
+    return call.provider.state.tenant(call.tenant).campaigns.get(int(call.body["id"]))
 
 
-async def targets_result(call: Call) -> Reply:
+async def targets_result(call: Call[CleverTap]) -> Reply:
     campaign = _campaign(call)
     campaign_id = int(call.body["id"])
     if campaign is None:
-        dashboard = _provider(call).dashboard_campaign(call.tenant, campaign_id)
+        dashboard = call.provider.dashboard_campaign(call.tenant, campaign_id)
         if dashboard is None:
             raise create_checks.fail(errors.CAMPAIGN_UNKNOWN.format(id=campaign_id))
-        sent = len(call.app[keys.DELIVERIES].query({"vendor": "clevertap", "tenant": call.tenant,
+        sent = len(call.services.deliveries.query({"vendor": "clevertap", "tenant": call.tenant,
                                                     "campaign_id": str(campaign_id)}))
         return Reply({"status": "success", "result": {"id": campaign_id, "name": dashboard.name,
                                                       "target_mode": dashboard.channel, "sent": sent}})
@@ -139,7 +132,7 @@ async def targets_result(call: Call) -> Reply:
         "expired": report["expired"], "estimates": campaign.estimates}})
 
 
-async def targets_stop(call: Call) -> Reply:
+async def targets_stop(call: Call[CleverTap]) -> Reply:
     campaign = _campaign(call)
     if campaign is None:
         raise create_checks.fail(errors.CAMPAIGN_UNKNOWN.format(id=call.body["id"]))

@@ -8,7 +8,7 @@ CleverTap's own QA suite polls) gets the count.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,39 +19,42 @@ from sandbox.providers.clevertap.audience import CqlError, translate
 from sandbox.providers.clevertap.campaigns import follow_up
 from sandbox.providers.clevertap.deliver import segment_resolver
 
+if TYPE_CHECKING:
+    from sandbox.providers.clevertap import CleverTap
 
-def _tree(call: Call) -> dict[str, Any]:
+
+def _tree(call: Call[CleverTap]) -> dict[str, Any]:
     try:
         return translate(call.body)
     except CqlError as exc:
         raise create_checks.fail(exc.wire) from None
 
 
-def _answer(call: Call, count: int) -> Reply:
+def _answer(call: Call[CleverTap], count: int) -> Reply:
     answer = {"status": "success", "count": count}
     provider = call.provider
-    if provider.account.async_counts:  # type: ignore[attr-defined]
-        return Reply({"status": "partial", "req_id": provider.state.request_id(call.tenant, answer)})  # type: ignore[attr-defined]
+    if provider.account.async_counts:
+        return Reply({"status": "partial", "req_id": provider.state.request_id(call.tenant, answer)})
     return Reply(answer)
 
 
-async def counts_profiles(call: Call) -> Reply:
+async def counts_profiles(call: Call[CleverTap]) -> Reply:
     if "req_id" in call.query or call.request.method == "GET":
         return follow_up(call)
     provider = call.provider
     tree = _tree(call)
-    mask = provider.people.service.evaluate(tree, resolve_member=segment_resolver(provider.account))  # type: ignore[attr-defined]
+    mask = provider.people.service.evaluate(tree, resolve_member=segment_resolver(provider.account))
     return _answer(call, int(np.count_nonzero(mask)))
 
 
-async def counts_events(call: Call) -> Reply:
+async def counts_events(call: Call[CleverTap]) -> Reply:
     if "req_id" in call.query or call.request.method == "GET":
         return follow_up(call)
     tree = _tree(call)
     node = tree if "event" in tree else next((n for n in tree.get("all", ()) if "event" in n), None)
     if node is None:
         raise create_checks.fail(create_checks.errors.FIELD_EMPTY.format(field="event_name"))
-    service = call.provider.people.service  # type: ignore[attr-defined]
+    service = call.provider.people.service
     index = service.index
     table = index.event(node["event"])
     if table is None:
@@ -63,6 +66,6 @@ async def counts_events(call: Call) -> Reply:
         selected &= compare(table.column(prop["name"]), prop, None)  # type: ignore[arg-type]
     others = [n for n in tree.get("all", ()) if n is not node]
     if others:  # profile filters narrow the occurrences to the users they match
-        users = service.evaluate({"all": others}, resolve_member=segment_resolver(call.provider.account))  # type: ignore[attr-defined]
+        users = service.evaluate({"all": others}, resolve_member=segment_resolver(call.provider.account))
         selected &= users[table.rows]
     return _answer(call, int(np.count_nonzero(selected)))

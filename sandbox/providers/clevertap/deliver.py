@@ -13,13 +13,12 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-from aiohttp import web
 
-from sandbox.core import keys
 from sandbox.core.clock import iso
+from sandbox.core.services import Services
 from sandbox.providers.clevertap.account import Account
 from sandbox.providers.clevertap.people import People
-from sandbox.providers.clevertap.state import Campaign, TenantState
+from sandbox.providers.clevertap.state import Campaign, Tenant
 
 VENDOR = "clevertap"
 ADDRESS = {"email": "email", "sms": "phone", "whatsapp": "phone"}
@@ -45,7 +44,7 @@ def held_out(account: Account, body: dict[str, Any], salt: str, percentage: floa
 class Capper:
     """The account's frequency cap over this tenant's earlier deliveries (``respect_frequency_caps``)."""
 
-    def __init__(self, account: Account, state: TenantState, now: float, respect: bool) -> None:
+    def __init__(self, account: Account, state: Tenant, now: float, respect: bool) -> None:
         self.cap = account.frequency_cap if respect else None
         self.state = state
         self.now = now
@@ -58,8 +57,8 @@ class Capper:
         return sum(1 for ts in self.state.sent.get(identity, ()) if ts > since) < messages
 
 
-def run_campaign(app: web.Application, people: People, account: Account, tenant: str | None,
-                 state: TenantState, campaign: Campaign, now: float) -> dict[str, int]:
+def run_campaign(services: Services, people: People, account: Account, tenant: str | None,
+                 state: Tenant, campaign: Campaign, now: float) -> dict[str, int]:
     """Record the deliveries of ``campaign`` running at ``now``; returns its report counts."""
     body = campaign.body
     report: Counter[str] = Counter(sent=0, control_group=0, frequency_capped=0, expired=0)
@@ -72,7 +71,7 @@ def run_campaign(app: web.Application, people: People, account: Account, tenant:
     report["targeted"] = len({t["identity"] for t in targets})
     expires = _expiry(body, now)
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
-    deliveries = app[keys.DELIVERIES]
+    deliveries = services.deliveries
     percentage, salt = _control(account, body, campaign)
     seen: dict[str, str] = {}
     for target in targets:
@@ -158,13 +157,13 @@ def segment_resolver(account: Account) -> Any:
     return resolve
 
 
-def deliver_send(app: web.Application, people: People, account: Account, tenant: str | None,
-                 state: TenantState, channel: str, body: dict[str, Any], addressed: list[tuple[str, str]],
+def deliver_send(services: Services, people: People, account: Account, tenant: str | None,
+                 state: Tenant, channel: str, body: dict[str, Any], addressed: list[tuple[str, str]],
                  now: float) -> int:
     """Deliveries for an accepted send/*.json: one per addressed user (unknown ones with known=False)."""
     reachable = people.reachable(channel) if channel in ("push", "webpush", "email", "sms", "whatsapp") else None
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
-    deliveries = app[keys.DELIVERIES]
+    deliveries = services.deliveries
     campaign_id = body.get("campaign_id")
     extra_base = {"tag_group": body["tag_group"]} if "tag_group" in body else {}
     done: set[str] = set()

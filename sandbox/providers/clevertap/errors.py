@@ -1,4 +1,4 @@
-"""Every CleverTap wire string, code and status, each quoting its source (../shared/spec/clevertap.md).
+"""Every CleverTap wire string, code and status, each quoting its source (tags, `spec §N`: docs/sources.md).
 
 CleverTap answers errors as ``{"status":"fail","error":"<text>","code":<int>}`` (spec §5.2, seed 003).
 This module is the only place that turns a SandboxError into that body.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.clevertap import errors
+
+if TYPE_CHECKING:
+    from sandbox.providers.clevertap import CleverTap
 
 RECIPIENT_KEYS = ("FBID", "GPID", "Email", "Identity", "objectId")
 """Identifier arrays of ``to`` [V-seed 003] (GPID appears in its examples)."""
@@ -31,12 +34,12 @@ def check_android_channel(content: dict[str, Any]) -> None:
         raise errors.CleverTapFail(errors.ANDROID_CHANNEL_REQUIRED)
 
 
-def check_campaign_id(call: Call, channel: str) -> None:
+def check_campaign_id(call: Call[CleverTap], channel: str) -> None:
     """``campaign_id`` must be a dashboard API campaign of this channel (seed 000) [INF: text and code]."""
     if "campaign_id" not in call.body:
         return
     campaign_id = int(call.body["campaign_id"])
-    found = call.provider.dashboard_campaign(call.tenant, campaign_id)  # type: ignore[attr-defined]
+    found = call.provider.dashboard_campaign(call.tenant, campaign_id)
     if found is None:
         raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.CAMPAIGN_ID_UNKNOWN.format(id=campaign_id)))
     if found.channel != channel:
@@ -44,13 +47,13 @@ def check_campaign_id(call: Call, channel: str) -> None:
             id=campaign_id, channel=found.channel)))
 
 
-def _sender(channel: str) -> Callable[[Call], Awaitable[Reply]]:
-    async def send(call: Call) -> Reply:
+def _sender(channel: str) -> Callable[[Call[CleverTap]], Awaitable[Reply]]:
+    async def send(call: Call[CleverTap]) -> Reply:
         if channel == "push":
             check_android_channel(call.body["content"])
         addressed = check_recipients(call.body)
         check_campaign_id(call, channel)
-        call.provider.deliver_send(call, channel, addressed)  # type: ignore[attr-defined]
+        call.provider.deliver_send(call, channel, addressed)
         return Reply(errors.SEND_ACCEPTED)
 
     send.__name__ = send.__qualname__ = f"send_{channel}"

@@ -1,5 +1,5 @@
 """The population as the CleverTap provider sees it: a thin seam over the shared ``AudienceService``
-(``keys.AUDIENCE``, docs/services.md), plus the translation of ``/1/upload`` records into its writes.
+(``Services.audience``, docs/services.md), plus the translation of ``/1/upload`` records into its writes.
 
 Upload mapping [INF: CleverTap's profile keys to the population's fields]: ``profileData`` standard keys
 (Name, Email, Phone, Gender, DOB, Age, City, Country, Customer Type...) set the matching profile field,
@@ -67,7 +67,7 @@ class People:
         identity = self.identity_of(record)
         kind = record["type"]
         if kind == "event":
-            ts = record.get("ts") or self.service.now()
+            ts = record.get("ts") or self.service.now(tenant)
             self.service.add_event(identity, record["evtName"], ts, record.get("evtData") or {}, tenant=tenant)
         elif kind == "profile":
             self.service.update(identity, self._profile_changes(identity, record), tenant=tenant)

@@ -8,10 +8,13 @@ first and last seen per event) and ``platformInfo`` (one entry per device) [INF:
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.clevertap import create_checks, errors
+
+if TYPE_CHECKING:
+    from sandbox.providers.clevertap import CleverTap
 
 LOOKUP_KEYS = (("email", "email"), ("identity", "identity"), ("objectId", "objectId"))
 STANDARD_FIELDS = (("Name", "name"), ("Email", "email"), ("Phone", "phone"), ("Gender", "gender"),
@@ -20,8 +23,8 @@ STANDARD_FIELDS = (("Name", "name"), ("Email", "email"), ("Phone", "phone"), ("G
 PLATFORM_NAMES = {"android": "Android", "ios": "iOS", "web": "Web"}
 
 
-async def profile(call: Call) -> Reply:
-    people = call.provider.people  # type: ignore[attr-defined]
+async def profile(call: Call[CleverTap]) -> Reply:
+    people = call.provider.people
     for param, key in LOOKUP_KEYS:
         value = call.query.get(param)
         if value:

@@ -1,16 +1,20 @@
 """Run-time CleverTap state per tenant (account id): campaigns, pending async answers, frequency history.
 
-Ids are deterministic: a per-tenant base drawn from the sandbox seed and the tenant name, plus a counter,
-so the same seed and the same calls give the same ids, and ``reset`` starts the counters again. Campaign
+Ids are deterministic (``sandbox.core.ids``): a per-tenant start drawn from the seed and the tenant, plus
+that tenant's sequence, so the same seed and the same calls give the same ids whatever other tenants did,
+and ``reset`` starts the tenant's sequences again. Campaign
 ids fit a signed 32-bit int (clients parse them as Java ``int`` [V-QA]); request ids are longs [V-doc].
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.core.ids import Ids
+from sandbox.core.tenants import TenantState
+
+VENDOR = "clevertap"
 CAMPAIGN_ID_BASE = 1_100_000_000
 """Above the dashboard's ids (1000000043 in seed 000), below 2**31 - 1 with room for 10**8 campaigns."""
 CAMPAIGN_ID_SPAN = 900_000_000
@@ -37,7 +41,9 @@ class Campaign:
 
 
 @dataclass(slots=True)
-class TenantState:
+class Tenant:
+    """One tenant's (account's) CleverTap state."""
+
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     """req_id -> the answer its follow-up gets (async estimates and counts)."""
@@ -45,44 +51,27 @@ class TenantState:
     """Dashboard campaigns added at run time (on top of campaigns.json)."""
     sent: dict[str, list[float]] = field(default_factory=dict)
     """identity -> times of earlier deliveries (frequency caps)."""
-    next_campaign: int = 0
-    next_request: int = 0
 
 
 class State:
+    """Every tenant's state and ids (``TenantState`` and ``Ids`` from the core)."""
+
     def __init__(self, seed: int) -> None:
-        self.seed = seed
-        self._tenants: dict[str, TenantState] = {}
+        self.tenants: TenantState[Tenant] = TenantState(lambda _tenant: Tenant())
+        self.ids = Ids(seed, VENDOR)
 
-    def tenant(self, tenant: str | None) -> TenantState:
-        key = tenant or ""
-        found = self._tenants.get(key)
-        if found is None:
-            found = self._tenants[key] = TenantState()
-        return found
-
-    def tenants(self) -> list[tuple[str, TenantState]]:
-        return list(self._tenants.items())
+    def tenant(self, tenant: str | None) -> Tenant:
+        return self.tenants[tenant]
 
     def reset(self, tenant: str | None) -> None:
-        if tenant is None:
-            self._tenants.clear()
-        else:
-            self._tenants.pop(tenant, None)
-
-    def _base(self, tenant: str | None, salt: str, span: int) -> int:
-        digest = hashlib.sha256(f"{self.seed}:{tenant or ''}:{salt}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") % span
+        self.tenants.reset(tenant)
+        self.ids.reset(tenant)
 
     def campaign_id(self, tenant: str | None) -> int:
-        state = self.tenant(tenant)
-        offset = (self._base(tenant, "campaign", CAMPAIGN_ID_SPAN) + state.next_campaign) % CAMPAIGN_ID_SPAN
-        state.next_campaign += 1
-        return CAMPAIGN_ID_BASE + offset
+        return self.ids.number(tenant, "campaign", CAMPAIGN_ID_BASE, CAMPAIGN_ID_SPAN)
 
     def request_id(self, tenant: str | None, answer: dict[str, Any]) -> int:
-        state = self.tenant(tenant)
-        req_id = REQUEST_ID_BASE + self._base(tenant, "request", 10**11) * 1000 + state.next_request
-        state.next_request += 1
-        state.pending[req_id] = answer
+        req_id = REQUEST_ID_BASE + self.ids.start(tenant, "request", 10**11) * 1000 \
+            + self.ids.sequence(tenant, "request") - 1
+        self.tenant(tenant).pending[req_id] = answer
         return req_id

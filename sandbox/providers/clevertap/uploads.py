@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.clevertap import errors
 from sandbox.providers.clevertap.account import Account
+
+if TYPE_CHECKING:
+    from sandbox.providers.clevertap import CleverTap
 
 IDENTITY_KEYS = ("identity", "FBID", "GPID", "objectId")
 RESTRICTED_EVENTS = frozenset({"App Launched", "App Installed", "App Uninstalled", "Notification Sent",
@@ -43,9 +46,9 @@ class RecordError(Exception):
         return {"status": "fail", "code": self.code, "error": text, "record": self.record}
 
 
-async def upload(call: Call) -> Reply:
+async def upload(call: Call[CleverTap]) -> Reply:
     provider = call.provider
-    account: Account = provider.account  # type: ignore[attr-defined]
+    account: Account = provider.account
     dry_run = call.query.get("dryRun", "0") not in ("0", "", "false")
     if len(call.body["d"]) > errors.UPLOAD_MAX_RECORDS:
         raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.UPLOAD_TOO_MANY))
@@ -60,7 +63,7 @@ async def upload(call: Call) -> Reply:
             continue
         processed += 1
     if not dry_run and accepted:
-        provider.store_uploads(call, accepted)  # type: ignore[attr-defined]
+        provider.store_uploads(call, accepted)
     status = "success" if not unprocessed else "partial" if processed else "fail"
     return Reply({"status": status, "processed": processed, "unprocessed": unprocessed})
 

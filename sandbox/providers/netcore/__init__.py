@@ -10,11 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.core import keys
 from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.core.services import Services
 from sandbox.providers.netcore import audience, auth, errors, publish, routes, v3, v4
 from sandbox.providers.netcore.fixtures import load_catalog
 from sandbox.providers.netcore.state import NetcoreState
@@ -33,38 +33,48 @@ class Netcore(Provider):
     def operations(self) -> list[Operation]:
         return routes.operations()
 
-    async def startup(self, app: web.Application) -> None:
-        self.state = NetcoreState(load_catalog(self.settings), self.settings.seed, app[keys.AUDIENCE])
+    async def startup(self, services: Services) -> None:
+        self.state = NetcoreState(load_catalog(self.settings), self.settings.seed, services.audience)
 
     def reset(self, tenant: str | None) -> None:
         if self.state is not None:
             self.state.reset(tenant)
 
-    async def on_clock(self, app: web.Application) -> None:
-        """Run the scheduled campaigns that came due."""
+    async def on_clock(self, tenant: str | None) -> None:
+        """Run the scheduled campaigns of ``tenant`` (every tenant when None) that came due on its clock."""
         if self.state is None:
             return
-        now = app[keys.CLOCK].time()
-        for tenant, data in list(self.state.tenants.items()):
+        services = self.services
+        for name, data in self.state.tenants.select(tenant):
+            now = services.clock.time(name or None)
             due = sorted((c for c in data.campaigns.values() if c.state == "scheduled" and c.due is not None
                           and c.due <= now), key=lambda c: (c.due, c.id))
             for campaign in due:
-                LAUNCHERS[campaign.generation](app, self.state, tenant or None, data, campaign)
+                LAUNCHERS[campaign.generation](services, self.state, name or None, data, campaign)
+
+    def export_state(self) -> Any:
+        if self.state is None:
+            return None
+        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state()}
+
+    def import_state(self, data: Any) -> None:
+        if self.state is not None and data is not None:
+            self.state.tenants.import_state(data["tenants"])
+            self.state.ids.import_state(data["ids"])
 
     def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
         if self.state is None:
             return {}
         tenants = [(name, data) for name, data in self.state.tenants.items() if tenant is None or name == tenant]
-        catalog = self.state.catalog
         return {
-            "campaigns": [{"tenant": name, "id": c.id, "generation": c.generation, "channel": c.channel,
-                           "name": c.name, "state": c.state, "due": iso(c.due) if c.due is not None else None}
-                          for name, data in tenants for c in data.campaigns.values()],
-            "lists": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
-                      for k, v in data.lists.items()],
-            "segments": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
-                         for k, v in data.segments.items()],
-            "templates": [{f: v for f, v in t.items() if f != "body"} for t in catalog.templates.values()],
+            "api_campaigns": [{"tenant": name, "id": c.id, "generation": c.generation, "channel": c.channel,
+                               "name": c.name, "state": c.state, "due": iso(c.due) if c.due is not None else None}
+                              for name, data in tenants for c in data.campaigns.values()],
+            "tenant_lists": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
+                             for k, v in data.lists.items()],
+            "tenant_segments": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
+                                for k, v in data.segments.items()],
+            "templates": [{f: v for f, v in t.items() if f != "body"} for t in self.state.catalog.templates.values()],
         }
 
     def audience(self, spec: object, tenant: str | None) -> AudienceQuery | None:

@@ -28,7 +28,7 @@ async def campaign_create(call: Call) -> Reply:
     if body.get("template_id") not in (None, ""):
         send.template(state, body["template_id"], CHANNEL, "template_id")
     data = state.tenant(call.tenant)
-    campaign = Campaign(state.campaign_id("gen1"), "gen1", CHANNEL, str(body.get("name") or ""), CREATED,
+    campaign = Campaign(state.campaign_id(call.tenant, "gen1"), "gen1", CHANNEL, str(body.get("name") or ""), CREATED,
                         dict(body))
     data.campaigns[campaign.id] = campaign
     return Reply(errors.gen1_success(errors.CREATED, campaign_id=campaign.id))
@@ -49,7 +49,7 @@ async def campaign_execute(call: Call) -> Reply:
     check_audience(state, data, audience, {"lists": "list_id", "segments": "segment_id"})
     found = send.template(state, campaign.details.get("template_id"), CHANNEL, "template_id")
     values = body.get("personalization") or body.get("payload") or {}
-    send.deliver(call.app, state, call.tenant, data, campaign, push_content(found), audience, values=values,
+    send.deliver(call.services, state, call.tenant, data, campaign, push_content(found), audience, values=values,
                  capping=bool(body.get("frequency_capping")), extra={"data_source": body["data_source"]})
     campaign.state = EXECUTED
     return Reply(errors.gen1_success(errors.EXECUTED, campaign_id=campaign.id))

@@ -45,7 +45,7 @@ async def apiv2(call: Call) -> Reply:
     data = state.tenant(call.tenant)
     if activity == SYNC:
         _add(state, data, call.tenant, _attributes(params.get("data", "")), _list_id(data, params, strict=True))
-        return Reply({"requestid": state.request_id(), "result": errors.APIV2_SUCCESS,
+        return Reply({"requestid": state.request_id(call.tenant), "result": errors.APIV2_SUCCESS,
                       "details": errors.APIV2_ADDED})
     if activity in ASYNC:
         with contextlib.suppress(errors.NetcoreFail):  # async: only the key is validated (spec §6.1)
@@ -58,11 +58,11 @@ async def apiv2(call: Call) -> Reply:
         identity = state.identity(str(params.get("data", "")).strip())
         if identity in data.lists.get(list_id, ()):
             data.lists[list_id].remove(identity)
-    return _success(state)
+    return _success(state, call.tenant)
 
 
-def _success(state: NetcoreState) -> Reply:
-    return Reply({"requestid": state.request_id(), "result": errors.APIV2_SUCCESS})
+def _success(state: NetcoreState, tenant: str | None) -> Reply:
+    return Reply({"requestid": state.request_id(tenant), "result": errors.APIV2_SUCCESS})
 
 
 def _attributes(raw: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Every Netcore wire string, status and envelope, each citing ../shared/spec/netcore.md.
+"""Every Netcore wire string, status and envelope, each citing its source (docs/sources.md).
 
 Netcore answers in a different envelope per API generation (the *family*, see ``routes.FAMILIES``):
 gen-1 and v3 ``{"status", "message", ...}`` (spec §1; error bodies [NOT FOUND], §9), v4

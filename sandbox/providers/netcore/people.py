@@ -85,7 +85,7 @@ def upsert(service: AudienceService, attributes: Mapping[str, Any], tenant: str 
     devices = list((existing or {}).get("devices") or [])
     if platform in PLATFORMS and not any(d.get("platform") == platform for d in devices):
         token = hashlib.md5(f"{identity}:{platform}".encode(), usedforsecurity=False).hexdigest()
-        changes["devices"] = [*devices, {"platform": platform, "token": token, "last_active": int(service.now())}]
+        changes["devices"] = [*devices, {"platform": platform, "token": token, "last_active": int(service.now(tenant))}]
     service.update(identity, changes, tenant=tenant)
     return identity
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aiohttp import web
 
-from sandbox.core import keys
 from sandbox.core.operations import Call, Reply
+from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, schedule, send
 from sandbox.providers.netcore.audience import Audience, check_audience
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
@@ -47,14 +46,14 @@ async def upload_contact_and_publish(call: Call) -> Reply:
     audience = audience_of(body)
     check_audience(state, data, audience, {"lists": "target_lists", "exclude_lists": "suppression_list"})
     content_of(state, body)
-    now = call.app[keys.CLOCK].time()
+    now = call.now
     due = schedule.due_time(body.get("schedule_date"), now, "schedule_date")
-    campaign = Campaign(state.campaign_id(GENERATION), GENERATION, CHANNEL, str(body["campaign_name"]),
+    campaign = Campaign(state.campaign_id(call.tenant, GENERATION), GENERATION, CHANNEL, str(body["campaign_name"]),
                         "scheduled", body, due)
     data.campaigns[campaign.id] = campaign
     if due <= now:
-        launch(call.app, state, call.tenant, data, campaign)
-    return Reply({"requestid": state.request_id(), "result": errors.APIV2_SUCCESS})
+        launch(call.services, state, call.tenant, data, campaign)
+    return Reply({"requestid": state.request_id(call.tenant), "result": errors.APIV2_SUCCESS})
 
 
 def audience_of(body: dict[str, Any]) -> Audience:
@@ -73,10 +72,10 @@ def content_of(state: NetcoreState, body: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in email.items() if v}
 
 
-def launch(app: web.Application, state: NetcoreState, tenant: str | None, data: TenantData,
+def launch(services: Services, state: NetcoreState, tenant: str | None, data: TenantData,
            campaign: Campaign) -> int:
     body = campaign.details
-    count = send.deliver(app, state, tenant, data, campaign, content_of(state, body), audience_of(body),
+    count = send.deliver(services, state, tenant, data, campaign, content_of(state, body), audience_of(body),
                          extra={"tags": split(body.get("tags"))})
     campaign.state, campaign.due = "sent", None
     return count

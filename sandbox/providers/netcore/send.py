@@ -11,10 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-
-from sandbox.core import keys
 from sandbox.core.clock import iso
+from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, people
 from sandbox.providers.netcore.audience import CHANNELS, Audience, resolver, tree_of
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData
@@ -61,7 +59,7 @@ class Target:
     known: bool = True
 
 
-def deliver(app: web.Application, state: NetcoreState, tenant: str | None, data: TenantData, campaign: Campaign,
+def deliver(services: Services, state: NetcoreState, tenant: str | None, data: TenantData, campaign: Campaign,
             content: Mapping[str, str], audience: Audience, *, values: Mapping[str, Any] | None = None,
             capping: bool = False, extra: Mapping[str, Any] | None = None) -> int:
     """Record one delivery per reachable, uncapped member of ``audience``; returns how many were recorded.
@@ -76,15 +74,15 @@ def deliver(app: web.Application, state: NetcoreState, tenant: str | None, data:
         user = target.get("email") if channel == "email" else people.customer_id(profile or target)
         targets.append(Target(str(user), people.attributes_view(profile), target.get("platform"),
                               target.get("token")))
-    return record(app, tenant, data, campaign, content, targets, values=values or {}, capping=capping,
+    return record(services, tenant, data, campaign, content, targets, values=values or {}, capping=capping,
                   extra={"generation": campaign.generation, **audience.describe(), **(extra or {})})
 
 
-def record(app: web.Application, tenant: str | None, data: TenantData, campaign: Campaign,
+def record(services: Services, tenant: str | None, data: TenantData, campaign: Campaign,
            content: Mapping[str, str], targets: Iterable[Target], *, values: Mapping[str, Any], capping: bool,
            extra: Mapping[str, Any]) -> int:
-    deliveries = app[keys.DELIVERIES]
-    now = app[keys.CLOCK].time()
+    deliveries = services.deliveries
+    now = services.clock.time(tenant)
     channel = CHANNELS.get(campaign.channel, campaign.channel)
     count = 0
     for target in targets:

@@ -1,22 +1,25 @@
 """Run-time Netcore data per tenant: contacts, list membership, campaigns, frequency-capping history.
 
 A tenant's data starts from the fixtures the first time the tenant is seen: the members of lists and static
-segments are written to the shared population as its contacts, the fixture campaigns exist. ``reset`` drops
-it (the core resets the population's writes of that tenant). Campaign ids come from counters
-per app whose start is derived from the seed, so a run is reproducible.
+segments are written to the population as its contacts, the fixture campaigns exist. ``reset`` drops
+it (the core resets the population's writes of that tenant). Ids come from the core's per-tenant sequences
+(``sandbox.core.ids``) with a start derived from the seed and the tenant, so a run is reproducible whatever
+other tenants did.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.core.ids import Ids
+from sandbox.core.tenants import TenantState
 from sandbox.population.audience.service import AudienceService
 from sandbox.providers.netcore import people
 from sandbox.providers.netcore.fixtures import Catalog
+
+VENDOR = "netcore"
 
 
 @dataclass(slots=True)
@@ -59,36 +62,23 @@ class NetcoreState:
         self.catalog = catalog
         self.seed = seed
         self.people = people
-        self.tenants: dict[str, TenantData] = {}
-        self._counters()
-
-    def _counters(self) -> None:
-        rng = random.Random(f"netcore:{self.seed}")
-        self.next_campaign = 10001 + rng.randrange(0, 1000) * 10
-        """gen-1/v3 ids: five-digit ints like the doc's 10001 (spec §1)."""
-        fixture_ids = [c["campaign_id"] for c in self.catalog.campaigns]
-        self.next_v4 = max([1300, *fixture_ids]) + 1 + rng.randrange(0, 100)
+        self.tenants: TenantState[TenantData] = TenantState(lambda name: self._seeded(name or None))
+        self.ids = Ids(seed, VENDOR)
+        self.first_v4 = max([1300, *(c["campaign_id"] for c in self.catalog.campaigns)]) + 1
         """v4 ids: small ints like 416, 828, 1231 (spec §9), above the fixture campaigns."""
-        self.requests = 0
 
-    def campaign_id(self, generation: str) -> int:
+    def campaign_id(self, tenant: str | None, generation: str) -> int:
+        """gen-1/v3 ids: five-digit ints like the doc's 10001 (spec §1); v4: small ints above the fixtures'."""
         if generation == "v4":
-            self.next_v4 += 1
-            return self.next_v4 - 1
-        self.next_campaign += 1
-        return self.next_campaign - 1
+            return self.first_v4 + self.ids.start(tenant, "v4", 100) + self.ids.sequence(tenant, "v4") - 1
+        return 10001 + self.ids.start(tenant, "campaign", 1000) * 10 + self.ids.sequence(tenant, "campaign") - 1
 
-    def request_id(self) -> str:
-        """apiv2 ``requestid``: 32 hex characters (spec §6.1), reproducible from the seed."""
-        self.requests += 1
-        return hashlib.md5(f"{self.seed}:{self.requests}".encode(), usedforsecurity=False).hexdigest()
+    def request_id(self, tenant: str | None) -> str:
+        """apiv2 ``requestid``: 32 hex characters (spec §6.1), reproducible from the seed and the tenant."""
+        return self.ids.hex(tenant, "request", 32)
 
     def tenant(self, tenant: str | None) -> TenantData:
-        key = tenant or ""
-        data = self.tenants.get(key)
-        if data is None:
-            data = self.tenants[key] = self._seeded(tenant)
-        return data
+        return self.tenants[tenant]
 
     def _seeded(self, tenant: str | None) -> TenantData:
         data = TenantData()
@@ -127,11 +117,8 @@ class NetcoreState:
         return None if found is None else str(found["identity"])
 
     def reset(self, tenant: str | None) -> None:
-        if tenant is None:
-            self.tenants.clear()
-            self._counters()
-        else:
-            self.tenants.pop(tenant, None)
+        self.tenants.reset(tenant)
+        self.ids.reset(tenant)
 
 
 def state_of(provider: object) -> NetcoreState:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
-from sandbox.core import keys
 from sandbox.core.operations import Call, Reply
+from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, schedule, send
 from sandbox.providers.netcore.audience import Audience, check_audience, ids
 from sandbox.providers.netcore.campaign import push_content
@@ -34,7 +32,7 @@ async def v3_campaign_create(call: Call) -> Reply:
         raise errors.invalid("campaign_status")
     state = state_of(call.provider)
     data = state.tenant(call.tenant)
-    now = call.app[keys.CLOCK].time()
+    now = call.now
     due = schedule.due_time(body.get("campaign_schedule_date"), now, "campaign_schedule_date")
     audience = audience_of(body)
     check_audience(state, data, audience, AUDIENCE_FIELDS)
@@ -44,26 +42,26 @@ async def v3_campaign_create(call: Call) -> Reply:
         content_of(state, body)
         if audience.is_empty():
             raise errors.fail(errors.AUDIENCE_MISSING, "contact_details")
-    campaign = _stored(state, data, body)
+    campaign = _stored(state, call.tenant, data, body)
     if status == DRAFT:
         campaign.state, campaign.due = DRAFT, None
         return Reply(errors.gen1_success(errors.DRAFTED, campaign_id=campaign.id))
     if due > now:
         campaign.state, campaign.due = "scheduled", due
         return Reply(errors.gen1_success(errors.SCHEDULED, campaign_id=campaign.id))
-    launch(call.app, state, call.tenant, data, campaign)
+    launch(call.services, state, call.tenant, data, campaign)
     return Reply(errors.gen1_success(errors.CREATED, campaign_id=campaign.id))
 
 
-def _stored(state: NetcoreState, data: TenantData, body: dict[str, Any]) -> Campaign:
+def _stored(state: NetcoreState, tenant: str | None, data: TenantData, body: dict[str, Any]) -> Campaign:
     """A new campaign, or the tenant's v3 draft named by ``campaign_id`` [INF §2: why create takes an id]."""
     details = {k: v for k, v in body.items() if k != "apikey"}
     existing = data.campaigns.get(body["campaign_id"]) if isinstance(body.get("campaign_id"), int) else None
     if existing is not None and existing.generation == "v3" and existing.state == DRAFT:
         existing.details, existing.name = details, str(body.get("campaign_name") or "")
         return existing
-    campaign = Campaign(state.campaign_id("v3"), "v3", CHANNEL, str(body.get("campaign_name") or ""), DRAFT,
-                        details)
+    campaign = Campaign(state.campaign_id(tenant, "v3"), "v3", CHANNEL, str(body.get("campaign_name") or ""),
+                        DRAFT, details)
     data.campaigns[campaign.id] = campaign
     return campaign
 
@@ -88,10 +86,10 @@ def content_of(state: NetcoreState, body: dict[str, Any]) -> dict[str, str]:
     return push_content(send.template(state, body["template_id"], CHANNEL, "template_id"))
 
 
-def launch(app: web.Application, state: NetcoreState, tenant: str | None, data: TenantData,
+def launch(services: Services, state: NetcoreState, tenant: str | None, data: TenantData,
            campaign: Campaign) -> int:
     body = campaign.details
-    count = send.deliver(app, state, tenant, data, campaign, content_of(state, body), audience_of(body),
+    count = send.deliver(services, state, tenant, data, campaign, content_of(state, body), audience_of(body),
                          capping=bool(body.get("enable_frequency_capping")))
     campaign.state, campaign.due = "sent", None
     return count

@@ -11,10 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from aiohttp import web
-
-from sandbox.core import keys
 from sandbox.core.operations import Call, Reply
+from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, people, schedule, send
 from sandbox.providers.netcore.audience import Audience, check_audience, ids
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
@@ -38,10 +36,10 @@ async def v4_campaign_create(call: Call) -> Reply:
     results = []
     for entry in entries:
         details = copy.deepcopy(entry)
-        campaign = Campaign(state.campaign_id("v4"), "v4", CHANNEL, entry["campaign_name"], DRAFT,
+        campaign = Campaign(state.campaign_id(call.tenant, "v4"), "v4", CHANNEL, entry["campaign_name"], DRAFT,
                             {k: v for k, v in details.items() if k != "channel"})
         data.campaigns[campaign.id] = campaign
-        _apply_state(call.app, state, call.tenant, data, campaign, entry.get("campaign_state", DEFAULT_STATE), now)
+        _apply_state(call.services, state, call.tenant, data, campaign, entry.get("campaign_state", DEFAULT_STATE), now)
         results.append(_result(campaign.id, errors.V4_CREATED))
     return _answer(results, errors.V4_CREATED)
 
@@ -62,7 +60,7 @@ async def v4_campaign_update(call: Call) -> Reply:
     results = []
     for campaign, merged in changes:
         campaign.details, campaign.name = merged, merged["campaign_name"]
-        _apply_state(call.app, state, call.tenant, data, campaign, merged["campaign_state"], now)
+        _apply_state(call.services, state, call.tenant, data, campaign, merged["campaign_state"], now)
         results.append(_result(campaign.id, errors.V4_UPDATED))
     return _answer(results, errors.V4_UPDATED)
 
@@ -85,7 +83,7 @@ def _check(state: NetcoreState, data: TenantData, entry: dict[str, Any], where: 
             raise errors.fail(errors.AUDIENCE_MISSING, f"{where}.audience_details")
 
 
-def _apply_state(app: web.Application, state: NetcoreState, tenant: str | None, data: TenantData,
+def _apply_state(services: Services, state: NetcoreState, tenant: str | None, data: TenantData,
                  campaign: Campaign, wanted: str, now: float) -> None:
     if wanted != ACTIVE:
         _set(campaign, DRAFT, None)
@@ -95,7 +93,7 @@ def _apply_state(app: web.Application, state: NetcoreState, tenant: str | None, 
         _set(campaign, SCHEDULED, due)
     else:
         campaign.details["schedule_time"] = schedule.to_iso(now)
-        launch(app, state, tenant, data, campaign)
+        launch(services, state, tenant, data, campaign)
 
 
 def _set(campaign: Campaign, new_state: str, due: float | None) -> None:
@@ -103,13 +101,13 @@ def _set(campaign: Campaign, new_state: str, due: float | None) -> None:
     campaign.details["campaign_state"] = new_state
 
 
-def launch(app: web.Application, state: NetcoreState, tenant: str | None, data: TenantData,
+def launch(services: Services, state: NetcoreState, tenant: str | None, data: TenantData,
            campaign: Campaign) -> int:
     """Send now: ``running`` while deliveries are recorded, then ``sent`` [INF §4.8]."""
     _set(campaign, "running", None)
     details = campaign.details
     capping = bool((details.get("frequency_capping") or {}).get("enable_frequency_capping"))
-    count = send.deliver(app, state, tenant, data, campaign, content_of(state, details), audience_of(details),
+    count = send.deliver(services, state, tenant, data, campaign, content_of(state, details), audience_of(details),
                          capping=capping)
     _set(campaign, SENT, None)
     return count
@@ -150,7 +148,7 @@ async def v4_campaign_test(call: Call) -> Reply:
         planned.append((campaign, content, entry["test_user_details"]["email_ids"]))
     for campaign, content, emails in planned:
         targets = [target(state, email) for email in emails]
-        send.record(call.app, call.tenant, data, campaign, content, targets, values={}, capping=False,
+        send.record(call.services, call.tenant, data, campaign, content, targets, values={}, capping=False,
                     extra={"generation": "v4", "test": True})
     return Reply(errors.v4_body({"status": errors.SUCCESS, "description": errors.V4_TESTED}, errors.V4_TESTED))
 
@@ -175,7 +173,7 @@ def target(state: NetcoreState, email: str) -> send.Target:
 
 def _context(call: Call) -> tuple[NetcoreState, TenantData, float]:
     state = state_of(call.provider)
-    return state, state.tenant(call.tenant), call.app[keys.CLOCK].time()
+    return state, state.tenant(call.tenant), call.now
 
 
 def _all(data: TenantData) -> list[Campaign]:

@@ -354,8 +354,9 @@ async function loadDeliveries() {
 // ---- campaigns, vendor data and the clock ---------------------------------------------------------------
 async function loadCampaigns() {
   const tenant = tenantParam();
-  const [clock, found] = await Promise.all([json("/clock"), json(`/deliveries?${query({ tenant })}`)]);
-  $("#clock-now").textContent = clock.now;
+  const [clock, found] = await Promise.all([json(`/clock?${query({ tenant })}`),
+                                            json(`/deliveries?${query({ tenant })}`)]);
+  showClock(clock);
   const sends = new Map();
   for (const d of found.deliveries) {
     const key = `${d.vendor}\u0000${d.campaign_id}\u0000${d.tenant}`;
@@ -372,17 +373,19 @@ async function loadCampaigns() {
     h("td", {}, [...r.channels].join(", ")), h("td", {}, r.count), h("td", {}, r.users.size), h("td", {}, r.last))));
   const sections = [];
   for (const vendor of state.vendors) {
-    const response = await call(`/vendors/${vendor.name}?${query({ tenant })}`);
+    const response = await call(`/ui/vendors/${vendor.name}?${query({ tenant })}`);
     const data = response.ok ? await response.json() : vendor;
     sections.push(h("h2", {}, vendor.name), vendorData(data));
   }
   $("#vendor-data").replaceChildren(...sections);
 }
 function vendorData(data) {
-  const summary = Object.entries(data).filter(([k]) => !["name", "vendor", "tenant", "collections"].includes(k));
+  const skip = ["name", "vendor", "tenant", "collections", "state", "strict"];
+  const summary = Object.entries(data).filter(([k, v]) => !skip.includes(k) && !Array.isArray(v));
   const parts = [summary.length ? kvTable(summary.map(([k, v]) => [k, textOf(v)])) : null];
-  for (const [collection, items] of Object.entries((data && data.collections) || {})) {
-    parts.push(h("h3", {}, `${collection} (${items.length})`), itemsTable(items));
+  const tables = { ...(data.collections || {}), ...(data.state || {}) };
+  for (const [name, items] of Object.entries(tables)) {
+    parts.push(h("h3", {}, `${name.replace(/_/g, " ")} (${items.length})`), itemsTable(items));
   }
   return h("div", { class: "vendor" }, parts);
 }
@@ -395,10 +398,14 @@ function itemsTable(items) {
       return h("td", { class: "path" }, value !== null && typeof value === "object" ? JSON.stringify(value) : value ?? "");
     })))));
 }
-async function advanceClock(seconds) {
-  const clock = await json("/clock", { method: "POST", headers: { "Content-Type": "application/json" },
-                                       body: JSON.stringify({ advance_seconds: seconds }) });
+function showClock(clock) {
   $("#clock-now").textContent = clock.now;
+  $("#clock-scope").textContent = tenantParam() ? `tenant ${tenantParam()}` : "every tenant";
+}
+async function advanceClock(seconds) {  // the picked tenant's clock only, or every tenant's
+  const clock = await json(`/clock?${query({ tenant: tenantParam() })}`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ advance_seconds: seconds }) });
+  showClock(clock);
   await loadCampaigns();
 }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from support.browser import braze_send, push, reachable
+from support.browser import BRAZE_KEY, braze_send, push, reachable
 from support.http import DEFAULT_SETTINGS
 
 from sandbox.app import create_app
@@ -138,11 +138,16 @@ async def test_deliveries_render_as_the_user_would_see_them(page: Any, sandbox_u
     await expect(email.locator("iframe")).to_have_attribute("sandbox", "")
     await expect(email.frame_locator("iframe").locator("h1")).to_have_text("Thanks for your order")
     assert await page.title() != "pwned"  # the message's script did not run
+    await expect(page.locator(".card .foot").first).to_contain_text("tenant ***6789")
+    assert BRAZE_KEY not in await page.locator("body").inner_text()  # the tenant is the API key: masked
     await screenshot("deliveries")
 
     await page.select_option("#delivery-filters select[name=group]", "user")
     await expect(page.locator("#delivery-groups h3").first).to_contain_text("user ")
     await screenshot("deliveries-per-user")
+    await page.click("#tabs button[data-tab=campaigns]")
+    await expect(page.locator("#campaign-sends tbody tr").first).to_contain_text("***6789")
+    assert BRAZE_KEY not in await page.locator("body").inner_text()
 
 
 async def test_the_estimate_playground_answers(page: Any, sandbox_under_test: Any, screenshot: Shot) -> None:

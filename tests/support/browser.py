@@ -6,7 +6,8 @@ from typing import Any
 
 from support.http import CLEVERTAP_HEADERS, Api
 
-BRAZE_HEADERS = {"Authorization": "Bearer BRAZE-KEY-0123456789", "Content-Type": "application/json"}
+BRAZE_KEY = "BRAZE-KEY-0123456789"
+BRAZE_HEADERS = {"Authorization": f"Bearer {BRAZE_KEY}", "Content-Type": "application/json"}
 
 
 async def push(api: Api, text: str, *, account: str = "ACCOUNT_ID", users: tuple[str, ...] = ("user0000001",)

@@ -89,6 +89,13 @@ function refreshTab() {
   const loaders = { deliveries: loadDeliveries, campaigns: loadCampaigns, audience: loadAudience };
   if (loaders[state.tab]) loaders[state.tab]().catch((e) => showError(e.message));
 }
+// Braze and Netcore name the tenant by the API key: the page shows such tenants masked, as the HAR export
+// does (the requests list gets them masked from the server already).
+const KEY_TENANTS = new Set(["braze", "netcore"]);
+function shownTenant(vendor, tenant) {
+  if (!tenant || !KEY_TENANTS.has(vendor)) return tenant || "—";
+  return "***" + (tenant.length > 12 ? tenant.slice(-4) : "");
+}
 function noteTenant(tenant) {  // masked tenants (API keys) are not offered: type the key to filter by it
   if (!tenant || tenant.startsWith("***") || state.tenants.has(tenant)) return;
   state.tenants.add(tenant);
@@ -321,7 +328,7 @@ function deliveryCard(delivery) {
       h("div", {}, "to ", h("a", { class: "user", onclick: () => openProfile(delivery.user) }, delivery.user || "?"),
         delivery.device ? ` · device ${String(delivery.device).slice(0, 16)}…` : ""),
       h("div", {}, `${delivery.time} · campaign ${delivery.campaign_id ?? "—"}` +
-        (extra.campaign_name ? ` (${extra.campaign_name})` : "") + ` · tenant ${delivery.tenant || "—"}`),
+        (extra.campaign_name ? ` (${extra.campaign_name})` : "") + ` · tenant ${shownTenant(delivery.vendor, delivery.tenant)}`),
       h("details", {}, h("summary", {}, "details"), h("pre", {}, pretty({ content: delivery.content, extra })))));
 }
 function sendLabel(delivery, extra) {
@@ -338,7 +345,7 @@ async function loadDeliveries() {
   const byUser = form.group.value === "user";
   const groups = new Map();
   for (const delivery of found.deliveries.slice().reverse()) {  // newest first
-    noteTenant(delivery.tenant);
+    if (!KEY_TENANTS.has(delivery.vendor)) noteTenant(delivery.tenant);
     const extra = delivery.extra || {};
     const key = byUser ? `user ${delivery.user}` : sendLabel(delivery, extra);
     if (!groups.has(key)) groups.set(key, []);
@@ -369,7 +376,7 @@ async function loadCampaigns() {
     sends.set(key, row);
   }
   $("#campaign-sends tbody").replaceChildren(...[...sends.values()].map((r) => h("tr", {},
-    h("td", {}, r.vendor), h("td", {}, r.campaign ?? "—"), h("td", {}, r.tenant || "—"),
+    h("td", {}, r.vendor), h("td", {}, r.campaign ?? "—"), h("td", {}, shownTenant(r.vendor, r.tenant)),
     h("td", {}, [...r.channels].join(", ")), h("td", {}, r.count), h("td", {}, r.users.size), h("td", {}, r.last))));
   const sections = [];
   for (const vendor of state.vendors) {
@@ -385,16 +392,16 @@ function vendorData(data) {
   const parts = [summary.length ? kvTable(summary.map(([k, v]) => [k, textOf(v)])) : null];
   const tables = { ...(data.collections || {}), ...(data.state || {}) };
   for (const [name, items] of Object.entries(tables)) {
-    parts.push(h("h3", {}, `${name.replace(/_/g, " ")} (${items.length})`), itemsTable(items));
+    parts.push(h("h3", {}, `${name.replace(/_/g, " ")} (${items.length})`), itemsTable(items, data.vendor));
   }
   return h("div", { class: "vendor" }, parts);
 }
-function itemsTable(items) {
+function itemsTable(items, vendor) {
   if (!items.length) return h("p", { class: "empty" }, "none");
   const columns = [...new Set(items.flatMap((item) => Object.keys(item)))].slice(0, 9);
   return h("table", {}, h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))),
     h("tbody", {}, items.map((item) => h("tr", {}, columns.map((c) => {
-      const value = item[c];
+      const value = c === "tenant" && vendor ? shownTenant(vendor, item[c]) : item[c];
       return h("td", { class: "path" }, value !== null && typeof value === "object" ? JSON.stringify(value) : value ?? "");
     })))));
 }

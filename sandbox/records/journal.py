@@ -173,6 +173,8 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=limit)
         self._next_id = 1
         self.evicted = 0
+        self.clears = 0
+        """How many times ``clear`` removed entries (live views reload their list when it changes)."""
         self._waiters: set[asyncio.Future[None]] = set()
 
     def open(self, received: float, method: str, path: str, query: str,
@@ -239,7 +241,11 @@ class Journal:
             self._entries.clear()
         else:
             self._entries = deque((e for e in self._entries if e.tenant != tenant), maxlen=self.limit)
-        return before - len(self._entries)
+        removed = before - len(self._entries)
+        if removed:
+            self.clears += 1
+            self.wake()
+        return removed
 
     async def wait(self, match: Callable[[Entry], bool], count: int, timeout: float) -> list[Entry]:
         """Wait until ``count`` entries match (or ``timeout`` seconds pass); return the matching ones."""

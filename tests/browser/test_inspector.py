@@ -47,6 +47,9 @@ async def test_a_request_appears_in_the_list_without_reload(page: Any, sandbox_u
     await expect(page.locator(ROWS)).to_have_count(2)
     await expect(page.locator(ROWS).first).to_have_class(re.compile("rejected"))  # the 401 stands out
     await screenshot("requests")
+    await sut.api.control("POST", "/reset")
+    await expect(page.locator(ROWS)).to_have_count(0)  # a reset empties the list: no stale rows
+    await expect(page.locator("#no-requests")).to_be_visible()
 
 
 async def test_filters_narrow_the_list_and_the_har_download(page: Any, sandbox_under_test: Any,

@@ -170,3 +170,14 @@ async def test_journal_notes_and_hints_reach_the_detail(aiohttp_client: Any) -> 
     entry.notes = ("provisioned clevertap campaigns '7' (learn mode)",)
     detail = await api.control("GET", f"/ui/requests/{entry.id}")
     assert detail["notes"] == {"notes": ["provisioned clevertap campaigns '7' (learn mode)"]}
+
+
+async def test_a_reset_lists_the_journal_afresh(api: Api) -> None:
+    await push(api, "before the reset", account="A")
+    await push(api, "kept", account="B")
+    async with api.client.get("/_sandbox/ui/live") as resp:
+        [backlog] = await read_events(resp, 1)
+        assert len(backlog["rows"]) == 2 and backlog["reset"] is False
+        await api.control("POST", "/reset", params={"tenant": "A"})
+        [fresh] = await read_events(resp, 1)
+    assert fresh["reset"] is True and [r["tenant"] for r in fresh["rows"]] == ["B"]

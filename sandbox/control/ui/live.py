@@ -119,7 +119,8 @@ def _event_id(request: web.Request) -> int:
 
 async def live(request: web.Request) -> web.StreamResponse:
     """``GET /_sandbox/ui/live``: server-sent events, one ``rows`` event per batch of new matching requests.
-    The first event holds the newest ``BACKLOG`` matching ones (or those after ``Last-Event-ID``/``after``)."""
+    The first event holds the newest ``BACKLOG`` matching ones (or those after ``Last-Event-ID``/``after``);
+    after the journal was cleared (reset) an event with ``"reset": true`` holds the whole list afresh."""
     app = request.app
     journal, closing = app[keys.JOURNAL], app[keys.CLOSING]
     match = View(request.query)
@@ -130,6 +131,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     rows = Rows()
     everything = journal.since(after)
     last = everything[-1].id if everything else after
+    clears = journal.clears
     try:
         await _send(response, rows, newest(everything, match, BACKLOG), last)
         while not closing.is_set():
@@ -139,6 +141,12 @@ async def live(request: web.Request) -> web.StreamResponse:
                 await response.write(b": keep-alive\n\n")
                 continue
             await asyncio.sleep(COALESCE_SECONDS)
+            if journal.clears != clears:  # a reset or DELETE removed entries: the page lists afresh
+                clears = journal.clears
+                everything = journal.since(0)
+                last = everything[-1].id if everything else last
+                await _send(response, rows, newest(everything, match, BACKLOG), last, reset=True)
+                continue
             fresh = journal.since(last)
             if fresh:
                 last = fresh[-1].id
@@ -150,6 +158,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _send(response: web.StreamResponse, rows: Rows, entries: list[Entry], last: int) -> None:
-    data = orjson.dumps({"rows": [rows(e) for e in entries], "last": last})
+async def _send(response: web.StreamResponse, rows: Rows, entries: list[Entry], last: int,
+                reset: bool = False) -> None:
+    data = orjson.dumps({"rows": [rows(e) for e in entries], "last": last, "reset": reset})
     await response.write(b"id: %d\nevent: rows\ndata: %s\n\n" % (last, data))

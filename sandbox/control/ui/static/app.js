@@ -118,9 +118,7 @@ async function openStream() {
   if (state.stream) state.stream.abort();
   const control = new AbortController();
   state.stream = control;
-  state.rows = [];
-  $("#request-list tbody").replaceChildren();
-  updateCount();
+  clearRows();
   $("#har").href = `${API}/ui/requests.har?${listQuery()}`;
   let after = 0;
   while (!control.signal.aborted) {
@@ -151,6 +149,7 @@ async function openStream() {
           if (!data) continue;
           const message = JSON.parse(data);
           after = message.last;
+          if (message.reset) clearRows();
           addRows(message.rows);
         }
       }
@@ -160,6 +159,11 @@ async function openStream() {
     setLive(false);
     await sleep(1000);
   }
+}
+function clearRows() {
+  state.rows = [];
+  $("#request-list tbody").replaceChildren();
+  updateCount();
 }
 function setLive(on) {
   const badge = $("#live");

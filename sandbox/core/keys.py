@@ -34,3 +34,5 @@ CHANGES = web.AppKey("changes", list[int])
 """What providers were given at startup (the same objects as the keys above)."""
 CLOSING = web.AppKey("closing", asyncio.Event)
 """Set when the app shuts down, so long-lived responses (the inspector's live feed) end at once."""
+UI_FILES = web.AppKey("ui_files", dict[str, tuple[bytes, str]])
+"""The web inspector's page, script and stylesheet (name -> body, content type), read once at startup."""

@@ -233,6 +233,10 @@ async def test_the_page_asks_for_the_control_token_once(page: Any, serve: Any, s
     await expect(page.locator(ROWS).first).to_contain_text("send_push")
     await page.locator(ROWS).first.click()
     await expect(page.locator("#request-body")).to_contain_text("behind a token")
+    async with page.expect_download() as download:  # the HAR is fetched with the token too
+        await page.click("#har")
+    har = json.loads(Path(await (await download.value).path()).read_text())
+    assert len(har["log"]["entries"]) == 1
     await page.click("#tabs button[data-tab=campaigns]")
     await expect(page.locator("#clock-now")).to_have_text(re.compile(r"^\d{4}-"))
     assert len(prompts) == 1 and "control token" in prompts[0]

@@ -2,8 +2,8 @@
 
 A small static app (``static/``: one HTML page, one script, one stylesheet; no CDN, no build step) over the
 control API's JSON, plus the few read-only endpoints it needs that the JSON API lacks: the live requests
-feed (server-sent events), one request with its credentials masked, the HAR of the list's filter, and a
-population summary. The files are read once at startup; serving them touches no disk.
+feed (server-sent events), one request with its credentials masked, the HAR of the list's filter, a
+population summary and each vendor's tables. The files are read once at startup; serving them touches no disk.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from sandbox.records.journal import Entry, parse_json, query_dict
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-FILES = web.AppKey("ui_files", dict[str, tuple[bytes, str]])
 SUMMARY_PROFILES = 20_000
 """Tiers and top events are counted over at most this many profiles (reach counts cover everyone)."""
 CHANNELS = ("push", "webpush", "email", "sms", "whatsapp")
@@ -33,7 +32,7 @@ ENTRY_FIELDS = frozenset({"id", "received_at", "tenant", "vendor", "operation", 
 
 
 def setup(app: web.Application, prefix: str) -> None:
-    app[FILES] = {p.name: (p.read_bytes(), CONTENT_TYPES.get(p.suffix, "application/octet-stream"))
+    app[keys.UI_FILES] = {p.name: (p.read_bytes(), CONTENT_TYPES.get(p.suffix, "application/octet-stream"))
                   for p in STATIC.iterdir() if p.is_file()}
     app[keys.CLOSING] = asyncio.Event()
     app.on_shutdown.append(_close_live_views)
@@ -53,7 +52,7 @@ async def _close_live_views(app: web.Application) -> None:
 
 
 def _file(request: web.Request, name: str) -> web.Response:
-    found = request.app[FILES].get(name)
+    found = request.app[keys.UI_FILES].get(name)
     if found is None:
         raise NotFound(f"no inspector file {name!r}")
     body, content_type = found

@@ -37,6 +37,7 @@ function showError(message) {
   box.textContent = message || "";
   box.hidden = !message;
 }
+function reportErrors(promise) { return promise.catch((error) => showError(error.message)); }
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
@@ -87,7 +88,7 @@ function showTab(name) {
 }
 function refreshTab() {
   const loaders = { deliveries: loadDeliveries, campaigns: loadCampaigns, audience: loadAudience };
-  if (loaders[state.tab]) loaders[state.tab]().catch((e) => showError(e.message));
+  if (loaders[state.tab]) reportErrors(loaders[state.tab]());
 }
 // Braze and Netcore name the tenant by the API key: the page shows such tenants masked, as the HAR export
 // does (the requests list gets them masked from the server already).
@@ -109,8 +110,8 @@ function saveLocation() {
 // ---- requests: live list (server-sent events read with fetch, so the token header can be sent) -----------
 function requestFilters() {
   const form = $("#filters");
-  return { vendor: form.vendor.value, operation: form.operation.value.trim(), class: form.elements.namedItem("class").value,
-           q: form.q.value.trim() };
+  return { vendor: form.vendor.value, operation: form.operation.value.trim(),
+           class: form.elements.namedItem("class").value, q: form.q.value.trim() };
 }
 function listQuery() { return query({ tenant: tenantParam(), ...requestFilters() }); }
 
@@ -165,6 +166,20 @@ function clearRows() {
   $("#request-list tbody").replaceChildren();
   updateCount();
 }
+async function downloadHar(event) {  // fetched (not a plain link) so the control token is sent
+  event.preventDefault();
+  const response = await call(`/ui/requests.har?${listQuery()}`);
+  if (!response.ok) {
+    showError(`HAR download: ${response.status}`);
+    return;
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = h("a", { href: url, download: "sandbox-requests.har" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 function setLive(on) {
   const badge = $("#live");
   badge.textContent = on ? "live" : "offline";
@@ -180,7 +195,8 @@ function addRows(rows) {
     const rejected = row.status >= 400;
     const tr = h("tr", { "data-id": row.id, class: (rejected ? "rejected " : "") + (fresh ? "fresh" : ""),
                          onclick: () => showDetail(row.id) },
-      h("td", {}, time(new Date(row.received * 1000).toISOString())), h("td", {}, row.vendor || "—"), h("td", {}, row.operation || "—"),
+      h("td", {}, time(new Date(row.received * 1000).toISOString())), h("td", {}, row.vendor || "—"),
+      h("td", {}, row.operation || "—"),
       h("td", {}, row.method), h("td", { class: "path" }, row.path), h("td", { class: "status" }, row.status),
       h("td", { class: "tenant", title: row.tenant || "" }, row.tenant || ""), h("td", {}, row.duration_ms.toFixed(1)));
     body.prepend(tr);
@@ -332,7 +348,8 @@ function deliveryCard(delivery) {
       h("div", {}, "to ", h("a", { class: "user", onclick: () => openProfile(delivery.user) }, delivery.user || "?"),
         delivery.device ? ` · device ${String(delivery.device).slice(0, 16)}…` : ""),
       h("div", {}, `${delivery.time} · campaign ${delivery.campaign_id ?? "—"}` +
-        (extra.campaign_name ? ` (${extra.campaign_name})` : "") + ` · tenant ${shownTenant(delivery.vendor, delivery.tenant)}`),
+        (extra.campaign_name ? ` (${extra.campaign_name})` : "") +
+        ` · tenant ${shownTenant(delivery.vendor, delivery.tenant)}`),
       h("details", {}, h("summary", {}, "details"), h("pre", {}, pretty({ content: delivery.content, extra })))));
 }
 function sendLabel(delivery, extra) {
@@ -406,7 +423,8 @@ function itemsTable(items, vendor) {
   return h("table", {}, h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))),
     h("tbody", {}, items.map((item) => h("tr", {}, columns.map((c) => {
       const value = c === "tenant" && vendor ? shownTenant(vendor, item[c]) : item[c];
-      return h("td", { class: "path" }, value !== null && typeof value === "object" ? JSON.stringify(value) : value ?? "");
+      return h("td", { class: "path" },
+        value !== null && typeof value === "object" ? JSON.stringify(value) : value ?? "");
     })))));
 }
 function showClock(clock) {
@@ -415,7 +433,8 @@ function showClock(clock) {
 }
 async function advanceClock(seconds) {  // the picked tenant's clock only, or every tenant's
   const clock = await json(`/clock?${query({ tenant: tenantParam() })}`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ advance_seconds: seconds }) });
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ advance_seconds: seconds }) });
   showClock(clock);
   await loadCampaigns();
 }
@@ -445,7 +464,8 @@ async function loadAudience() {
     stat("Countries (top 10)", Object.entries(summary.countries)),
     stat("Top events", Object.entries(summary.top_events))),
     summary.counted_profiles < p.size
-      ? h("p", { class: "hint" }, `tiers, countries and events counted over the first ${summary.counted_profiles} users`)
+      ? h("p", { class: "hint" },
+        `tiers, countries and events counted over the first ${summary.counted_profiles} users`)
       : null);
 }
 function setExample() {
@@ -511,7 +531,9 @@ async function start() {
   const params = new URLSearchParams(location.search);
   $("#tenant").value = params.get("tenant") || "";
   const form = $("#filters");
-  for (const name of ["vendor", "operation", "class", "q"]) form.elements.namedItem(name).value = params.get(name) || "";
+  for (const name of ["vendor", "operation", "class", "q"]) {
+    form.elements.namedItem(name).value = params.get(name) || "";
+  }
   for (const button of document.querySelectorAll("#tabs button")) {
     button.addEventListener("click", () => showTab(button.dataset.tab));
   }
@@ -519,13 +541,14 @@ async function start() {
   form.addEventListener("input", refilter);
   form.addEventListener("submit", (e) => e.preventDefault());
   $("#tenant").addEventListener("input", debounce(() => { saveLocation(); openStream(); refreshTab(); }, 400));
-  $("#delivery-filters").addEventListener("input", debounce(() => loadDeliveries().catch((e) => showError(e.message)), 300));
-  $("#deliveries-refresh").addEventListener("click", () => loadDeliveries().catch((e) => showError(e.message)));
+  $("#delivery-filters").addEventListener("input", debounce(() => reportErrors(loadDeliveries()), 300));
+  $("#deliveries-refresh").addEventListener("click", () => reportErrors(loadDeliveries()));
   for (const button of document.querySelectorAll("[data-advance]")) {
-    button.addEventListener("click", () => advanceClock(Number(button.dataset.advance)).catch((e) => showError(e.message)));
+    button.addEventListener("click", () => reportErrors(advanceClock(Number(button.dataset.advance))));
   }
   $("#p-vendor").addEventListener("change", setExample);
-  $("#playground").addEventListener("submit", (e) => runEstimate(e).catch((error) => showError(error.message)));
+  $("#har").addEventListener("click", (event) => reportErrors(downloadHar(event)));
+  $("#playground").addEventListener("submit", (event) => reportErrors(runEstimate(event)));
   openStream();
   try {
     const [vendors, routes] = await Promise.all([json("/vendors"), json("/routes")]);

@@ -9,14 +9,18 @@ from typing import Any
 from aiohttp import web
 
 from sandbox import control
+from sandbox.control.metrics import figures
 from sandbox.core import keys
 from sandbox.core.accounts import load_accounts
 from sandbox.core.clock import Clock
+from sandbox.core.faults import FaultBook
 from sandbox.core.fixture_files import check_overlay
+from sandbox.core.metrics import Metrics
 from sandbox.core.operations import Operation
 from sandbox.core.persistence import ServerLock, Snapshots, build_lock
 from sandbox.core.pipeline import Endpoint, sandbox_middleware
 from sandbox.core.provider import Provider
+from sandbox.core.ratelimit import RateLimiter
 from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
@@ -39,6 +43,9 @@ def create_app(settings: Settings | None = None,
     app[keys.FAILURES] = []
     app[keys.CHANGES] = [0]
     app[keys.DELIVERIES] = Deliveries(settings.journal_limit)
+    app[keys.FAULTS] = FaultBook(settings.seed)
+    app[keys.LIMITER] = RateLimiter(settings.rate_limits)
+    app[keys.METRICS] = Metrics(lambda: figures(app))
     names = [cls.name for cls in provider_classes]
     accounts = load_accounts(settings.accounts, names)
     app[keys.ACCOUNTS] = accounts

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ANY", "Match", "SandboxClient", "SandboxClientError"]
+__all__ = ["ANY", "Installed", "Match", "SandboxClient", "SandboxClientError"]
 
 SERVER_FIELDS = ("vendor", "operation", "method", "path", "status")
 """Matcher fields the server filters on (``GET /_sandbox/requests?vendor=...``)."""
@@ -368,6 +368,55 @@ class SandboxClient:
         """Unexpected server-side exceptions (with tracebacks) recorded while answering requests."""
         return self.call("GET", "/_sandbox/failures", params=self._scoped(filters))["failures"]
 
+    # -- faults and rate limits -------------------------------------------------------------------
+    def fault(self, vendor: str | None = None, operation: str | None = None, **rule: Any) -> Installed:
+        """Install a fault rule for the bound tenant (every tenant when unbound); see docs/faults.md.
+
+        ``with sandbox.fault("<vendor>", "<operation>", status=503, times=2) as rule: ...`` removes it after
+        the block (``rule["hits"]`` is refreshed then); without ``with`` it stays until removed or reset.
+        """
+        spec = {"vendor": vendor, "operation": operation, **rule}
+        created = self.call("POST", "/_sandbox/faults", params=self._scoped({}),
+                            json_body={k: v for k, v in spec.items() if v is not None})
+        return Installed(created, lambda: self._remove_fault(created["id"]))
+
+    def _remove_fault(self, rule_id: str) -> dict[str, Any]:
+        try:
+            return self.call("DELETE", f"/_sandbox/faults/{rule_id}")["rule"]
+        except SandboxClientError as exc:
+            if exc.status == 404:  # already gone (reset, or removed by the test)
+                return {}
+            raise
+
+    def faults(self) -> list[dict[str, Any]]:
+        """Installed fault rules with their ``matched`` and ``hits`` counts (the bound tenant's and global)."""
+        return self.call("GET", "/_sandbox/faults", params=self._scoped({}))["faults"]
+
+    def clear_faults(self) -> int:
+        """Remove the bound tenant's fault rules (every rule when unbound); how many went."""
+        return self.call("DELETE", "/_sandbox/faults", params=self._scoped({}))["deleted"]
+
+    def rate_limit(self, vendor: str | None = None, *, enabled: bool = True, **limits: int) -> Installed:
+        """Enforce the vendors' rate limits for the bound tenant, lowering ``limits`` (by limit or operation
+        name): ``sandbox.rate_limit("<vendor>", users_track=2)``. As a context manager, undone after."""
+        body: dict[str, Any] = {"enabled": enabled}
+        if vendor is not None:
+            body.update({"vendor": vendor, "limits": limits})
+        state = self.call("POST", "/_sandbox/limits", params=self._scoped({}), json_body=body)
+        return Installed(state, self.clear_rate_limits)
+
+    def rate_limits(self) -> dict[str, Any]:
+        """The vendors' documented limits, whether they are enforced, and the overrides."""
+        return self.call("GET", "/_sandbox/limits", params=self._scoped({}))
+
+    def clear_rate_limits(self) -> dict[str, Any]:
+        """Drop the bound tenant's rate-limit overrides and counters (everyone's when unbound)."""
+        return self.call("DELETE", "/_sandbox/limits", params=self._scoped({}))
+
+    def metrics(self) -> str:
+        """``GET /_sandbox/metrics``: Prometheus text."""
+        return self.call("GET", "/_sandbox/metrics", raw=True).decode()
+
     # -- assertions -------------------------------------------------------------------------------
     def assert_request_made(self, vendor: str | None = None, operation: str | None = None,
                             count: int | None = None, *, body: Any = None, headers: Mapping[str, Any] | None = None,
@@ -480,6 +529,26 @@ class SandboxClient:
             lines.append("  " + entry_line(e))
             lines += ["      " + d for d in match.diff(e)] or ["      (matches)"]
         return "\n".join(lines)
+
+
+class Installed(dict[str, Any]):
+    """What the server answered when a fault rule or rate limit was installed; a context manager that
+    undoes it on exit (and then holds the final state, e.g. a rule's ``hits``)."""
+
+    def __init__(self, state: Mapping[str, Any], undo: Any) -> None:
+        super().__init__(state)
+        self._undo = undo
+
+    def remove(self) -> None:
+        final = self._undo()
+        if isinstance(final, Mapping) and final:
+            self.update(final)
+
+    def __enter__(self) -> Installed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 def encode_params(params: Mapping[str, Any]) -> str:

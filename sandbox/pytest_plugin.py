@@ -219,9 +219,13 @@ def sandbox_tenant(request: pytest.FixtureRequest, sandbox_server: SandboxServer
 
 
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer, sandbox_tenant: str) -> SandboxClient:
-    """A SandboxClient bound to this test's tenant: ``sandbox.assert_request_made(...)``."""
-    return sandbox_server.client(sandbox_tenant)
+def sandbox(sandbox_server: SandboxServer, sandbox_tenant: str) -> Iterator[SandboxClient]:
+    """A SandboxClient bound to this test's tenant: ``sandbox.assert_request_made(...)``. The fault rules and
+    rate limits the test installed for its tenant are removed after it."""
+    client = sandbox_server.client(sandbox_tenant)
+    yield client
+    _safe(client.clear_faults, None)
+    _safe(client.clear_rate_limits, None)
 
 
 @pytest.fixture

@@ -41,6 +41,9 @@ class Settings:
         "help": "largest request body in bytes; larger ones get the vendor's 413"})
     journal_limit: int = field(default=100_000, metadata={
         "help": "capacity of the journal and of the deliveries log; the oldest are evicted (and counted) beyond it"})
+    rate_limits: bool = field(default=False, metadata={
+        "help": "enforce the vendors' documented rate limits for every tenant (429 when exceeded; per tenant: "
+                "POST /_sandbox/limits)", "flag": True})
 
     @classmethod
     def from_sources(cls, args: Mapping[str, Any] | None = None,

@@ -49,6 +49,8 @@ async def reset(request: web.Request) -> web.Response:
     for provider in app[keys.PROVIDERS]:
         provider.reset(tenant)
     app[keys.CLOCK].reset(tenant)
+    app[keys.FAULTS].clear(tenant)
+    app[keys.LIMITER].reset(tenant)
     if tenant is None:
         app[keys.FAILURES].clear()
     return answer({"status": "ok", "tenant": tenant, "cleared_requests": cleared})

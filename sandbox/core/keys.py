@@ -8,7 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.core.clock import Clock
+from sandbox.core.faults import FaultBook
+from sandbox.core.metrics import Metrics
 from sandbox.core.provider import Provider
+from sandbox.core.ratelimit import RateLimiter
 from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
@@ -28,6 +31,12 @@ AUDIENCE = web.AppKey("audience", AudienceService)
 """The shared fake population: lookups, writes, audience evaluation and estimates."""
 DELIVERIES = web.AppKey("deliveries", Deliveries)
 """What would have been sent (``/_sandbox/deliveries``)."""
+FAULTS = web.AppKey("faults", FaultBook)
+"""Fault-injection rules (``/_sandbox/faults``)."""
+LIMITER = web.AppKey("limiter", RateLimiter)
+"""Vendor rate-limit counters and per-tenant overrides (``/_sandbox/limits``)."""
+METRICS = web.AppKey("metrics", Metrics)
+"""Prometheus registry (``/_sandbox/metrics``)."""
 SERVICES = web.AppKey("services", Services)
 CHANGES = web.AppKey("changes", list[int])
 """``[n]``: control-API calls that may have changed state (with the journal's count, when to snapshot)."""

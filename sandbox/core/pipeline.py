@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from sandbox.core import keys
+from sandbox.core import gate, keys
 from sandbox.core.errors import InvalidBody, MethodNotAllowed, NotFound, PayloadTooLarge, SandboxError, Unexpected
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import Provider
@@ -104,7 +104,7 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
         call.body = parse_body(operation, raw)
         app[keys.VALIDATORS].check(operation, call.body)
         provider.check(call)
-        reply = await operation.handler(call)
+        reply = await gate.guard(call, entry)  # rate limits and fault rules, then operation.handler
     except SandboxError as err:
         reply = _render(provider, err, request)
     except Exception as exc:
@@ -124,7 +124,7 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     entry.response_bytes = bytes(memoryview(body))  # orjson over-allocates its output; keep a tight copy
     entry.duration_ms = (perf_counter() - started) * 1000
     journal.append(entry)
-    return web.Response(body=body, status=reply.status, headers=headers)
+    return await gate.finish(request, entry, web.Response(body=body, status=reply.status, headers=headers))
 
 
 def _unexpected(app: web.Application, entry: Any, provider: Provider | None, exc: Exception,

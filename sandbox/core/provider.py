@@ -10,6 +10,7 @@ from aiohttp import web
 
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
+from sandbox.core.ratelimit import Applied, Limit
 from sandbox.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class Provider:
     identifying_headers: ClassVar[tuple[str, ...]] = ()
     """Headers only this vendor's clients send: a 404/405 carrying one is answered in its shape."""
     content_type: ClassVar[str] = "application/json"
+    rate_limits: ClassVar[Mapping[str, Limit]] = {}
+    """The vendor's documented rate limits by name (``GET /_sandbox/limits``); empty = none documented."""
     collections: ClassVar[tuple[str, ...]] = ()
     """Dashboard-data collections served at ``/_sandbox/vendors/<name>/<collection>`` (GET, POST, DELETE)."""
 
@@ -143,6 +146,10 @@ class Provider:
 
     def render_error(self, error: SandboxError, request: web.Request) -> Reply:
         raise NotImplementedError
+
+    def rate_limit(self, call: Call) -> Applied | None:
+        """The limit this call counts against (after ``check``, before the handler); None = unlimited."""
+        return None
 
     def headers(self, request: web.Request, call: Call | None) -> Mapping[str, str]:
         return {}

@@ -20,8 +20,9 @@ _MISSING = object()
 
 
 class Entry:
-    __slots__ = ("_body", "_response", "duration_ms", "form", "header_block", "hint", "id", "method", "notes",
-                 "operation", "path", "query", "raw_body", "received", "response_bytes", "status", "tenant", "vendor")
+    __slots__ = ("_body", "_response", "duration_ms", "fault", "form", "header_block", "hint", "id", "method",
+                 "notes", "operation", "path", "query", "raw_body", "received", "response_bytes", "status", "tenant",
+                 "vendor")
 
     def __init__(self, id: int, received: float, method: str, path: str, query: str,
                  raw_headers: tuple[tuple[bytes, bytes], ...], raw_body: bytes) -> None:
@@ -44,6 +45,8 @@ class Entry:
         """What the sandbox did beyond the vendor's answer (e.g. "provisioned clevertap channel 'x'")."""
         self.hint: str | None = None
         """For a rejection the user can fix with account data: the fixture file / control-API collection."""
+        self.fault: dict[str, Any] | None = None
+        """``{"rule", "effect"}`` when a fault rule answered this request (``sandbox.core.faults``)."""
         self._body: Any = _MISSING
         self._response: Any = _MISSING
 
@@ -86,6 +89,7 @@ class Entry:
             "duration_ms": round(self.duration_ms, 3),
             "notes": list(self.notes),
             "hint": self.hint,
+            "fault": self.fault,
         }
 
 
@@ -143,7 +147,8 @@ class Filters:
         return all(_dotted_matches(entry.body, path, wanted) for path, wanted in self.body.items())
 
 
-def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
+def dotted(doc: Any, path: str, default: Any = None) -> Any:
+    """The value at ``a.b.0.c`` in a parsed JSON document (list indexes may be negative), else ``default``."""
     node = doc
     for part in path.split("."):
         if isinstance(node, dict) and part in node:
@@ -151,7 +156,14 @@ def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
         elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
             node = node[int(part)]
         else:
-            return False
+            return default
+    return node
+
+
+def _dotted_matches(doc: Any, path: str, wanted: str) -> bool:
+    node = dotted(doc, path, _MISSING)
+    if node is _MISSING:
+        return False
     return _scalar_text(node) == wanted or (isinstance(node, list) and wanted in map(_scalar_text, node))
 
 

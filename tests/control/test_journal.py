@@ -18,7 +18,7 @@ async def test_entry_has_every_field(api) -> None:
     assert status == 200
     [entry] = await api.requests()
     assert set(entry) == {"id", "received_at", "tenant", "vendor", "operation", "method", "path", "query",
-                          "headers", "body", "raw_body", "status", "response", "duration_ms", "notes", "hint"}
+                          "headers", "body", "raw_body", "status", "response", "duration_ms", "notes", "hint", "fault"}
     assert entry["tenant"] == "ACCOUNT_ID"
     assert (entry["vendor"], entry["operation"], entry["method"]) == ("clevertap", "send_push", "POST")
     assert entry["path"] == "/1/send/push.json"

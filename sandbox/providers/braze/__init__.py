@@ -10,17 +10,19 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from sandbox.core import keys
 from sandbox.core.clock import iso
 from sandbox.core.errors import Forbidden, InvalidBody, NotFound, SandboxError, UnsupportedMediaType
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.core.ratelimit import USAGE, Applied, Usage
 from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.providers.braze import auth, errors, routes, schedule, workspace
 from sandbox.providers.braze.dispatch import Dispatch, run
 from sandbox.providers.braze.estimate import estimate_query
 from sandbox.providers.braze.people import People
-from sandbox.providers.braze.ratelimit import limit_for
+from sandbox.providers.braze.ratelimit import LIMITS, applied
 from sandbox.providers.braze.state import State, Tenant
 from sandbox.providers.braze.workspace import Workspace
 from sandbox.settings import Settings
@@ -30,6 +32,7 @@ class Braze(Provider):
     name = routes.VENDOR
     roots = ("/messages/", "/campaigns/", "/canvas/", "/transactional/", "/sends/", "/users/", "/segments/")
     content_type = errors.CONTENT_TYPE
+    rate_limits = LIMITS
 
     def __init__(self, settings: Settings, accounts: Mapping[str, Any] | None) -> None:
         super().__init__(settings, accounts)
@@ -151,13 +154,22 @@ class Braze(Provider):
             path = path[len(self.name) + 1:]
         return any(p.match(path) for p in self._paths)
 
+    def rate_limit(self, call: Call) -> Applied | None:
+        return applied(call.operation.name, call.body)
+
     def headers(self, request: web.Request, call: Call | None) -> Mapping[str, str]:
         out = {errors.REQUEST_ID: self.state.ids.request_id(call.tenant if call is not None else None)}
         if call is None or call.tenant is None or call.credential is None:
             out.update({errors.RATE_LIMIT: "", errors.RATE_REMAINING: "", errors.RATE_RESET: ""})
             return out
-        limit = limit_for(call.operation.name, call.body)
-        total, remaining, reset = self.state.windows.hit(call.credential, limit, call.now)
-        out.update({errors.RATE_LIMIT: str(total), errors.RATE_REMAINING: str(remaining),
-                    errors.RATE_RESET: str(reset)})
+        usage: Usage | None = call.extras.get(USAGE)
+        if usage is None:  # rejected before the rate limit was counted (validation...): count it now
+            usage = request.app[keys.LIMITER].hit(call.tenant, self.name, applied(call.operation.name, call.body,
+                                                  enforced=False), call.now)
+        assert usage is not None, "Braze's limits are windows: always counted"
+        if usage.exceeded and usage.group == errors.RETRY_AFTER_GROUP:
+            out[errors.RETRY_AFTER] = str(usage.retry_after)
+            return out
+        out.update({errors.RATE_LIMIT: str(usage.limit), errors.RATE_REMAINING: str(usage.remaining),
+                    errors.RATE_RESET: str(usage.reset)})
         return out

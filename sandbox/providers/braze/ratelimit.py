@@ -1,18 +1,14 @@
-"""Rate-limit windows per key and endpoint group (spec §4): counted for the headers, not enforced yet."""
+"""Braze's rate limits (spec §4): per workspace (= tenant) and endpoint group, in fixed windows.
+
+Counted on every authenticated call for the ``X-Ratelimit-*`` headers; answered with 429 only when limits
+are enforced (``--rate-limits`` or ``POST /_sandbox/limits``). Counting lives in ``sandbox.core.ratelimit``.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    group: str
-    requests: int
-    seconds: int
-
+from sandbox.core.ratelimit import Applied, Limit
 
 DEFAULT = Limit("default", 250_000, 3600)
 """250,000 / hour per workspace, shared by every endpoint not listed [V-doc api_limits.md] §4."""
@@ -29,6 +25,8 @@ USERS_IDENTITY = Limit("users_identity", 20_000, 60)
 DATA_SERIES = Limit("campaigns_data_series", 50_000, 60)
 """/campaigns/data_series: 50,000 / min [V-doc] §4."""
 
+LIMITS: dict[str, Limit] = {limit.group: limit for limit in (DEFAULT, BROADCAST, SEND_IDS, USERS_TRACK,
+                                                              USERS_EXPORT, USERS_IDENTITY, DATA_SERIES)}
 BY_OPERATION: dict[str, Limit] = {
     "sends_id_create": SEND_IDS,
     "users_track": USERS_TRACK,
@@ -38,8 +36,10 @@ BY_OPERATION: dict[str, Limit] = {
     "users_identify": USERS_IDENTITY,
     "campaigns_data_series": DATA_SERIES,
 }
-LONGEST = max(limit.seconds for limit in (DEFAULT, SEND_IDS))
 BROADCASTABLE = frozenset({"messages_send", "campaigns_trigger_send", "canvas_trigger_send"})
+UNLIMITED = frozenset({"transactional_send"})
+"""``/transactional/v1/campaigns/{id}/send``: no rate limit, excess still sends [V-doc] §4. Counted in the
+default window for the headers, never answered 429."""
 
 
 def limit_for(operation: str, body: Any) -> Limit:
@@ -48,20 +48,13 @@ def limit_for(operation: str, body: Any) -> Limit:
     return BY_OPERATION.get(operation, DEFAULT)
 
 
-class Windows:
-    """Fixed windows aligned on the epoch (next top of the hour / minute / day), counted per key."""
+_APPLIED: dict[tuple[str, str, bool], Applied] = {}
 
-    def __init__(self) -> None:
-        self._counts: Counter[tuple[str, str, int]] = Counter()
 
-    def hit(self, key: str, limit: Limit, now: float) -> tuple[int, int, int]:
-        """Count one request; return (limit, remaining, reset epoch seconds)."""
-        start = int(now) - int(now) % limit.seconds
-        slot = (key, limit.group, start)
-        self._counts[slot] += 1
-        if len(self._counts) > 10_000:
-            self._counts = Counter({k: v for k, v in self._counts.items() if k[2] + LONGEST > now})
-        return limit.requests, max(limit.requests - self._counts[slot], 0), start + limit.seconds
-
-    def reset(self) -> None:
-        self._counts.clear()
+def applied(operation: str, body: Any, *, enforced: bool = True) -> Applied:
+    limit = limit_for(operation, body)
+    key = (operation, limit.group, enforced)
+    found = _APPLIED.get(key)
+    if found is None:
+        found = _APPLIED[key] = Applied(limit, limit.group, enforced and operation not in UNLIMITED)
+    return found

@@ -8,7 +8,6 @@ from typing import Any
 from sandbox.core.tenants import TenantState
 from sandbox.providers.braze.dispatch import Dispatch
 from sandbox.providers.braze.ids import BrazeIds
-from sandbox.providers.braze.ratelimit import Windows
 from sandbox.providers.braze.workspace import Workspace
 
 
@@ -50,7 +49,6 @@ class State:
 
     def __init__(self, seed: int, workspace: Workspace | None = None) -> None:
         self.ids = BrazeIds(seed)
-        self.windows = Windows()
         self.workspace = workspace
         self.tenants: TenantState[Tenant] = TenantState(lambda _tenant: Tenant())
 
@@ -60,5 +58,3 @@ class State:
     def reset(self, tenant: str | None) -> None:
         self.tenants.reset(tenant)
         self.ids.reset(tenant)
-        if tenant is None:
-            self.windows.reset()

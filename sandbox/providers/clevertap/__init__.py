@@ -11,8 +11,9 @@ from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
+from sandbox.core.ratelimit import Applied
 from sandbox.core.services import Services
-from sandbox.providers.clevertap import campaigns, create_checks, errors, routes
+from sandbox.providers.clevertap import campaigns, create_checks, errors, ratelimit, routes
 from sandbox.providers.clevertap.account import (
     ACCOUNT_FILE,
     CAMPAIGNS_FILE,
@@ -33,6 +34,7 @@ class CleverTap(Provider):
     roots = ("/1/", "/2/")
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
+    rate_limits = ratelimit.LIMITS
     collections = ("campaigns",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -122,6 +124,9 @@ class CleverTap(Provider):
 
     def render_error(self, error: SandboxError, request: web.Request) -> Reply:
         return errors.render(error, request)
+
+    def rate_limit(self, call: Call) -> Applied | None:
+        return ratelimit.applied(call.operation.name)
 
     # -- used by the handlers -------------------------------------------------------------------
     def dashboard_campaign(self, tenant: str | None, campaign_id: int) -> DashboardCampaign | None:

@@ -181,3 +181,12 @@ async def test_a_reset_lists_the_journal_afresh(api: Api) -> None:
         await api.control("POST", "/reset", params={"tenant": "A"})
         [fresh] = await read_events(resp, 1)
     assert fresh["reset"] is True and [r["tenant"] for r in fresh["rows"]] == ["B"]
+
+
+async def test_an_injected_fault_is_shown_with_the_request(api: Api) -> None:
+    await api.control("POST", "/faults", json={"vendor": "clevertap", "operation": "send_push", "status": 503,
+                                               "times": 1})
+    status, _ = await push(api, "faulted")
+    assert status == 503
+    detail = await api.control("GET", f"/ui/requests/{(await api.requests())[0]['id']}")
+    assert detail["status"] == 503 and set(detail["notes"]) == {"fault"}

@@ -67,6 +67,12 @@ async def static(request: web.Request) -> web.Response:
     return _file(request, request.match_info["name"])
 
 
+# Pages hold no data: a browser must load them before it can ask for the control token (``page = True``
+# marks handlers a control-token guard lets through; the page then sends the token with every data call).
+page.page = True  # type: ignore[attr-defined]
+static.page = True  # type: ignore[attr-defined]
+
+
 async def root(request: web.Request) -> web.Response:
     """``GET /`` from a browser when no vendor claims it: to the inspector, keeping the query (``?tenant=``)."""
     target = "/_sandbox/ui" + (f"?{request.query_string}" if request.query_string else "")

@@ -343,6 +343,22 @@ class SandboxClient:
                              params=params)
         return self.call("GET", "/_sandbox/profiles", params=params)
 
+    def add(self, vendor: str, collection: str, item: Any) -> list[Any]:
+        """Add dashboard data at run time (a campaign, segment, template, channel... or a list of them) for the
+        bound tenant (unbound: every tenant): ``POST /_sandbox/vendors/<vendor>/<collection>``."""
+        return self.call("POST", f"/_sandbox/vendors/{vendor}/{collection}", params=self._scoped({}),
+                         json_body=item)["added"]
+
+    def data(self, vendor: str, collection: str) -> list[Any]:
+        """What ``collection`` holds for the bound tenant: fixtures, run-time additions and objects learned
+        from requests (``"provisioned": true``)."""
+        return self.call("GET", f"/_sandbox/vendors/{vendor}/{collection}", params=self._scoped({}))["items"]
+
+    def remove(self, vendor: str, collection: str, item_id: Any) -> None:
+        """Drop a run-time addition or a learned object of the bound tenant (unbound: an every-tenant one)."""
+        self.call("DELETE", f"/_sandbox/vendors/{vendor}/{collection}/{urllib.parse.quote(str(item_id), safe='')}",
+                  params=self._scoped({}))
+
     def estimate(self, body: Mapping[str, Any] | None = None, **fields: Any) -> Any:
         """``POST /_sandbox/audience/estimate`` with ``body`` (and/or keyword fields) as the JSON body."""
         return self.call("POST", "/_sandbox/audience/estimate", json_body={**(body or {}), **fields})

@@ -284,3 +284,20 @@ def test_profiles_and_estimate(sandbox: SandboxClient) -> None:
     cql = sandbox.estimate(vendor="clevertap", audience={"common_profile_properties": {"profile_fields": [
         {"name": "Customer Type", "operator": "equals", "value": first["customer_type"]}]}})
     assert cql["matched"] == result["matched"]
+
+
+def test_dashboard_data_helpers_are_bound_to_the_tests_tenant(sandbox: SandboxClient, braze_credentials) -> None:
+    campaign = {"id": "0c0ffee0-0000-4000-8000-000000000001", "name": "Mine", "type": "api_triggered",
+                "state": "active"}
+    assert sandbox.add("braze", "campaigns", campaign)[0]["id"] == campaign["id"]
+    mine = {c["id"] for c in sandbox.data("braze", "campaigns")}
+    assert campaign["id"] in mine
+    other = sandbox.for_tenant("someone-else")
+    assert campaign["id"] not in {c["id"] for c in other.data("braze", "campaigns")}
+    status, body = send(braze_credentials["rest_endpoint"], "/campaigns/trigger/send",
+                        {"campaign_id": campaign["id"], "broadcast": True}, braze_credentials["headers"])
+    assert status == 201, body
+    sandbox.remove("braze", "campaigns", campaign["id"])
+    assert campaign["id"] not in {c["id"] for c in sandbox.data("braze", "campaigns")}
+    with pytest.raises(SandboxClientError, match="valid: "):
+        sandbox.data("braze", "widgets")

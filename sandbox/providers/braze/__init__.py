@@ -19,6 +19,7 @@ from sandbox.core.ratelimit import USAGE, Applied, Usage
 from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.providers.braze import auth, errors, routes, schedule, workspace
+from sandbox.providers.braze.dashboards import COLLECTIONS, Dashboards
 from sandbox.providers.braze.dispatch import Dispatch, run
 from sandbox.providers.braze.estimate import estimate_query
 from sandbox.providers.braze.people import People
@@ -32,12 +33,14 @@ class Braze(Provider):
     name = routes.VENDOR
     roots = ("/messages/", "/campaigns/", "/canvas/", "/transactional/", "/sends/", "/users/", "/segments/")
     content_type = errors.CONTENT_TYPE
+    collections = COLLECTIONS
     rate_limits = LIMITS
 
     def __init__(self, settings: Settings, accounts: Mapping[str, Any] | None) -> None:
         super().__init__(settings, accounts)
         self.keys = auth.parse_accounts(accounts)
         self.state = State(settings.seed)
+        self._dashboards: Dashboards | None = None
         self._operations = routes.operations()
         self._queries = {op.name: replace(op, schema=f"{self.name}/{op.name}")
                          for op in self._operations if op.body == "none"}
@@ -49,28 +52,57 @@ class Braze(Provider):
         return self._operations
 
     async def startup(self, services: Services) -> None:
-        self.state.workspace = workspace.load(self.settings.fixture(workspace.FIXTURE))
+        self.state.workspace = workspace.load(self.settings)
+        self._dashboards = Dashboards(self.name, self.state.workspace)
 
     @property
     def workspace(self) -> Workspace:
+        """The workspace fixture alone; handlers use ``workspace_for`` (what one tenant sees)."""
         assert self.state.workspace is not None, "the Braze workspace is loaded at startup"
         return self.state.workspace
+
+    @property
+    def dashboards(self) -> Dashboards:
+        assert self._dashboards is not None, "the Braze dashboards are built at startup"
+        return self._dashboards
+
+    def workspace_for(self, tenant: str | None) -> Workspace:
+        """The workspace as ``tenant`` sees it: fixtures, run-time additions and what it provisioned."""
+        return self.dashboards.view(self.workspace, tenant)
+
+    @property
+    def strict(self) -> bool:
+        """``--strict``, or ``"strict": true`` in the workspace file."""
+        return self.settings.strict or (self.state.workspace is not None and self.state.workspace.strict)
+
+    def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        return self.dashboards.list(collection, tenant)
+
+    def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
+        return self.dashboards.add(collection, item, tenant)
+
+    def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        return self.dashboards.remove(collection, item_id, tenant)
 
     def tenant_state(self, tenant: str) -> Tenant:
         return self.state.tenant(tenant)
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
+        if self._dashboards is not None:
+            self._dashboards.reset(tenant)
 
     async def on_clock(self, tenant: str | None) -> None:
         schedule.run_due(self, tenant)
 
     def export_state(self) -> Any:
-        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.core.export_state()}
+        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.core.export_state(),
+                "dashboards": self.dashboards.export_state()}
 
     def import_state(self, data: Any) -> None:
         self.state.tenants.import_state(data["tenants"])
         self.state.ids.core.import_state(data["ids"])
+        self.dashboards.import_state(data.get("dashboards", {}))
 
     def describe(self) -> dict[str, Any]:
         ws = self.state.workspace
@@ -85,7 +117,8 @@ class Braze(Provider):
                       lambda: self.state.ids.braze_id(tenant), lambda: iso(services.clock.time(tenant or None)))
 
     def run(self, dispatch: Dispatch, now: float, **options: Any) -> Any:
-        return run(self.services, self.workspace, self.people(dispatch.tenant), dispatch, now, **options)
+        return run(self.services, self.workspace_for(dispatch.tenant), self.people(dispatch.tenant), dispatch, now,
+                   **options)
 
     def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
         ws = self.state.workspace
@@ -108,7 +141,7 @@ class Braze(Provider):
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with a connected audience and/or ``segment_id``."""
-        return estimate_query(spec, self.workspace)
+        return estimate_query(spec, self.workspace_for(tenant))
 
     # -- requests -------------------------------------------------------------------------------
     def tenant_hint(self, request: web.Request) -> str | None:

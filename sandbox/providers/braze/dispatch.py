@@ -24,10 +24,14 @@ from sandbox.providers.braze.people import People, display_id
 from sandbox.providers.braze.targeting import Recipient
 from sandbox.providers.braze.workspace import Workspace
 
+UNKNOWN_CONTENT = "unknown"
+"""The message of a campaign or Canvas whose dashboard content the sandbox does not know (learned from a
+trigger call): one delivery per reached user, channel ``unknown``, no subscription or device rule [INF]."""
 CHANNEL_OF: dict[str, tuple[str, str | None]] = {
     "apple_push": ("push", "ios"), "android_push": ("push", "android"), "kindle_push": ("push", "kindle"),
     "web_push": ("webpush", "web"), "email": ("email", None), "sms": ("sms", None),
     "whats_app": ("whatsapp", None), "webhook": ("webhook", None), "content_card": ("content_card", None),
+    UNKNOWN_CONTENT: (UNKNOWN_CONTENT, None),
 }
 """Braze messaging object -> the deliveries log's neutral (channel, platform)."""
 DEVICE_PLATFORM = {"apple_push": "ios", "android_push": "android", "kindle_push": "android", "web_push": "web"}

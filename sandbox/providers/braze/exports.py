@@ -10,6 +10,7 @@ from typing import Any
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.braze import context, errors, timeparse
 from sandbox.providers.braze.context import Context
+from sandbox.providers.braze.dashboards import marked
 from sandbox.providers.braze.errors import BrazeFail
 from sandbox.providers.braze.workspace import API, ARCHIVED, DRAFT, TRANSACTIONAL
 
@@ -57,27 +58,38 @@ def _archived(raw: Mapping[str, Any]) -> bool:
 async def campaigns_list(call: Call) -> Reply:
     ctx = context.of(call)
     rows = _page(call, _visible((c.raw for c in ctx.workspace.campaigns.values()), call), _created)
-    return errors.success({"campaigns": [
+    return errors.success({"campaigns": [marked(
         {"id": r["id"], "last_edited": r.get("last_edited"), "name": r["name"],
-         "is_api_campaign": r["type"] in (API, TRANSACTIONAL), "tags": r.get("tags", [])} for r in rows]},
-        errors.OK)
+         "is_api_campaign": r["type"] in (API, TRANSACTIONAL), "tags": r.get("tags", [])},
+        ctx.workspace.campaigns, r["id"]) for r in rows]}, errors.OK)
 
 
 async def canvas_list(call: Call) -> Reply:
     """Rows in the recorded key order ``id, name, tags, last_edited`` [V-rec] (spec §1)."""
     ctx = context.of(call)
     rows = _page(call, _visible((c.raw for c in ctx.workspace.canvases.values()), call), _created)
-    return errors.success({"canvases": [
-        {"id": r["id"], "name": r["name"], "tags": r.get("tags", []), "last_edited": r.get("last_edited")}
-        for r in rows]}, errors.OK)
+    return errors.success({"canvases": [marked(
+        {"id": r["id"], "name": r["name"], "tags": r.get("tags", []), "last_edited": r.get("last_edited")},
+        ctx.workspace.canvases, r["id"]) for r in rows]}, errors.OK)
 
 
 async def segments_list(call: Call) -> Reply:
     ctx = context.of(call)
     rows = _page(call, [s for s in ctx.workspace.segments.values() if not _archived(s)], _created)
-    return errors.success({"segments": [
+    return errors.success({"segments": [marked(
         {"id": r["id"], "name": r["name"], "analytics_tracking_enabled": r.get("analytics_tracking_enabled", False),
-         "tags": r.get("tags", [])} for r in rows]}, errors.OK)
+         "tags": r.get("tags", [])}, ctx.workspace.segments, r["id"]) for r in rows]}, errors.OK)
+
+
+def _unknown(ctx: Context, collection: str, item_id: str, text: str) -> BrazeFail:
+    """A read of an id this tenant has no record of: Braze's error in both modes (a read does not say what to
+    learn), with the hint that would make it known."""
+    dashboard = ctx.dashboards.by_name()[collection]
+    ctx.call.hint = (f"{dashboard.vendor} has no {collection} {item_id!r}: declare it in --fixtures "
+                     f"DIR/{dashboard.fixture_file}, or add it at run time with POST "
+                     f"/_sandbox/vendors/{dashboard.vendor}/{collection}; reads never learn an id (without "
+                     "--strict, the first send that uses it does)")
+    return BrazeFail(text)
 
 
 def _sent(ctx: Context, campaign_id: str) -> list[Any]:
@@ -105,7 +117,7 @@ async def campaigns_details(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     raw = campaign.raw
     times = sorted(d.time for d in _sent(ctx, campaign.id))
     fields = _common(raw)
@@ -115,14 +127,14 @@ async def campaigns_details(call: Call) -> Reply:
         "last_sent": times[-1] if times else None, "tags": raw.get("tags", []), "teams": raw.get("teams", []),
         "messages": _messages_out(campaign.messages),
         "conversion_behaviors": raw.get("conversion_behaviors", [])})
-    return errors.success(fields, errors.OK)
+    return errors.success(marked(fields, ctx.workspace.campaigns, campaign.id), errors.OK)
 
 
 async def canvas_details(call: Call) -> Reply:
     ctx = context.of(call)
     canvas = ctx.workspace.canvases.get(call.query.get("canvas_id", ""))
     if canvas is None:
-        raise BrazeFail(errors.CANVAS_ID_INVALID)
+        raise _unknown(ctx, "canvases", call.query.get("canvas_id", ""), errors.CANVAS_ID_INVALID)
     raw = canvas.raw
     times = sorted(d.time for d in _sent(ctx, canvas.id))
     messages = {vid: m for step in canvas.steps for vid, m in (step.get("messages") or {}).items()}
@@ -138,18 +150,19 @@ async def canvas_details(call: Call) -> Reply:
         "steps": [{"name": s["name"], "id": s["id"], "next_step_ids": s.get("next_step_ids", []),
                    "channels": _channels(s.get("messages") or {}),
                    "messages": _messages_out(s.get("messages") or {})} for s in canvas.steps]})
-    return errors.success(fields, errors.OK)
+    return errors.success(marked(fields, ctx.workspace.canvases, canvas.id), errors.OK)
 
 
 async def segments_details(call: Call) -> Reply:
     ctx = context.of(call)
     segment = ctx.workspace.segments.get(call.query.get("segment_id", ""))
     if segment is None:
-        raise BrazeFail(errors.SEGMENT_ID_INVALID)
-    return errors.success({
+        raise _unknown(ctx, "segments", call.query.get("segment_id", ""), errors.SEGMENT_ID_INVALID)
+    return errors.success(marked({
         "created_at": segment.get("created_at"), "updated_at": segment.get("last_edited"), "name": segment["name"],
         "description": segment.get("description", ""), "text_description": segment.get("text_description", ""),
-        "tags": segment.get("tags", []), "teams": segment.get("teams", [])}, errors.OK)
+        "tags": segment.get("tags", []), "teams": segment.get("teams", [])}, ctx.workspace.segments, segment["id"]),
+        errors.OK)
 
 
 def _days(call: Call, now: float) -> list[str]:
@@ -182,7 +195,7 @@ async def campaigns_data_series(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     data = _series(_days(call, ctx.now), _sent(ctx, campaign.id), campaign.messages)
     return errors.success({"data": data}, errors.OK)
 
@@ -191,7 +204,7 @@ async def sends_data_series(call: Call) -> Reply:
     ctx = context.of(call)
     campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
     if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     send_id = call.query["send_id"]
     deliveries = [d for d in _sent(ctx, campaign.id) if d.extra.get("send_id") == send_id]
     data = _series(_days(call, ctx.now), deliveries, campaign.messages)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from sandbox.providers.braze import errors, timeparse
+from sandbox.providers.braze import errors, learn, timeparse
 from sandbox.providers.braze.errors import BrazeFail
-from sandbox.providers.braze.workspace import API, Campaign, Workspace
+from sandbox.providers.braze.workspace import API, Campaign
+
+if TYPE_CHECKING:
+    from sandbox.providers.braze.context import Context
 
 CHANNELS = ("apple_push", "android_push", "kindle_push", "web_push", "email", "sms", "webhook", "content_card",
             "whats_app")
@@ -34,21 +37,22 @@ def message_objects(body: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {key: messages[key] for key in CHANNELS if isinstance(messages.get(key), dict)}
 
 
-def check_messages(body: Mapping[str, Any], workspace: Workspace, now: float) -> dict[str, dict[str, Any]]:
+def check_messages(body: Mapping[str, Any], ctx: Context) -> dict[str, dict[str, Any]]:
     objects = message_objects(body)
     if not objects:
         raise fail(errors.NO_MESSAGE)
     if body.get("campaign_id") is not None:
-        check_variations(objects, api_campaign(workspace, body["campaign_id"]))
+        check_variations(objects, api_campaign(ctx, body["campaign_id"], objects))
     for key, obj in objects.items():
-        CHECKS[key](obj, workspace, now)
+        CHECKS[key](obj, ctx)
     return objects
 
 
-def api_campaign(workspace: Workspace, campaign_id: Any) -> Campaign:
-    campaign = workspace.campaigns.get(str(campaign_id))
-    if campaign is None:
-        raise fail(errors.CAMPAIGN_ID_INVALID)
+def api_campaign(ctx: Context, campaign_id: Any, objects: Mapping[str, Mapping[str, Any]]) -> Campaign:
+    """The API campaign (learned with the request's message variations when unknown)."""
+    variations = {str(obj["message_variation_id"]): key for key, obj in objects.items()
+                  if obj.get("message_variation_id") not in (None, "")}
+    campaign = learn.campaign(ctx, campaign_id, API, variations=variations)
     if campaign.type != API:
         raise fail(errors.INVALID_CAMPAIGN_ID)
     return campaign
@@ -76,7 +80,7 @@ def _size(value: Any) -> int:
     return len(value.encode("utf-8")) if isinstance(value, str) else len(orjson.dumps(value))
 
 
-def check_apple_push(obj: Mapping[str, Any], workspace: Workspace, now: float) -> None:
+def check_apple_push(obj: Mapping[str, Any], ctx: Context) -> None:
     if "alert" not in obj and obj.get("content-available") is not True:
         raise fail(errors.missing(("messages", "apple_push", "alert")))
     _extra(obj, RESERVED_EXTRA_KEYS)
@@ -85,7 +89,7 @@ def check_apple_push(obj: Mapping[str, Any], workspace: Workspace, now: float) -
         raise fail(errors.APPLE_TOO_LONG)
 
 
-def check_android_push(obj: Mapping[str, Any], workspace: Workspace, now: float) -> None:
+def check_android_push(obj: Mapping[str, Any], ctx: Context) -> None:
     where = ("messages", "android_push")
     if obj.get("send_to_sync") is True:
         if "alert" in obj or "title" in obj:
@@ -100,24 +104,24 @@ def check_android_push(obj: Mapping[str, Any], workspace: Workspace, now: float)
         raise fail(errors.ANDROID_TOO_LONG)
 
 
-def check_email(obj: Mapping[str, Any], workspace: Workspace, now: float) -> None:
+def check_email(obj: Mapping[str, Any], ctx: Context) -> None:
     if "body" not in obj and "email_template_id" not in obj:
         raise fail(errors.missing(("messages", "email", "body")))
     if not FROM_FORMAT.match(obj["from"]):
         raise fail(errors.invalid(("messages", "email", "from")))
 
 
-def _subscription_group(obj: Mapping[str, Any], key: str, workspace: Workspace) -> None:
-    group = workspace.subscription_groups.get(obj["subscription_group_id"])
-    if group is None or group["channel"] != ("whats_app" if key == "whats_app" else key):
+def _subscription_group(obj: Mapping[str, Any], key: str, ctx: Context) -> None:
+    group = learn.subscription_group(ctx, obj["subscription_group_id"], key)
+    if group["channel"] != key:
         raise fail(errors.SUBSCRIPTION_GROUP_INVALID)
 
 
-def check_sms(obj: Mapping[str, Any], workspace: Workspace, now: float) -> None:
-    _subscription_group(obj, "sms", workspace)
+def check_sms(obj: Mapping[str, Any], ctx: Context) -> None:
+    _subscription_group(obj, "sms", ctx)
 
 
-def check_content_card(obj: Mapping[str, Any], workspace: Workspace, now: float) -> None:
+def check_content_card(obj: Mapping[str, Any], ctx: Context) -> None:
     where = ("messages", "content_card")
     expiries = [name for name in ("time_to_live", "expire_at") if name in obj]
     if len(expiries) != 1:
@@ -126,14 +130,14 @@ def check_content_card(obj: Mapping[str, Any], workspace: Workspace, now: float)
         raise fail(errors.bad_value((*where, "time_to_live")))
     if "expire_at" in obj:
         when = timeparse.parse(obj["expire_at"])
-        if when is None or not now < timeparse.utc_epoch(when) <= now + CONTENT_CARD_MAX_SECONDS:
+        if when is None or not ctx.now < timeparse.utc_epoch(when) <= ctx.now + CONTENT_CARD_MAX_SECONDS:
             raise fail(errors.bad_value((*where, "expire_at")))
     if obj["type"] in ("CAPTIONED_IMAGE", "BANNER") and "image_url" not in obj:
         raise fail(errors.missing((*where, "image_url")))
 
 
-def check_whats_app(obj: Mapping[str, Any], workspace: Workspace, now: float) -> None:
-    _subscription_group(obj, "whats_app", workspace)
+def check_whats_app(obj: Mapping[str, Any], ctx: Context) -> None:
+    _subscription_group(obj, "whats_app", ctx)
     where = ("messages", "whats_app", "message")
     message = obj["message"]
     if obj["message_type"] == "template_message":
@@ -152,7 +156,7 @@ def check_whats_app(obj: Mapping[str, Any], workspace: Workspace, now: float) ->
             raise fail(errors.bad_value((*where, "sections")))
 
 
-def _no_rules(obj: Mapping[str, Any], workspace: Workspace, now: float) -> None:
+def _no_rules(obj: Mapping[str, Any], ctx: Context) -> None:
     """kindle_push, web_push and webhook: the schema covers their rules (spec §12)."""
 
 

@@ -141,7 +141,7 @@ def run_due(provider: Braze, tenant: str | None) -> None:
         for schedule in sorted(state.schedules.values(), key=lambda s: s.time):
             if schedule.time > now:
                 continue
-            ctx_notice = send.notice_for(provider.workspace, schedule.dispatch)
+            ctx_notice = send.notice_for(provider.workspace_for(name), schedule.dispatch)
             if ctx_notice is None:
                 due = _local_due(provider, schedule, now) if schedule.local else None
                 reached = provider.run(schedule.dispatch, now, due=due)

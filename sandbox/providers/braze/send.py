@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.core.operations import Call, Reply
-from sandbox.providers.braze import audience, context, errors, messages, targeting
+from sandbox.providers.braze import audience, context, errors, learn, messages, targeting
 from sandbox.providers.braze.context import Context
-from sandbox.providers.braze.dispatch import Dispatch
+from sandbox.providers.braze.dispatch import UNKNOWN_CONTENT, Dispatch
 from sandbox.providers.braze.errors import BrazeFail
 from sandbox.providers.braze.targeting import Recipient
 from sandbox.providers.braze.workspace import (
@@ -41,9 +41,9 @@ def _check_audience(body: Mapping[str, Any]) -> None:
 
 
 def messaging_dispatch(ctx: Context, body: Mapping[str, Any], operation: str, dispatch_id: str) -> Dispatch:
-    recipients = targeting.messaging_recipients(body, ctx.workspace)
+    recipients = targeting.messaging_recipients(body, ctx)
     _check_audience(body)
-    objects = messages.check_messages(body, ctx.workspace, ctx.now)
+    objects = messages.check_messages(body, ctx)
     broadcast = body.get("broadcast") is True
     send_id = _id(body.get("send_id")) or (ctx.provider.state.ids.send_id(ctx.tenant) if broadcast else None)
     return Dispatch(ctx.tenant, operation, dispatch_id, objects, recipients, campaign_id=_id(body.get("campaign_id")),
@@ -56,28 +56,24 @@ def messaging_dispatch(ctx: Context, body: Mapping[str, Any], operation: str, di
 
 
 def triggered_campaign(ctx: Context, campaign_id: Any) -> Campaign:
-    campaign = ctx.workspace.campaigns.get(str(campaign_id))
-    if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
+    campaign = learn.campaign(ctx, campaign_id, API_TRIGGERED)
     if campaign.type != API_TRIGGERED:
         raise BrazeFail(errors.INVALID_CAMPAIGN_ID)
     return campaign
 
 
 def known_canvas(ctx: Context, canvas_id: Any) -> Canvas:
-    canvas = ctx.workspace.canvases.get(str(canvas_id))
-    if canvas is None:
-        raise BrazeFail(errors.CANVAS_ID_INVALID)
-    return canvas
+    return learn.canvas(ctx, canvas_id)
 
 
 def dashboard_messages(variations: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Dashboard content per channel: the first variation of each channel [INF: no A/B split]."""
+    """Dashboard content per channel: the first variation of each channel [INF: no A/B split]. Without any
+    (a learned campaign or Canvas), one message of unknown channel and content."""
     out: dict[str, dict[str, Any]] = {}
     for variation_id, message in variations.items():
         content = {k: v for k, v in message.items() if k not in ("channel", "name")}
         out.setdefault(message["channel"], {**content, "message_variation_id": variation_id})
-    return out
+    return out or {UNKNOWN_CONTENT: {"message_variation_id": None}}
 
 
 def campaign_dispatch(ctx: Context, body: Mapping[str, Any], operation: str, dispatch_id: str) -> Dispatch:
@@ -105,10 +101,12 @@ def canvas_dispatch(ctx: Context, body: Mapping[str, Any], operation: str, dispa
 def notice_for(workspace: Workspace, dispatch: Dispatch) -> str | None:
     """Paused/archived campaigns and Canvases accept the call, send nothing and say why (spec §6.2, §6.3)."""
     if dispatch.canvas_id is not None:
-        state = workspace.canvases[dispatch.canvas_id].state
+        canvas = workspace.canvases.get(dispatch.canvas_id)
+        state = canvas.state if canvas is not None else None
         return {PAUSED: errors.CANVAS_PAUSED, DRAFT: errors.CANVAS_PAUSED, ARCHIVED: errors.CANVAS_ARCHIVED}.get(state)
     if dispatch.campaign_id is not None and dispatch.operation != "messages_send":
-        state = workspace.campaigns[dispatch.campaign_id].state
+        campaign = workspace.campaigns.get(dispatch.campaign_id)
+        state = campaign.state if campaign is not None else None
         return {PAUSED: errors.CAMPAIGN_PAUSED, DRAFT: errors.CAMPAIGN_PAUSED,
                 ARCHIVED: errors.CAMPAIGN_ARCHIVED}.get(state)
     return None
@@ -152,9 +150,8 @@ async def canvas_trigger_send(call: Call) -> Reply:
 async def transactional_send(call: Call) -> Reply:
     ctx = context.of(call)
     body = call.body
-    campaign = ctx.workspace.campaigns.get(call.params["campaign_id"])
-    if campaign is None:
-        raise BrazeFail(errors.CAMPAIGN_MISSING, errors.TRANSACTIONAL_STATUS)
+    campaign = learn.campaign(ctx, call.params["campaign_id"], TRANSACTIONAL, unknown=errors.CAMPAIGN_MISSING,
+                              status=errors.TRANSACTIONAL_STATUS)
     if campaign.type != TRANSACTIONAL:
         raise BrazeFail(errors.NOT_TRANSACTIONAL, errors.TRANSACTIONAL_STATUS)
     if campaign.state in (ARCHIVED, PAUSED):
@@ -185,8 +182,8 @@ async def transactional_send(call: Call) -> Reply:
 
 async def sends_id_create(call: Call) -> Reply:
     ctx = context.of(call)
-    campaign = ctx.workspace.campaigns.get(str(call.body["campaign_id"]))
-    if campaign is None or campaign.type not in (API, API_TRIGGERED):
+    campaign = learn.campaign(ctx, call.body["campaign_id"], None)
+    if campaign.type not in (API, API_TRIGGERED):
         raise BrazeFail(errors.CAMPAIGN_ID_INVALID)
     send_id = call.body.get("send_id")
     if send_id is None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sandbox.providers.braze import errors
+from sandbox.providers.braze import errors, learn
 from sandbox.providers.braze.errors import BrazeFail
-from sandbox.providers.braze.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sandbox.providers.braze.context import Context
 
 IDENTIFIERS = ("external_user_id", "user_alias", "braze_id", "email")
 """Exactly one per recipient [V-doc recipient_object.md] (spec §11.1)."""
@@ -27,7 +29,7 @@ class Recipient:
     prioritization: tuple[str, ...] = ()
 
 
-def messaging_recipients(body: Mapping[str, Any], workspace: Workspace) -> list[Recipient]:
+def messaging_recipients(body: Mapping[str, Any], ctx: Context) -> list[Recipient]:
     """``/messages/send`` and ``/messages/schedule/create`` (spec §6.1, §13)."""
     ids = body.get("external_user_ids") or []
     aliases = body.get("user_aliases") or []
@@ -39,7 +41,8 @@ def messaging_recipients(body: Mapping[str, Any], workspace: Workspace) -> list[
     _broadcast(body, has_users)
     if body.get("send_id") is not None and body.get("campaign_id") is None:
         raise BrazeFail(errors.SEND_ID_REQUIRES_CAMPAIGN)
-    check_segment(body, workspace)
+    if body.get("segment_id") is not None:
+        learn.segment(ctx, body["segment_id"])
     return ([Recipient("external_user_id", str(i)) for i in ids]
             + [Recipient("user_alias", dict(a)) for a in aliases])
 
@@ -87,9 +90,3 @@ def recipient(raw: Mapping[str, Any], where: tuple[str | int, ...], properties_k
     value = raw[kind]
     return Recipient(kind, dict(value) if kind == "user_alias" else str(value), properties or {},
                      raw.get("attributes"), existing_only, tuple(raw.get("prioritization") or ()))
-
-
-def check_segment(body: Mapping[str, Any], workspace: Workspace) -> None:
-    segment = body.get("segment_id")
-    if segment is not None and str(segment) not in workspace.segments:
-        raise BrazeFail(errors.SEGMENT_ID_INVALID)

@@ -1,9 +1,10 @@
 """The Braze workspace fixture (``fixtures/braze/workspace.json``): campaigns, Canvases, segments,
 subscription groups, Global Control Group and dashboard-scheduled broadcasts, as made in the dashboard.
 
-Loaded and validated once at startup through ``settings.fixture`` (so ``--fixtures DIR`` can replace it);
-a bad file stops startup naming the file, the JSON path and the problem. Shape: ``schemas/braze/_defs.json``
-``#/$defs/workspace``.
+Loaded and validated once at startup through ``load_fixture`` (``--fixtures DIR/braze/workspace.json`` merges
+into the packaged file by id and key, or replaces it with ``"replace": true``); a bad file stops startup naming
+the file, the JSON path and the problem. Shape: ``schemas/braze/_defs.json`` ``#/$defs/workspace``. Run-time
+and learned objects live beside it (``dashboards.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 from jsonschema import Draft202012Validator
 
-from sandbox.core.fixture_files import FixtureError, read_fixture
+from sandbox.core.fixture_files import FixtureError, load_fixture
 from sandbox.core.resources import data_path
 from sandbox.population.audience.tree import validate_tree
 
@@ -43,6 +45,9 @@ class Campaign:
     """``{message_variation_id: {"channel": <messaging object key>, "name"?, ...content}}``."""
     segment_id: str | None
     raw: Mapping[str, Any]
+    settled: bool = True
+    """False for a campaign learned where the request does not tell its kind (``/sends/id/create``): the first
+    send that uses it settles it (see ``learn.py``)."""
 
     def channel_of(self, variation_id: str) -> str | None:
         message = self.messages.get(variation_id)
@@ -76,13 +81,27 @@ class Workspace:
     global_control_group: frozenset[str]
     scheduled_broadcasts: tuple[Mapping[str, Any], ...]
     source: Path = field(compare=False, default=Path(FIXTURE))
+    strict: bool = False
+    """``"strict": true`` in the file: unknown references get Braze's errors, as with ``--strict``."""
 
     def campaigns_of(self, kind: str) -> list[Campaign]:
         return [c for c in self.campaigns.values() if c.type == kind]
 
 
-def load(path: Path) -> Workspace:
-    return build(read_fixture(path), path)
+def load(settings: Any) -> Workspace:
+    """The packaged workspace with the ``--fixtures`` overlay merged in."""
+    doc, path = load_fixture(settings, FIXTURE)
+    return build(doc, path)
+
+
+def campaign_of(raw: Mapping[str, Any], *, settled: bool = True) -> Campaign:
+    return Campaign(raw["id"], raw["name"], raw["type"], raw.get("state", ACTIVE), raw.get("messages", {}),
+                    raw.get("segment_id"), raw, settled)
+
+
+def canvas_of(raw: Mapping[str, Any]) -> Canvas:
+    return Canvas(raw["id"], raw["name"], raw.get("state", ACTIVE), raw.get("segment_id"),
+                  tuple(raw.get("steps", [])), raw)
 
 
 def build(doc: Any, path: Path) -> Workspace:
@@ -96,13 +115,11 @@ def build(doc: Any, path: Path) -> Workspace:
     campaigns = {}
     for i, raw in enumerate(doc.get("campaigns", [])):
         _known_segment(raw, f"$.campaigns[{i}]", segments, path)
-        campaigns[raw["id"]] = Campaign(raw["id"], raw["name"], raw["type"], raw.get("state", ACTIVE),
-                                        raw.get("messages", {}), raw.get("segment_id"), raw)
+        campaigns[raw["id"]] = campaign_of(raw)
     canvases = {}
     for i, raw in enumerate(doc.get("canvases", [])):
         _known_segment(raw, f"$.canvases[{i}]", segments, path)
-        canvases[raw["id"]] = Canvas(raw["id"], raw["name"], raw.get("state", ACTIVE), raw.get("segment_id"),
-                                     tuple(raw.get("steps", [])), raw)
+        canvases[raw["id"]] = canvas_of(raw)
     _unique(doc.get("campaigns", []), "campaigns", path)
     _unique(doc.get("canvases", []), "canvases", path)
     _unique_variations(doc, path)
@@ -114,15 +131,25 @@ def build(doc: Any, path: Path) -> Workspace:
     return Workspace(zone, campaigns, canvases, segments, _unique(doc.get("subscription_groups", []),
                                                                   "subscription_groups", path),
                      frozenset(str(u) for u in doc.get("global_control_group", [])),
-                     tuple(doc.get("scheduled_broadcasts", [])), path)
+                     tuple(doc.get("scheduled_broadcasts", [])), path, doc.get("strict", False))
+
+
+@cache
+def _validator(definition: str) -> Draft202012Validator:
+    defs = orjson.loads((data_path("schemas") / "braze" / "_defs.json").read_bytes())
+    return Draft202012Validator({"$ref": f"#/$defs/{definition}", "$defs": defs["$defs"]})
+
+
+def schema_error(definition: str, doc: Any) -> str | None:
+    """``<JSON path>: <problem>`` of the first violation of ``_defs.json#/$defs/<definition>``, or None."""
+    error = next(iter(sorted(_validator(definition).iter_errors(doc), key=lambda e: list(e.absolute_path))), None)
+    return None if error is None else f"{error.json_path}: {error.message}"
 
 
 def _check_schema(doc: Any, path: Path) -> None:
-    defs = orjson.loads((data_path("schemas") / "braze" / "_defs.json").read_bytes())
-    validator = Draft202012Validator({"$ref": "#/$defs/workspace", "$defs": defs["$defs"]})
-    error = next(iter(sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))), None)
+    error = schema_error("workspace", doc)
     if error is not None:
-        raise WorkspaceError(f"{path}: {error.json_path}: {error.message}")
+        raise WorkspaceError(f"{path}: {error}")
 
 
 def _unique(items: list[Mapping[str, Any]], name: str, path: Path) -> dict[str, Mapping[str, Any]]:

@@ -18,13 +18,16 @@ from sandbox.settings import Settings
 PACKAGED = json.loads((data_path("fixtures") / "braze" / "workspace.json").read_text())
 
 
-def overlay(tmp_path: Path, doc: object) -> Settings:
+def overlay(tmp_path: Path, doc: object, *, replace: bool = True) -> Settings:
+    """``DIR/braze/workspace.json`` holding ``doc`` (with ``"replace": true`` unless ``replace`` is False)."""
     (tmp_path / "braze").mkdir(exist_ok=True)
+    if isinstance(doc, dict) and replace:
+        doc = {"replace": True, **doc}
     (tmp_path / "braze" / "workspace.json").write_text(doc if isinstance(doc, str) else json.dumps(doc))
     return Settings(population_size=300, fixtures=tmp_path)
 
 
-async def test_an_overlay_workspace_replaces_the_packaged_one(aiohttp_client, tmp_path: Path) -> None:
+async def test_an_overlay_workspace_with_replace_replaces_the_packaged_one(aiohttp_client, tmp_path: Path) -> None:
     mine = {"campaigns": [{"id": "my-campaign", "name": "Mine", "type": "api",
                            "messages": {"my-variation": {"channel": "email"}}}]}
     api = Api(await aiohttp_client(create_app(overlay(tmp_path, mine))))

@@ -133,7 +133,7 @@ async def test_what_each_vendor_holds(api: Api) -> None:
     assert ct["vendor"] == "clevertap" and ct["dashboard_campaigns"] == len(ct["collections"]["campaigns"])
     assert ct["state"]["api_campaigns"] == [] and ct["state"]["segments"]
     braze = await api.control("GET", "/ui/vendors/braze", params={"tenant": "nobody"})
-    assert braze["state"]["schedules"] == [] and braze["state"]["workspace_campaigns"]
+    assert braze["state"]["schedules"] == [] and braze["collections"]["campaigns"]
     netcore = await api.control("GET", "/ui/vendors/netcore")
     assert len(netcore["state"]["templates"]) == netcore["templates"]
     assert all("body" not in t for t in netcore["state"]["templates"])

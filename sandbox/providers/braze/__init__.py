@@ -121,7 +121,6 @@ class Braze(Provider):
                    **options)
 
     def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
-        ws = self.state.workspace
         tenants = [(name, st) for name, st in self.state.tenants.items() if tenant is None or name == tenant]
         return {
             "schedules": [{"tenant": name, "schedule_id": s.id, "kind": s.kind, "target": s.target,
@@ -130,13 +129,6 @@ class Braze(Provider):
                           for name, st in tenants for s in st.schedules.values()],
             "send_ids": [{"tenant": name, "send_id": key[-1], "created": iso(t)}
                          for name, st in tenants for key, t in st.send_ids.items()],
-            "workspace_campaigns": [{"id": c.id, "name": c.name, "type": c.type, "state": c.state,
-                                     "segment_id": c.segment_id, "messages": len(c.messages)}
-                                    for c in (ws.campaigns.values() if ws else ())],
-            "canvases": [{"id": c.id, "name": c.name, "state": c.state, "segment_id": c.segment_id,
-                          "steps": len(c.steps)} for c in (ws.canvases.values() if ws else ())],
-            "workspace_segments": [{"id": k, **{f: v for f, v in seg.items() if f != "members"}}
-                                   for k, seg in (ws.segments.items() if ws else ())],
         }
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:

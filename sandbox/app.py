@@ -24,9 +24,12 @@ from sandbox.core.ratelimit import RateLimiter
 from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
+from sandbox.population.generator import load_profile
 from sandbox.providers import PROVIDER_CLASSES
 from sandbox.records.deliveries import Deliveries
+from sandbox.records.engagement import Engagement
 from sandbox.records.journal import Journal
+from sandbox.records.webhooks import Webhooks
 from sandbox.settings import Settings
 
 
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None,
     app[keys.FAILURES] = []
     app[keys.CHANGES] = [0]
     app[keys.DELIVERIES] = Deliveries(settings.journal_limit)
+    app[keys.WEBHOOKS] = Webhooks(settings.webhooks, app[keys.CLOCK], settings.journal_limit)
     app[keys.FAULTS] = FaultBook(settings.seed)
     app[keys.LIMITER] = RateLimiter(settings.rate_limits)
     app[keys.METRICS] = Metrics(lambda: figures(app))
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None,
     app.router.add_route("*", "/", control.ui.root)  # the inspector for a browser (pipeline._is_page), else 404
     app.on_startup.append(_load_audience)
     app.on_startup.append(_start_providers)
+    app.on_cleanup.append(_close_webhooks)
     if settings.data_dir is not None or settings.state_dir is not None:
         persisted = PersistedState()
         app.on_startup.append(persisted.start)
@@ -91,11 +96,24 @@ async def _load_audience(app: web.Application) -> None:
 
 
 async def _start_providers(app: web.Application) -> None:
-    services = Services(settings=app[keys.SETTINGS], clock=app[keys.CLOCK], audience=app[keys.AUDIENCE],
-                        deliveries=app[keys.DELIVERIES])
+    settings = app[keys.SETTINGS]
+    try:
+        section = load_profile(settings.population).get("engagement")
+    except (OSError, ValueError):
+        section = None  # the population loader has already accepted this profile or said what is wrong
+    app[keys.ENGAGEMENT] = Engagement(settings.seed, section, app[keys.AUDIENCE], app[keys.DELIVERIES],
+                                      app[keys.CLOCK])
+    await app[keys.WEBHOOKS].start()
+    services = Services(settings=settings, clock=app[keys.CLOCK], audience=app[keys.AUDIENCE],
+                        deliveries=app[keys.DELIVERIES], engagement=app[keys.ENGAGEMENT],
+                        webhooks=app[keys.WEBHOOKS])
     app[keys.SERVICES] = services
     for provider in app[keys.PROVIDERS]:
         await provider.start(services)
+
+
+async def _close_webhooks(app: web.Application) -> None:
+    await app[keys.WEBHOOKS].close()
 
 
 class PersistedState:

@@ -218,6 +218,23 @@ def requests_table(entries: Sequence[Mapping[str, Any]], limit: int = 50) -> str
     return "\n".join(lines)
 
 
+def webhooks_table(entries: Sequence[Mapping[str, Any]], limit: int = 50) -> str:
+    """A short table of outbound calls: id, method, URL, vendor/operation, attempt, answer or error."""
+    if not entries:
+        return "(no outbound calls)"
+    rows = [("#", "METHOD", "URL", "VENDOR/OPERATION", "ATTEMPT", "ANSWER")]
+    for e in entries[:limit]:
+        url = str(e.get("url"))
+        rows.append((str(e.get("id")), str(e.get("method")), url if len(url) <= 80 else url[:77] + "...",
+                     f"{e.get('vendor') or '-'}/{e.get('operation') or '-'}", str(e.get("attempt")),
+                     str(e.get("status")) if not e.get("error") else short(e.get("error"), 80)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if len(entries) > limit:
+        lines.append(f"... and {len(entries) - limit} more")
+    return "\n".join(lines)
+
+
 # -- the client -----------------------------------------------------------------------------------
 class SandboxClient:
     """Synchronous client of one sandbox's control API, optionally bound to one tenant."""
@@ -335,6 +352,68 @@ class SandboxClient:
     def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
         """What would have been sent (filters: vendor, campaign_id, user, channel, platform)."""
         return self.call("GET", "/_sandbox/deliveries", params=self._scoped(filters))["deliveries"]
+
+    def delivery_funnel(self, **filters: Any) -> dict[str, int]:
+        """How many matching deliveries reached each lifecycle status so far (``{"sent": N, "delivered": M...}``)."""
+        return self.call("GET", "/_sandbox/deliveries", params=self._scoped({**filters, "limit": 1}))["funnel"]
+
+    def wait_for_delivery(self, status: str = "delivered", timeout: float = 5.0, count: int = 1,
+                          **filters: Any) -> list[dict[str, Any]]:
+        """Block until ``count`` deliveries matching ``filters`` (vendor, campaign_id, user, channel...) have
+        reached ``status`` (their history contains it); advance the clock first for steps hours away.
+        Raises AssertionError with the funnel so far when ``timeout`` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.deliveries(status=status, **filters)
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                funnel = self.delivery_funnel(**filters)
+                described = ", ".join(f"{k}={v!r}" for k, v in filters.items()) or "(any delivery)"
+                raise AssertionError(
+                    f"Timed out after {timeout:g}s waiting for {count} delivery(ies) with {described} to reach "
+                    f"{status!r}; {len(found)} did. Funnel so far: {funnel}. Steps happen on the sandbox clock: "
+                    "advance it (sandbox.advance_clock(seconds)) past the step's time.")
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    def webhooks(self, **filters: Any) -> list[dict[str, Any]]:
+        """Outbound calls the sandbox made (one entry per attempt; filters: vendor, operation, method, url,
+        status, attempt, label, ``body.<dotted.path>``...)."""
+        return self.call("GET", "/_sandbox/webhooks", params=self._scoped(filters))["webhooks"]
+
+    def assert_webhook_sent(self, url: str | None = None, *, vendor: str | None = None, method: str | None = None,
+                            body: Any = None, headers: Mapping[str, Any] | None = None, count: int = 1,
+                            timeout: float = 5.0, answered: bool = True, **filters: Any) -> list[dict[str, Any]]:
+        """Wait until ``count`` outbound calls to ``url`` (exact) matching ``vendor``/``method``, partial
+        ``body``/``headers`` and server ``filters`` were made; with ``answered`` only calls the receiver
+        answered 2xx count. Raises AssertionError listing the closest calls."""
+        match = Match.of({"vendor": vendor, "method": method, "body": body, "headers": headers})
+        params = self._scoped({**match.server_params(), "url": url, **filters})
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            wait = min(remaining, MAX_SERVER_WAIT)
+            entries = self.call("GET", "/_sandbox/webhooks",
+                                params={**params, "wait": f"{wait:.3f}", "count": count},
+                                timeout=wait + self.timeout)["webhooks"]
+            found = [e for e in entries if match.matches(e) and (not answered or 200 <= e["status"] < 300)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                everything = self.webhooks()
+                lines = [f"Expected {count} outbound call(s) to {url or '(any URL)'} matching {match.describe()}"
+                         f"{' answered 2xx' if answered else ''}; {len(found)} made in {timeout:g}s."]
+                lines.append(webhooks_table(everything) if everything else
+                             "No outbound calls were made: is the webhook/callback configured, and --webhooks on?")
+                for e in sorted(everything, key=lambda e: (e.get("url") == url, match.score(e)),
+                                reverse=True)[:NEAR_MISSES]:
+                    why = match.diff(e) + ([f"url: expected {url}, got {e.get('url')}"]
+                                           if url is not None and e.get("url") != url else [])
+                    lines.append(f"  #{e.get('id')}: " + ("; ".join(why) or e.get("error") or
+                                                           f"answered {e.get('status')}"))
+                raise AssertionError("\n".join(lines))
+            if wait <= 0:
+                time.sleep(0.05)
 
     def profiles(self, identity: str | None = None, **params: Any) -> Any:
         """``GET /_sandbox/profiles`` (query parameters as given), or one profile by identity."""

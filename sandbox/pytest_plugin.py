@@ -9,10 +9,12 @@ Fixtures:
 - ``sandbox_url``, ``sandbox_tenant``; per-vendor ``<vendor>_credentials`` naming the test's tenant come
   from ``sandbox/providers/credentials.py``, registered here.
 - ``sandbox_aiohttp`` (async, pytest-aiohttp): a fresh sandbox app under ``aiohttp_client``.
+- ``webhook_receiver`` (function): a small HTTP server on 127.0.0.1 to point webhooks and callbacks at
+  (``.url``, ``.requests``, ``.wait(count)``, ``.respond_with(500)``).
 
 Hooks: a test fails with the server traceback when the sandbox hit an unexpected exception during it; a
-failing test's report shows the requests it produced and the web inspector's URL for them, and
-``--sandbox-har DIR`` writes them as HAR 1.2.
+failing test's report shows the requests it produced, the outbound calls the sandbox made and the web
+inspector's URL for them, and ``--sandbox-har DIR`` writes the requests as HAR 1.2.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from urllib.parse import quote
 
 import pytest
 
-from sandbox.client import SandboxClient, SandboxClientError, requests_table
+from sandbox.client import SandboxClient, SandboxClientError, requests_table, webhooks_table
+from sandbox.receiver import WebhookReceiver
 from sandbox.settings import Settings
 
 STARTUP_TIMEOUT = 300.0
@@ -234,6 +237,13 @@ def sandbox_url(sandbox_server: SandboxServer, sandbox_tenant: str) -> str:
     return sandbox_server.url
 
 
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A local HTTP receiver (127.0.0.1, free port) for webhooks and callbacks: ``webhook_receiver.url``."""
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
 try:
     import pytest_aiohttp  # noqa: F401
     import pytest_asyncio
@@ -282,6 +292,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if entries is None:
         return report
     report.sections.append(("campaign-sandbox requests", requests_table(entries)))
+    outbound = _safe(state.scoped.webhooks, None)
+    if outbound:
+        report.sections.append(("campaign-sandbox outbound calls", webhooks_table(outbound)))
     report.sections.append(("campaign-sandbox inspector", inspector_url(state)))
     har_dir = option(item.config, "har")
     if har_dir and entries:

@@ -39,6 +39,9 @@ class Settings:
                 "has no record of, with the vendor's exact error; default: learn them on first use", "flag": True})
     max_body_size: int = field(default=5 * 1024 * 1024, metadata={
         "help": "largest request body in bytes; larger ones get the vendor's 413"})
+    webhooks: str = field(default="on", metadata={
+        "help": "on or off: make the outbound calls campaigns configure (webhooks, callbacks); off logs them "
+                "as not called"})
     journal_limit: int = field(default=100_000, metadata={
         "help": "capacity of the journal and of the deliveries log; the oldest are evicted (and counted) beyond it"})
     rate_limits: bool = field(default=False, metadata={

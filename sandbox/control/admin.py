@@ -45,6 +45,7 @@ async def reset(request: web.Request) -> web.Response:
     tenant = request.query.get("tenant") or None
     cleared = app[keys.JOURNAL].clear(tenant)
     app[keys.DELIVERIES].reset(tenant)
+    app[keys.WEBHOOKS].reset(tenant)
     app[keys.AUDIENCE].reset(tenant)
     for provider in app[keys.PROVIDERS]:
         provider.reset(tenant)

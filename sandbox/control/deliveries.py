@@ -1,4 +1,6 @@
-"""``GET /_sandbox/deliveries``: what would have been sent (filters: vendor, tenant, campaign_id, user...)."""
+"""``GET /_sandbox/deliveries``: what would have been sent (filters: vendor, tenant, campaign_id, user...), each
+with its lifecycle so far (``status``, ``history``), and the ``funnel`` of everything that matched.
+``status=<s>`` keeps the deliveries whose history has reached ``s`` (e.g. ``clicked``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,12 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
 
 
 async def list_deliveries(request: web.Request) -> web.Response:
+    engagement = request.app[keys.ENGAGEMENT]
     found = request.app[keys.DELIVERIES].query(request.query)
+    wanted = request.query.get("status")
+    if wanted:
+        found = [d for d in found if engagement.reached(d, wanted)]
     limit = int_param(request, "limit")
     shown = found[:limit] if limit else found
-    return answer({"deliveries": [d.as_dict() for d in shown], "total": len(found)})
+    return answer({"deliveries": [{**d.as_dict(), **engagement.view(d)} for d in shown], "total": len(found),
+                   "funnel": engagement.funnel(found)})

@@ -16,7 +16,9 @@ from sandbox.core.services import Services
 from sandbox.core.validation import Validators
 from sandbox.population.audience.service import AudienceService
 from sandbox.records.deliveries import Deliveries
+from sandbox.records.engagement import Engagement
 from sandbox.records.journal import Journal
+from sandbox.records.webhooks import Webhooks
 from sandbox.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -31,6 +33,10 @@ AUDIENCE = web.AppKey("audience", AudienceService)
 """The shared fake population: lookups, writes, audience evaluation and estimates."""
 DELIVERIES = web.AppKey("deliveries", Deliveries)
 """What would have been sent (``/_sandbox/deliveries``)."""
+ENGAGEMENT = web.AppKey("engagement", Engagement)
+"""Each delivery's lifecycle (made at startup, once the population is loaded)."""
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
+"""Outbound calls and their log (``/_sandbox/webhooks``)."""
 FAULTS = web.AppKey("faults", FaultBook)
 """Fault-injection rules (``/_sandbox/faults``)."""
 LIMITER = web.AppKey("limiter", RateLimiter)

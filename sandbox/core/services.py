@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from sandbox.core.clock import Clock
 from sandbox.population.audience.service import AudienceService
 from sandbox.records.deliveries import Deliveries
+from sandbox.records.engagement import Engagement
+from sandbox.records.webhooks import Webhooks
 from sandbox.settings import Settings
 
 
@@ -23,3 +25,7 @@ class Services:
     """The population (shared base + per-tenant writes): lookups, writes, estimates, recipients."""
     deliveries: Deliveries
     """What would have been sent: ``deliveries.record(...)``."""
+    engagement: Engagement
+    """Each delivery's lifecycle on the tenant's clock: ``view``, ``funnel``, ``due(vendor, tenant)``."""
+    webhooks: Webhooks
+    """Outbound calls off the request path: ``webhooks.send(tenant=, vendor=, operation=, url=, ...)``."""

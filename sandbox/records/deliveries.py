@@ -23,8 +23,8 @@ def _dump(value: Any) -> bytes:
 
 
 class Delivery:
-    __slots__ = ("_content", "_extra", "campaign_id", "channel", "device", "id", "known", "platform", "tenant",
-                 "time", "user", "vendor")
+    __slots__ = ("_content", "_extra", "campaign_id", "channel", "device", "id", "known", "plan", "platform",
+                 "settled", "tenant", "time", "user", "vendor")
 
     def __init__(self, id: int, *, tenant: str | None, vendor: str, campaign_id: Any, user: Any, channel: str,
                  platform: str | None = None, device: str | None = None, content: Any = None, time: str = "",
@@ -43,6 +43,10 @@ class Delivery:
         """False when the recipient is not in the population (recorded, not dropped)."""
         self._content = _dump(content)
         self._extra = _dump(dict(extra or {}))
+        self.plan: tuple[tuple[str, float], ...] | None = None
+        """Its lifecycle (``sandbox.records.engagement``), computed on first read."""
+        self.settled = 0
+        """How many steps of ``plan`` were already handed to the vendor (``Engagement.due``)."""
 
     @property
     def content(self) -> Any:

@@ -9,7 +9,8 @@ import orjson
 
 from sandbox.settings import Settings
 
-DEFAULT_SETTINGS = Settings(population_size=300)
+DEFAULT_SETTINGS = Settings(population_size=300, webhooks="off")
+"""Tests make no outbound calls unless they ask for them (tests/engagement/ point webhooks at 127.0.0.1)."""
 
 CLEVERTAP_HEADERS = {"X-CleverTap-Account-Id": "ACCOUNT_ID", "X-CleverTap-Passcode": "PASSCODE",
                      "Content-Type": "application/json"}

@@ -18,7 +18,7 @@ from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.ratelimit import USAGE, Applied, Usage
 from sandbox.core.services import Services
 from sandbox.core.validation import Validators
-from sandbox.providers.braze import auth, errors, routes, schedule, workspace
+from sandbox.providers.braze import auth, engagement, errors, routes, schedule, workspace
 from sandbox.providers.braze.dashboards import COLLECTIONS, Dashboards
 from sandbox.providers.braze.dispatch import Dispatch, run
 from sandbox.providers.braze.estimate import estimate_query
@@ -94,6 +94,7 @@ class Braze(Provider):
 
     async def on_clock(self, tenant: str | None) -> None:
         schedule.run_due(self, tenant)
+        engagement.settle(self, tenant)
 
     def export_state(self) -> Any:
         return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.core.export_state(),

@@ -19,6 +19,7 @@ from typing import Any
 from sandbox.core.clock import iso
 from sandbox.core.services import Services
 from sandbox.population.audience import UnknownMember
+from sandbox.providers.braze import webhooks
 from sandbox.providers.braze.audience import to_tree
 from sandbox.providers.braze.people import People, display_id
 from sandbox.providers.braze.targeting import Recipient
@@ -122,7 +123,7 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
             channel, platform = CHANNEL_OF[key]
             content = render(obj, target.profile, target.properties)
             for device in destinations(key, obj, target.profile):
-                deliveries.record(
+                delivery = deliveries.record(
                     tenant=dispatch.tenant, vendor="braze", campaign_id=dispatch.campaign_id or dispatch.canvas_id,
                     user=target.name, channel=channel, platform=platform, device=device, content=content,
                     time=iso(now), known=target.profile is not None,
@@ -130,6 +131,8 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
                            "message_variation_id": obj.get("message_variation_id"), "messaging_object": key,
                            "canvas_id": dispatch.canvas_id, "schedule_id": dispatch.schedule_id,
                            "operation": dispatch.operation, **dispatch.extra})
+                if key == "webhook":
+                    webhooks.fire(services, dispatch.tenant, dispatch.operation, content, target.name, delivery.id)
     return targets
 
 

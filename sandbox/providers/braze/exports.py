@@ -1,10 +1,9 @@
 """Workspace reads (spec §10): lists and details of campaigns, Canvases and segments from the workspace
-fixture; data series counted from the simulated deliveries."""
+fixture (the data series are in ``reports.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.core.operations import Call, Reply
@@ -163,49 +162,3 @@ async def segments_details(call: Call) -> Reply:
         "description": segment.get("description", ""), "text_description": segment.get("text_description", ""),
         "tags": segment.get("tags", []), "teams": segment.get("teams", [])}, ctx.workspace.segments, segment["id"]),
         errors.OK)
-
-
-def _days(call: Call, now: float) -> list[str]:
-    ending = call.query.get("ending_at")
-    end = timeparse.parse(ending) if ending is not None else datetime.fromtimestamp(now, UTC)
-    if end is None:
-        raise BrazeFail(errors.bad_value(("ending_at",)))
-    last = datetime.fromtimestamp(timeparse.utc_epoch(end), UTC).date()
-    length = int(call.query["length"])
-    return [(last - timedelta(days=n)).isoformat() for n in range(length - 1, -1, -1)]
-
-
-def _series(days: list[str], deliveries: list[Any], variations: Mapping[str, Mapping[str, Any]]
-            ) -> list[dict[str, Any]]:
-    data = []
-    for day in days:
-        today = [d for d in deliveries if d.time[:10] == day]
-        messages: dict[str, list[dict[str, Any]]] = {}
-        for vid, message in variations.items():
-            sent = [d for d in today if d.extra.get("message_variation_id") == vid]
-            messages.setdefault(SERIES_CHANNEL[message["channel"]], []).append(
-                {"variation_name": message.get("name", vid), "variation_api_id": vid, "sent": len(sent),
-                 "unique_recipients": len({d.user for d in sent})})
-        data.append({"time": day, "messages": messages, "conversions": 0, "conversions_by_send_time": 0,
-                     "unique_recipients": len({d.user for d in today}), "revenue": 0.0})
-    return data
-
-
-async def campaigns_data_series(call: Call) -> Reply:
-    ctx = context.of(call)
-    campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
-    if campaign is None:
-        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
-    data = _series(_days(call, ctx.now), _sent(ctx, campaign.id), campaign.messages)
-    return errors.success({"data": data}, errors.OK)
-
-
-async def sends_data_series(call: Call) -> Reply:
-    ctx = context.of(call)
-    campaign = ctx.workspace.campaigns.get(call.query.get("campaign_id", ""))
-    if campaign is None:
-        raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
-    send_id = call.query["send_id"]
-    deliveries = [d for d in _sent(ctx, campaign.id) if d.extra.get("send_id") == send_id]
-    data = _series(_days(call, ctx.now), deliveries, campaign.messages)
-    return errors.success({"data": data}, errors.OK)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sandbox.core.operations import Handler, Operation, operation
-from sandbox.providers.braze import exports, schedule, send, users
+from sandbox.providers.braze import exports, reports, schedule, send, users
 
 VENDOR = "braze"
 
@@ -59,9 +59,10 @@ ROUTES: tuple[Route, ...] = (
     Route("canvas_details", "GET", "/canvas/details", exports.canvas_details, "canvas.details"),
     Route("segments_list", "GET", "/segments/list", exports.segments_list, "segments.list"),
     Route("segments_details", "GET", "/segments/details", exports.segments_details, "segments.details"),
-    Route("campaigns_data_series", "GET", "/campaigns/data_series", exports.campaigns_data_series,
+    Route("campaigns_data_series", "GET", "/campaigns/data_series", reports.campaigns_data_series,
           "campaigns.data_series"),
-    Route("sends_data_series", "GET", "/sends/data_series", exports.sends_data_series, "sends.data_series"),
+    Route("sends_data_series", "GET", "/sends/data_series", reports.sends_data_series, "sends.data_series"),
+    Route("canvas_data_series", "GET", "/canvas/data_series", reports.canvas_data_series, "canvas.data_series"),
 )
 PERMISSIONS: dict[str, str] = {route.name: route.permission for route in ROUTES}
 

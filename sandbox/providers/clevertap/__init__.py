@@ -13,7 +13,7 @@ from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.ratelimit import Applied
 from sandbox.core.services import Services
-from sandbox.providers.clevertap import campaigns, create_checks, errors, ratelimit, routes
+from sandbox.providers.clevertap import campaigns, create_checks, engagement, errors, ratelimit, routes, webhooks
 from sandbox.providers.clevertap.account import (
     ACCOUNT_FILE,
     CAMPAIGNS_FILE,
@@ -35,7 +35,7 @@ class CleverTap(Provider):
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
     rate_limits = ratelimit.LIMITS
-    collections = ("campaigns",)
+    collections = ("campaigns", "webhooks")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,6 +45,7 @@ class CleverTap(Provider):
         """Dashboard campaigns added at run time for every tenant (``POST /_sandbox/vendors/clevertap/campaigns``)."""
         self.state = State(self.settings.seed)
         self.people = People()
+        self.webhook_endpoints = webhooks.Endpoints()
 
     def operations(self) -> list[Operation]:
         return routes.operations()
@@ -53,29 +54,39 @@ class CleverTap(Provider):
         self.account = load_account(self.settings.fixture(ACCOUNT_FILE))
         self.dashboard = load_campaigns(self.settings.fixture(CAMPAIGNS_FILE))
         self.people.attach(services.audience)
+        self.webhook_endpoints.load(self)
 
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
+        self.webhook_endpoints.reset(tenant)
         if tenant is None:
             self.added.clear()
 
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
-        """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json)."""
+        """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json);
+        ``webhooks``: a webhook endpoint ``{"name", "url", "method"?, "headers"?}``."""
+        if collection == "webhooks":
+            return self.webhook_endpoints.add(item, tenant)
         campaign = parse_campaign(item)
         (self.state.tenant(tenant).dashboard if tenant else self.added)[campaign.id] = campaign
         return {"id": campaign.id, "name": campaign.name, "channel": campaign.channel}
 
     def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        if collection == "webhooks":
+            return self.webhook_endpoints.listed(tenant)
         found = {**self.dashboard, **self.added, **(self.state.tenant(tenant).dashboard if tenant else {})}
         return [{"id": c.id, "name": c.name, "channel": c.channel} for c in found.values()]
 
     def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        if collection == "webhooks":
+            return self.webhook_endpoints.remove(item_id, tenant)
         key = int(item_id) if item_id.isdigit() else -1
         source = self.state.tenant(tenant).dashboard if tenant else self.added
         return source.pop(key, None) is not None
 
     async def on_clock(self, tenant: str | None) -> None:
         campaigns.run_due(self, tenant)
+        engagement.settle(self, tenant)
 
     def export_state(self) -> Any:
         return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state(),

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sandbox.core.operations import Call, Reply
-from sandbox.providers.clevertap import create_checks, errors
+from sandbox.providers.clevertap import create_checks, engagement, errors, webhooks
 from sandbox.providers.clevertap.deliver import estimates, run_campaign
 from sandbox.providers.clevertap.state import Campaign
 
@@ -64,6 +64,7 @@ def run(provider: CleverTap, tenant: str | None, campaign: Campaign, now: float)
     state = provider.state.tenant(tenant)
     campaign.report = run_campaign(provider.services, provider.people, provider.account, tenant, state, campaign, now)
     campaign.status = "completed"
+    webhooks.fire(provider, tenant, campaign)
 
 
 def run_due(provider: CleverTap, tenant: str | None) -> int:
@@ -120,16 +121,18 @@ async def targets_result(call: Call[CleverTap]) -> Reply:
         sent = len(call.services.deliveries.query({"vendor": "clevertap", "tenant": call.tenant,
                                                     "campaign_id": str(campaign_id)}))
         return Reply({"status": "success", "result": {"id": campaign_id, "name": dashboard.name,
-                                                      "target_mode": dashboard.channel, "sent": sent}})
+                                                      "target_mode": dashboard.channel, "sent": sent,
+                                                      **engagement.funnel(call.services, call.tenant, campaign_id)}})
     if campaign.report is None:
         raise errors.CleverTapFail((errors.CAMPAIGN_NOT_COMPLETED_STATUS, errors.CAMPAIGN_NOT_COMPLETED.format(
             id=campaign.id, status=campaign.status)), status=errors.CAMPAIGN_NOT_COMPLETED_STATUS)
     report = campaign.report
     return Reply({"status": "success", "result": {
         "id": campaign.id, "name": campaign.name, "target_mode": campaign.target_mode, "status": campaign.status,
-        "targeted": report["targeted"], "sent": report["sent"], "delivered": report["sent"],
+        "targeted": report["targeted"], "sent": report["sent"],
         "control_group": report["control_group"], "frequency_capped": report["frequency_capped"],
-        "expired": report["expired"], "estimates": campaign.estimates}})
+        "expired": report["expired"], "estimates": campaign.estimates,
+        **engagement.funnel(call.services, call.tenant, campaign.id)}})
 
 
 async def targets_stop(call: Call[CleverTap]) -> Reply:

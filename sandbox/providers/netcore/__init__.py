@@ -15,7 +15,7 @@ from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.services import Services
-from sandbox.providers.netcore import audience, auth, errors, publish, routes, v3, v4
+from sandbox.providers.netcore import audience, auth, engagement, errors, publish, routes, v3, v4, webhooks
 from sandbox.providers.netcore.fixtures import load_catalog
 from sandbox.providers.netcore.state import NetcoreState
 
@@ -51,6 +51,9 @@ class Netcore(Provider):
                           and c.due <= now), key=lambda c: (c.due, c.id))
             for campaign in due:
                 LAUNCHERS[campaign.generation](services, self.state, name or None, data, campaign)
+                if campaign.generation == "v4":
+                    webhooks.fire(services, name or None, campaign, "v4_campaign_sent", webhooks.SENT_DESCRIPTION)
+        engagement.settle(services, tenant)
 
     def export_state(self) -> Any:
         if self.state is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sandbox.core.operations import Operation, operation
-from sandbox.providers.netcore import activity, campaign, contacts, v3, v4
+from sandbox.providers.netcore import activity, campaign, contacts, export, v3, v4
 
 VENDOR = "netcore"
 
@@ -26,6 +26,7 @@ FAMILIES: dict[str, Family] = {
     "v4_campaign_list": "v4",
     "v4_campaign_test": "v4",
     "v4_campaign_delete": "v4",
+    "v4_audience_export": "v4",
     "apiv2": "apiv2",
     "activity_upload": "activity",
 }
@@ -34,7 +35,7 @@ PATH_FAMILIES: tuple[tuple[str, Family], ...] = (
     ("/v4/", "v4"), ("/v3/", "v3"), ("/apiv2", "apiv2"), ("/v1/activity/", "activity"), ("/campaign/", "gen1"))
 """The family of an unmatched path (a 404/405 under a family's prefix answers in that family's envelope)."""
 
-ROOTS = ("/campaign/", "/v3/campaign/", "/v4/campaign/", "/apiv2", "/v1/activity/")
+ROOTS = ("/campaign/", "/v3/campaign/", "/v4/campaign/", "/v4/audience/", "/apiv2", "/v1/activity/")
 """Path prefixes of Netcore's real APIs (``Provider.roots``)."""
 
 
@@ -55,6 +56,7 @@ def operations() -> list[Operation]:
         operation(VENDOR, "v4_campaign_list", "POST", "/v4/campaign/list", v4.v4_campaign_list),
         operation(VENDOR, "v4_campaign_test", "POST", "/v4/campaign/test", v4.v4_campaign_test),
         operation(VENDOR, "v4_campaign_delete", "POST", "/v4/campaign/delete", v4.v4_campaign_delete),
+        operation(VENDOR, "v4_audience_export", "POST", "/v4/audience/export", export.v4_audience_export),
         # 3P clients send apiv2 calls as GET with every parameter in the query, too (spec §6.1).
         operation(VENDOR, "apiv2", "POST", "/apiv2", contacts.apiv2, body="form"),
         operation(VENDOR, "apiv2", "GET", "/apiv2", contacts.apiv2, body="form"),

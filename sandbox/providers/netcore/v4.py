@@ -13,7 +13,7 @@ from typing import Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.core.services import Services
-from sandbox.providers.netcore import errors, people, schedule, send
+from sandbox.providers.netcore import errors, people, schedule, send, webhooks
 from sandbox.providers.netcore.audience import Audience, check_audience, ids
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
 
@@ -40,6 +40,7 @@ async def v4_campaign_create(call: Call) -> Reply:
                             {k: v for k, v in details.items() if k != "channel"})
         data.campaigns[campaign.id] = campaign
         _apply_state(call.services, state, call.tenant, data, campaign, entry.get("campaign_state", DEFAULT_STATE), now)
+        webhooks.fire(call.services, call.tenant, campaign, "v4_campaign_create", errors.V4_CREATED)
         results.append(_result(campaign.id, errors.V4_CREATED))
     return _answer(results, errors.V4_CREATED)
 
@@ -61,6 +62,7 @@ async def v4_campaign_update(call: Call) -> Reply:
     for campaign, merged in changes:
         campaign.details, campaign.name = merged, merged["campaign_name"]
         _apply_state(call.services, state, call.tenant, data, campaign, merged["campaign_state"], now)
+        webhooks.fire(call.services, call.tenant, campaign, "v4_campaign_update", errors.V4_UPDATED)
         results.append(_result(campaign.id, errors.V4_UPDATED))
     return _answer(results, errors.V4_UPDATED)
 
@@ -160,6 +162,8 @@ async def v4_campaign_delete(call: Call) -> Reply:
     text = errors.V4_DELETED_WITH_CALLBACK if call.body.get("callback_details") else errors.V4_DELETED
     for campaign in found:
         data.campaigns.pop(campaign.id, None)
+        webhooks.fire(call.services, call.tenant, campaign, "v4_campaign_delete", text,
+                      call.body.get("callback_details"))
     return _answer([_result(c.id, text) for c in found], text)
 
 

@@ -27,7 +27,7 @@ def bz(api: Any) -> Braze:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def shared_bz() -> AsyncIterator[Braze]:
-    client = TestClient(TestServer(create_app(Settings(population_size=300))))
+    client = TestClient(TestServer(create_app(Settings(population_size=300, webhooks="off"))))
     await client.start_server()
     yield Braze(Api(client))
     await client.close()

@@ -102,8 +102,9 @@ async def test_data_series_count_deliveries(bz: Braze) -> None:
     assert status == 200 and [day["time"] for day in body["data"]][-1] == today
     last = body["data"][-1]
     assert last["unique_recipients"] == 2
-    assert last["messages"]["ios_push"] == [{"variation_name": "iOS", "variation_api_id": variation, "sent": 3,
-                                             "unique_recipients": 2}]
+    [stats] = last["messages"]["ios_push"]
+    assert (stats["variation_name"], stats["variation_api_id"], stats["sent"], stats["unique_recipients"]) == (
+        "iOS", variation, 3, 2)
     assert body["data"][0]["messages"]["ios_push"][0]["sent"] == 0
     _, body, _ = await bz.get("/sends/data_series", campaign_id=API_CAMPAIGN, send_id="s-1", length="1")
     assert body["data"][0]["messages"]["ios_push"][0]["sent"] == 3

@@ -417,14 +417,21 @@ function vendorData(data) {
   }
   return h("div", { class: "vendor" }, parts);
 }
+function cellOf(value) {  // long nested values (messages, steps...) fold away
+  if (value === null || typeof value !== "object") return value ?? "";
+  const text = JSON.stringify(value);
+  if (text.length <= 80) return text;
+  const count = Array.isArray(value) ? value.length : Object.keys(value).length;
+  const size = `${count} ${Array.isArray(value) ? "item" : "key"}${count === 1 ? "" : "s"}`;
+  return h("details", {}, h("summary", {}, size), h("pre", {}, pretty(value)));
+}
 function itemsTable(items, vendor) {
   if (!items.length) return h("p", { class: "empty" }, "none");
   const columns = [...new Set(items.flatMap((item) => Object.keys(item)))].slice(0, 9);
   return h("table", {}, h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))),
     h("tbody", {}, items.map((item) => h("tr", {}, columns.map((c) => {
       const value = c === "tenant" && vendor ? shownTenant(vendor, item[c]) : item[c];
-      return h("td", { class: "path" },
-        value !== null && typeof value === "object" ? JSON.stringify(value) : value ?? "");
+      return h("td", { class: "path" }, cellOf(value));
     })))));
 }
 function showClock(clock) {

@@ -59,3 +59,14 @@ def email_campaign(name: str, **extra: Any) -> dict[str, Any]:
             "sender_details": {"sender_name": "Shop", "sender_email": "shop@example.com"},
             "content_details": {"template_id": 132, "subject_line": "Hello [FIRST_NAME]"},
             "audience_details": {"include_list": {"list_ids": ["151"]}}, **extra}
+
+
+STRICT_GOLDEN = "netcore/strict"
+"""Golden pairs of strict mode (``tests/golden/netcore/strict/``): unknown references get Netcore's error."""
+OWN_APP = "2913736a33c6531c790d1eb89170ac41"
+"""An app id of the packaged ``account.json``."""
+
+
+def learned(collection: str, item_id: object) -> str:
+    """The journal note of a request that provisioned ``item_id`` in learn mode."""
+    return f"provisioned netcore {collection} {str(item_id)!r} (learn mode; --strict rejects unknown references)"

@@ -1,7 +1,9 @@
 """Netcore (Smartech / Netcore Cloud): campaign APIs of three generations plus contacts and activities.
 
 ``admit`` picks the auth rule of the operation's family (``routes.FAMILIES``), ``render_error`` its envelope.
-Account data (templates, lists, segments, panel campaigns) comes from ``fixtures/netcore/`` at startup.
+Account data (templates, lists, segments, panel campaigns, app ids) comes from ``fixtures/netcore/`` (with the
+``--fixtures`` overlay merged in) at startup, from ``/_sandbox/vendors/netcore/<collection>`` at run time, and
+in learn mode from the requests that name it (``panel.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.services import Services
-from sandbox.providers.netcore import audience, auth, engagement, errors, publish, routes, v3, v4, webhooks
-from sandbox.providers.netcore.fixtures import load_catalog
+from sandbox.providers.netcore import audience, auth, engagement, errors, panel, publish, routes, v3, v4, webhooks
+from sandbox.providers.netcore.fixtures import check_item, check_rule, load_catalog
 from sandbox.providers.netcore.state import NetcoreState
 
 LAUNCHERS = {"v3": v3.launch, "v4": v4.launch, "apiv2": publish.launch}
@@ -27,6 +29,7 @@ class Netcore(Provider):
     name = routes.VENDOR
     roots = routes.ROOTS
     identifying_headers = (auth.API_KEY_HEADER,)
+    collections = panel.COLLECTIONS
 
     state: NetcoreState | None = None
 
@@ -58,12 +61,47 @@ class Netcore(Provider):
     def export_state(self) -> Any:
         if self.state is None:
             return None
-        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state()}
+        return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state(),
+                "panel": self.state.panel.export_state()}
 
     def import_state(self, data: Any) -> None:
         if self.state is not None and data is not None:
             self.state.tenants.import_state(data["tenants"])
             self.state.ids.import_state(data["ids"])
+            self.state.panel.import_state(data.get("panel") or {})
+
+    # -- account data ---------------------------------------------------------------------------
+    @property
+    def strict(self) -> bool:
+        """``--strict``, or ``"strict": true`` in ``netcore/account.json`` (packaged or overlay)."""
+        return self.settings.strict or (self.state is not None and self.state.catalog.strict)
+
+    def list_data(self, collection: str, tenant: str | None) -> list[Any]:
+        return self._state().panel.listed(collection, tenant)
+
+    def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
+        state = self._state()
+        stored = check_item(collection, item)
+        key = str(stored[panel.ID_KEYS[collection]])
+        if collection == "segments":
+            def known(kind: str, ident: str) -> bool:
+                return state.panel[f"{kind}s"].get(tenant, ident) is not None
+            check_rule(stored, "$", known)
+        state.panel[collection].add(tenant, key, stored)
+        state.forget(collection, key, tenant)
+        return stored
+
+    def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        state = self._state()
+        removed = state.panel[collection].remove(tenant, item_id)
+        if removed:
+            state.forget(collection, item_id, tenant)
+        return removed
+
+    def _state(self) -> NetcoreState:
+        if self.state is None:
+            raise RuntimeError("the netcore provider has not started")
+        return self.state
 
     def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
         if self.state is None:
@@ -91,7 +129,8 @@ class Netcore(Provider):
         if self.state is None:
             return {}
         catalog = self.state.catalog
-        return {"templates": len(catalog.templates), "lists": len(catalog.lists), "segments": len(catalog.segments)}
+        return {"templates": len(catalog.templates), "lists": len(catalog.lists), "segments": len(catalog.segments),
+                "campaigns": len(catalog.campaigns), "app_ids": len(catalog.app_ids)}
 
     def tenant_hint(self, request: web.Request) -> str | None:
         family = routes.family_of_path(request.path)

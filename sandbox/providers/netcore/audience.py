@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.core.operations import Call
 from sandbox.core.provider import AudienceQuery
 from sandbox.population.audience import UnknownMember
 from sandbox.providers.netcore import errors
@@ -46,15 +47,17 @@ def ids(values: Any) -> list[str]:
     return [str(v) for v in items if isinstance(v, int | str) and not isinstance(v, bool)]
 
 
-def check_audience(state: NetcoreState, data: TenantData, audience: Audience, fields: Mapping[str, str]) -> None:
-    """Unknown list/segment ids fail, naming the request field (``fields`` maps lists/segments/... to it)."""
-    for attr, table, missing in (("lists", data.lists, errors.LIST_NOT_FOUND),
-                                 ("segments", state.catalog.segments, errors.SEGMENT_NOT_FOUND),
-                                 ("exclude_lists", data.lists, errors.LIST_NOT_FOUND),
-                                 ("exclude_segments", state.catalog.segments, errors.SEGMENT_NOT_FOUND)):
+def check_audience(call: Call | None, state: NetcoreState, data: TenantData, tenant: str | None, audience: Audience,
+                   fields: Mapping[str, str]) -> None:
+    """Every list/segment id the audience names exists for the tenant (learned in learn mode when ``call``
+    is given); otherwise Netcore's error naming the request field (``fields`` maps lists/segments/... to it)."""
+    for attr, kind, missing in (("lists", "lists", errors.LIST_NOT_FOUND),
+                                ("segments", "segments", errors.SEGMENT_NOT_FOUND),
+                                ("exclude_lists", "lists", errors.LIST_NOT_FOUND),
+                                ("exclude_segments", "segments", errors.SEGMENT_NOT_FOUND)):
         for audience_id in getattr(audience, attr):
-            if audience_id not in table:
-                raise errors.fail(missing, fields.get(attr, attr))
+            state.audience_known(call, data, tenant, kind, audience_id,
+                                 lambda m=missing, a=attr: errors.fail(m, fields.get(a, a)))
 
 
 def tree_of(audience: Audience) -> dict[str, Any]:
@@ -66,15 +69,15 @@ def tree_of(audience: Audience) -> dict[str, Any]:
     return {"all": [include, {"not": {"any": exclude}}]} if exclude else include
 
 
-def resolver(state: NetcoreState, data: TenantData) -> Callable[[Any], Any]:
+def resolver(state: NetcoreState, data: TenantData, tenant: str | None) -> Callable[[Any], Any]:
+    """``member_of`` nodes: a list's members, a segment's rule or members; an audience removed from the panel
+    since the campaign was made reaches nobody."""
     def resolve(member: Any) -> Any:
         kind, _, ident = str(member).partition(":")
-        if kind == "list" and ident in data.lists:
-            return list(data.lists[ident])
-        if kind == "segment" and ident in state.catalog.segments:
-            rule = state.catalog.segments[ident].get("rule")
-            return rule if rule is not None else list(data.segments.get(ident, ()))
-        raise UnknownMember(f"unknown Netcore {kind or 'audience'} {ident or member!r}")
+        if kind in ("list", "segment"):
+            found = state.members(data, tenant, f"{kind}s", ident)
+            return [] if found is None else found
+        raise UnknownMember(f"unknown Netcore audience {member!r}")
     return resolve
 
 
@@ -95,10 +98,10 @@ def translate(state: NetcoreState, tenant: str | None, spec: Any) -> AudienceQue
     else:
         audience = v3.audience_of({"contact_details": spec})
     data = state.tenant(tenant)
-    check_audience(state, data, audience, {})
+    check_audience(None, state, data, tenant, audience, {})
     channel = spec.get("channel") or spec.get("type")
     if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
         raise ValueError(f"unknown channel {channel!r}: use apn or email")
     state.heal(data, tenant)
     return AudienceQuery(tree_of(audience), channel=CHANNELS.get(channel) if channel else None,
-                         resolve_member=resolver(state, data))
+                         resolve_member=resolver(state, data, tenant))

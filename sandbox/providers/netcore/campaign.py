@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.core.operations import Call, Reply
-from sandbox.providers.netcore import errors, send
+from sandbox.providers.netcore import errors, panel, send
 from sandbox.providers.netcore.audience import Audience, check_audience, ids
-from sandbox.providers.netcore.state import Campaign, state_of
+from sandbox.providers.netcore.state import Campaign, NetcoreState, state_of
 
 CHANNEL = "apn"
 """The only gen-1 campaign type documented (spec §1, §5)."""
@@ -25,11 +25,12 @@ async def campaign_create(call: Call) -> Reply:
     if not body.get("app_ids") and not body.get("app_id"):
         raise errors.required("app_ids")
     state = state_of(call.provider)
+    check_apps(call, state, body.get("app_ids") or body.get("app_id"), "app_ids")
     if body.get("template_id") not in (None, ""):
-        send.template(state, body["template_id"], CHANNEL, "template_id")
+        send.template(call, state, call.tenant, body["template_id"], CHANNEL, "template_id")
     data = state.tenant(call.tenant)
-    campaign = Campaign(state.campaign_id(call.tenant, "gen1"), "gen1", CHANNEL, str(body.get("name") or ""), CREATED,
-                        dict(body))
+    campaign = Campaign(state.new_campaign_id(data, call.tenant, "gen1"), "gen1", CHANNEL, str(body.get("name") or ""),
+                        CREATED, dict(body))
     data.campaigns[campaign.id] = campaign
     return Reply(errors.gen1_success(errors.CREATED, campaign_id=campaign.id))
 
@@ -46,13 +47,22 @@ async def campaign_execute(call: Call) -> Reply:
     if body["type"] != campaign.channel:
         raise errors.fail(errors.CHANNEL_NOT_SUPPORTED, "type")
     audience = audience_of(body)
-    check_audience(state, data, audience, {"lists": "list_id", "segments": "segment_id"})
-    found = send.template(state, campaign.details.get("template_id"), CHANNEL, "template_id")
+    check_audience(call, state, data, call.tenant, audience, {"lists": "list_id", "segments": "segment_id"})
+    found = send.template(call, state, call.tenant, campaign.details.get("template_id"), CHANNEL, "template_id")
     values = body.get("personalization") or body.get("payload") or {}
     send.deliver(call.services, state, call.tenant, data, campaign, push_content(found), audience, values=values,
                  capping=bool(body.get("frequency_capping")), extra={"data_source": body["data_source"]})
     campaign.state = EXECUTED
     return Reply(errors.gen1_success(errors.EXECUTED, campaign_id=campaign.id))
+
+
+def check_apps(call: Call, state: NetcoreState, app_ids: Any, field: str) -> None:
+    """Every app id names an app of the account (``account.json`` ``app_ids``; learned in learn mode)."""
+    for app_id in app_ids if isinstance(app_ids, list) else [app_ids]:
+        name = app_id.strip() if isinstance(app_id, str) else ""
+        if name:
+            panel.resolve(call, state.panel.app_ids, call.tenant, name, lambda a=name: panel.learned_app(a),
+                          lambda: errors.fail(errors.APP_NOT_FOUND, field), numeric=False)
 
 
 def audience_of(body: dict[str, Any]) -> Audience:

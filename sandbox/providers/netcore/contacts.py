@@ -44,19 +44,20 @@ async def apiv2(call: Call) -> Reply:
     state = state_of(call.provider)
     data = state.tenant(call.tenant)
     if activity == SYNC:
-        _add(state, data, call.tenant, _attributes(params.get("data", "")), _list_id(data, params, strict=True))
+        _add(state, data, call.tenant, _attributes(params.get("data", "")),
+             _list_id(call, state, data, params, report=True))
         return Reply({"requestid": state.request_id(call.tenant), "result": errors.APIV2_SUCCESS,
                       "details": errors.APIV2_ADDED})
     if activity in ASYNC:
         with contextlib.suppress(errors.NetcoreFail):  # async: only the key is validated (spec §6.1)
             _add(state, data, call.tenant, _attributes(params.get("data", "")),
-                 _list_id(data, params, strict=False))
+                 _list_id(call, state, data, params, report=False))
     elif activity == DELETE:
         list_id = params.get("listid", "").strip()
         if not list_id:
             raise errors.fail(errors.APIV2_LIST_REQUIRED, "listid")
         identity = state.identity(str(params.get("data", "")).strip())
-        if identity in data.lists.get(list_id, ()):
+        if identity in (state.members(data, call.tenant, "lists", list_id) or ()):
             data.lists[list_id].remove(identity)
     return _success(state, call.tenant)
 
@@ -75,13 +76,22 @@ def _attributes(raw: str) -> dict[str, Any]:
     return parsed
 
 
-def _list_id(data: TenantData, params: Mapping[str, str], *, strict: bool) -> str | None:
+def _list_id(call: Call, state: NetcoreState, data: TenantData, params: Mapping[str, str], *,
+             report: bool) -> str | None:
+    """The panel list ``listid`` names (learned in learn mode). An unknown one fails ``addsync`` (``report``);
+    the async activities ignore it in strict mode, as they ignore any bad data."""
     list_id = str(params.get("listid", "")).strip()
     if not list_id:
         return None
-    if list_id not in data.lists:
-        if strict:
-            raise errors.fail(errors.LIST_NOT_FOUND, "listid")
+    if not report and call.provider.strict and state.panel.lists.get(call.tenant, list_id) is None \
+            and list_id not in data.lists:
+        return None
+    try:
+        state.audience_known(call, data, call.tenant, "lists", list_id,
+                             lambda: errors.fail(errors.LIST_NOT_FOUND, "listid"))
+    except errors.NetcoreFail:
+        if report:
+            raise
         return None
     return list_id
 

@@ -35,13 +35,14 @@ async def v4_audience_export(call: Call) -> Reply:
     details = body["audience_details"]
     audience_id = str(details["audience_id"])
     audience = Audience(lists=[audience_id]) if details["audience_type"] == "list" else Audience(segments=[audience_id])
-    check_audience(state, data, audience, {"lists": "audience_details.audience_id",
-                                           "segments": "audience_details.audience_id"})
+    # An export reads an audience: it never learns one (like estimates).
+    check_audience(None, state, data, call.tenant, audience, {"lists": "audience_details.audience_id",
+                                                              "segments": "audience_details.audience_id"})
     if len(details.get("attributes_needed") or ()) > MAX_ATTRIBUTES:
         raise errors.invalid("audience_details.attributes_needed")
     state.heal(data, call.tenant)
     rows = int(np.count_nonzero(call.services.audience.evaluate(tree_of(audience),
-                                                                resolve_member=resolver(state, data))))
+                                                                resolve_member=resolver(state, data, call.tenant))))
     export_id = state.ids.sequence(call.tenant, "export")
     values = {"export_id": export_id, "audience_id": details["audience_id"], "audience_type": details["audience_type"],
               "row_count": rows, "file_type": body.get("file_type", "csv"), "status": errors.SUCCESS,

@@ -44,12 +44,13 @@ async def upload_contact_and_publish(call: Call) -> Reply:
     state = state_of(call.provider)
     data = state.tenant(call.tenant)
     audience = audience_of(body)
-    check_audience(state, data, audience, {"lists": "target_lists", "exclude_lists": "suppression_list"})
-    content_of(state, body)
+    check_audience(call, state, data, call.tenant, audience,
+                   {"lists": "target_lists", "exclude_lists": "suppression_list"})
+    content_of(state, call.tenant, body, call)
     now = call.now
     due = schedule.due_time(body.get("schedule_date"), now, "schedule_date")
-    campaign = Campaign(state.campaign_id(call.tenant, GENERATION), GENERATION, CHANNEL, str(body["campaign_name"]),
-                        "scheduled", body, due)
+    campaign = Campaign(state.new_campaign_id(data, call.tenant, GENERATION), GENERATION, CHANNEL,
+                        str(body["campaign_name"]), "scheduled", body, due)
     data.campaigns[campaign.id] = campaign
     if due <= now:
         launch(call.services, state, call.tenant, data, campaign)
@@ -60,9 +61,10 @@ def audience_of(body: dict[str, Any]) -> Audience:
     return Audience(lists=split(body.get("target_lists")), exclude_lists=split(body.get("suppression_list")))
 
 
-def content_of(state: NetcoreState, body: dict[str, Any]) -> dict[str, str]:
+def content_of(state: NetcoreState, tenant: str | None, body: dict[str, Any], call: Call | None = None
+               ) -> dict[str, str]:
     if body.get("templateid") not in (None, ""):
-        html = send.template(state, body["templateid"], CHANNEL, "templateid")["body"]
+        html = send.template(call, state, tenant, body["templateid"], CHANNEL, "templateid")["body"]
     elif body.get("source_file"):
         html = HOSTED.format(url=body["source_file"])
     else:
@@ -75,7 +77,7 @@ def content_of(state: NetcoreState, body: dict[str, Any]) -> dict[str, str]:
 def launch(services: Services, state: NetcoreState, tenant: str | None, data: TenantData,
            campaign: Campaign) -> int:
     body = campaign.details
-    count = send.deliver(services, state, tenant, data, campaign, content_of(state, body), audience_of(body),
+    count = send.deliver(services, state, tenant, data, campaign, content_of(state, tenant, body), audience_of(body),
                          extra={"tags": split(body.get("tags"))})
     campaign.state, campaign.due = "sent", None
     return count

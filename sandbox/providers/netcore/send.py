@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.core.clock import iso
+from sandbox.core.operations import Call
 from sandbox.core.services import Services
-from sandbox.providers.netcore import errors, people
+from sandbox.providers.netcore import errors, panel, people
 from sandbox.providers.netcore.audience import CHANNELS, Audience, resolver, tree_of
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData
 
@@ -26,10 +27,20 @@ TOKEN = re.compile(r"\[([A-Za-z0-9_. -]+)\]")
 """Merge tags like ``[NAME]`` / ``[FIRSTNAME]`` (spec §3, §4.4)."""
 
 
-def template(state: NetcoreState, template_id: Any, channel: str, field_name: str) -> dict[str, Any]:
-    found = state.catalog.templates.get(str(template_id)) if template_id not in (None, "") else None
-    if found is None:
+def template(call: Call | None, state: NetcoreState, tenant: str | None, template_id: Any, channel: str,
+             field_name: str) -> dict[str, Any]:
+    """The panel template ``template_id`` (learned in learn mode with ``channel``, the campaign's); a known
+    template of another channel is rejected in both modes. Without a call (a scheduled campaign running) a
+    template removed from the panel since is sent as a learned one would be."""
+    if template_id in (None, ""):
         raise errors.fail(errors.TEMPLATE_NOT_FOUND, field_name)
+    def reject() -> errors.NetcoreFail:
+        return errors.fail(errors.TEMPLATE_NOT_FOUND, field_name)
+    if call is None and panel.learnable(template_id):
+        found = state.panel.templates.get(tenant, template_id) or panel.learned_template(template_id, channel)
+    else:
+        found = panel.resolve(call, state.panel.templates, tenant, template_id,
+                              lambda: panel.learned_template(template_id, channel), reject)
     if found["channel"] != channel:
         raise errors.fail(errors.TEMPLATE_CHANNEL_MISMATCH, field_name)
     return found
@@ -67,7 +78,7 @@ def deliver(services: Services, state: NetcoreState, tenant: str | None, data: T
     state.heal(data, tenant)
     channel = CHANNELS.get(campaign.channel, campaign.channel)
     found = state.people.recipients(tree_of(audience), channel=channel, limit=audience.limit,
-                                    resolve_member=resolver(state, data))
+                                    resolve_member=resolver(state, data, tenant))
     targets = []
     for target in found:
         profile = state.people.find(target["identity"], ("identity",)) or {}

@@ -9,7 +9,7 @@ from sandbox.core.operations import Call, Reply
 from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, schedule, send
 from sandbox.providers.netcore.audience import Audience, check_audience, ids
-from sandbox.providers.netcore.campaign import push_content
+from sandbox.providers.netcore.campaign import check_apps, push_content
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
 
 CHANNEL = "apn"
@@ -35,11 +35,12 @@ async def v3_campaign_create(call: Call) -> Reply:
     now = call.now
     due = schedule.due_time(body.get("campaign_schedule_date"), now, "campaign_schedule_date")
     audience = audience_of(body)
-    check_audience(state, data, audience, AUDIENCE_FIELDS)
+    check_audience(call, state, data, call.tenant, audience, AUDIENCE_FIELDS)
+    check_apps(call, state, body.get("app_ids") or [], "app_ids")
     if not body.get("inline_template") and body.get("template_id") not in (None, ""):
-        send.template(state, body["template_id"], CHANNEL, "template_id")
+        send.template(call, state, call.tenant, body["template_id"], CHANNEL, "template_id")
     if status != DRAFT:
-        content_of(state, body)
+        content_of(state, call.tenant, body, call)
         if audience.is_empty():
             raise errors.fail(errors.AUDIENCE_MISSING, "contact_details")
     campaign = _stored(state, call.tenant, data, body)
@@ -60,7 +61,7 @@ def _stored(state: NetcoreState, tenant: str | None, data: TenantData, body: dic
     if existing is not None and existing.generation == "v3" and existing.state == DRAFT:
         existing.details, existing.name = details, str(body.get("campaign_name") or "")
         return existing
-    campaign = Campaign(state.campaign_id(tenant, "v3"), "v3", CHANNEL, str(body.get("campaign_name") or ""),
+    campaign = Campaign(state.new_campaign_id(data, tenant, "v3"), "v3", CHANNEL, str(body.get("campaign_name") or ""),
                         DRAFT, details)
     data.campaigns[campaign.id] = campaign
     return campaign
@@ -74,7 +75,8 @@ def audience_of(body: dict[str, Any]) -> Audience:
                          all_users=bool(details.get("is_all_user_campaign")))
 
 
-def content_of(state: NetcoreState, body: dict[str, Any]) -> dict[str, str]:
+def content_of(state: NetcoreState, tenant: str | None, body: dict[str, Any], call: Call | None = None
+               ) -> dict[str, str]:
     """``inline_template`` (title, description, landing page, url) or the fixture template ``template_id``."""
     inline = body.get("inline_template")
     if inline:
@@ -83,13 +85,13 @@ def content_of(state: NetcoreState, body: dict[str, Any]) -> dict[str, str]:
         return {k: str(v) for k, v in content.items() if v}
     if body.get("template_id") in (None, ""):
         raise errors.required("template_id")
-    return push_content(send.template(state, body["template_id"], CHANNEL, "template_id"))
+    return push_content(send.template(call, state, tenant, body["template_id"], CHANNEL, "template_id"))
 
 
 def launch(services: Services, state: NetcoreState, tenant: str | None, data: TenantData,
            campaign: Campaign) -> int:
     body = campaign.details
-    count = send.deliver(services, state, tenant, data, campaign, content_of(state, body), audience_of(body),
+    count = send.deliver(services, state, tenant, data, campaign, content_of(state, tenant, body), audience_of(body),
                          capping=bool(body.get("enable_frequency_capping")))
     campaign.state, campaign.due = "sent", None
     return count

@@ -13,7 +13,7 @@ from typing import Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.core.services import Services
-from sandbox.providers.netcore import errors, people, schedule, send, webhooks
+from sandbox.providers.netcore import errors, panel, people, schedule, send, webhooks
 from sandbox.providers.netcore.audience import Audience, check_audience, ids
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
 
@@ -31,13 +31,13 @@ async def v4_campaign_create(call: Call) -> Reply:
     entries: list[dict[str, Any]] = call.body["campaign_details"]
     names = _names(data)
     for index, entry in enumerate(entries):
-        _check(state, data, entry, f"campaign_details[{index}]", names)
+        _check(call, state, data, entry, f"campaign_details[{index}]", names)
         names.add(entry["campaign_name"])
     results = []
     for entry in entries:
         details = copy.deepcopy(entry)
-        campaign = Campaign(state.campaign_id(call.tenant, "v4"), "v4", CHANNEL, entry["campaign_name"], DRAFT,
-                            {k: v for k, v in details.items() if k != "channel"})
+        campaign = Campaign(state.new_campaign_id(data, call.tenant, "v4"), "v4", CHANNEL, entry["campaign_name"],
+                            DRAFT, {k: v for k, v in details.items() if k != "channel"})
         data.campaigns[campaign.id] = campaign
         _apply_state(call.services, state, call.tenant, data, campaign, entry.get("campaign_state", DEFAULT_STATE), now)
         webhooks.fire(call.services, call.tenant, campaign, "v4_campaign_create", errors.V4_CREATED)
@@ -51,12 +51,12 @@ async def v4_campaign_update(call: Call) -> Reply:
     changes = []
     for index, entry in enumerate(entries):
         where = f"campaign_details[{index}]"
-        campaign = _campaign(data, entry["campaign_id"], f"{where}.campaign_id")
+        campaign = _campaign(call, state, data, entry["campaign_id"], f"{where}.campaign_id", entry)
         if campaign.state not in EDITABLE:
             raise errors.fail(errors.CAMPAIGN_NOT_EDITABLE, f"{where}.campaign_id")
         merged = {**campaign.details, **{k: copy.deepcopy(v) for k, v in entry.items() if k != "channel"}}
         merged["campaign_state"] = entry.get("campaign_state", ACTIVE if campaign.state == SCHEDULED else DRAFT)
-        _check(state, data, {**merged, "channel": entry["channel"]}, where, _names(data, but=campaign.id))
+        _check(call, state, data, {**merged, "channel": entry["channel"]}, where, _names(data, but=campaign.id))
         changes.append((campaign, merged))
     results = []
     for campaign, merged in changes:
@@ -67,17 +67,19 @@ async def v4_campaign_update(call: Call) -> Reply:
     return _answer(results, errors.V4_UPDATED)
 
 
-def _check(state: NetcoreState, data: TenantData, entry: dict[str, Any], where: str, names: set[str]) -> None:
+def _check(call: Call, state: NetcoreState, data: TenantData, entry: dict[str, Any], where: str,
+           names: set[str]) -> None:
     if entry["channel"] != CHANNEL:
         raise errors.fail(errors.CHANNEL_NOT_SUPPORTED, f"{where}.channel")
     if entry["campaign_name"] in names:
         raise errors.fail(errors.CAMPAIGN_NAME_TAKEN, f"{where}.campaign_name")
     schedule.due_time(entry.get("schedule_time"), 0.0, f"{where}.schedule_time")
     audience = audience_of(entry)
-    check_audience(state, data, audience, audience_fields(where))
+    check_audience(call, state, data, call.tenant, audience, audience_fields(where))
     content = entry.get("content_details") or {}
     if content.get("template_id") not in (None, ""):
-        send.template(state, content["template_id"], CHANNEL, f"{where}.content_details.template_id")
+        send.template(call, state, call.tenant, content["template_id"], CHANNEL,
+                      f"{where}.content_details.template_id")
     if entry.get("campaign_state", DEFAULT_STATE) == ACTIVE:
         if content.get("template_id") in (None, ""):
             raise errors.required(f"{where}.content_details.template_id")
@@ -109,18 +111,18 @@ def launch(services: Services, state: NetcoreState, tenant: str | None, data: Te
     _set(campaign, "running", None)
     details = campaign.details
     capping = bool((details.get("frequency_capping") or {}).get("enable_frequency_capping"))
-    count = send.deliver(services, state, tenant, data, campaign, content_of(state, details), audience_of(details),
-                         capping=capping)
+    count = send.deliver(services, state, tenant, data, campaign, content_of(state, tenant, details),
+                         audience_of(details), capping=capping)
     _set(campaign, SENT, None)
     return count
 
 
 # -- get / list ---------------------------------------------------------------------------------------
 async def v4_campaign_get(call: Call) -> Reply:
-    _, data, _ = _context(call)
+    state, data, _ = _context(call)
     channels = set(call.body["channel"])
     wanted = call.body.get("campaign_ids") or []
-    found = [_campaign(data, cid, f"campaign_ids[{i}]") for i, cid in enumerate(wanted)] or _all(data)
+    found = [_campaign(call, state, data, cid, f"campaign_ids[{i}]") for i, cid in enumerate(wanted)] or _all(data)
     details = [view(c) for c in found if c.channel in channels]
     return Reply(errors.v4_body({"campaign_details": details}, errors.V4_FETCHED))
 
@@ -145,8 +147,8 @@ async def v4_campaign_test(call: Call) -> Reply:
         where = f"test_campaign_details[{index}]"
         if entry["channel"] != CHANNEL:
             raise errors.fail(errors.CHANNEL_NOT_SUPPORTED, f"{where}.channel")
-        campaign = _campaign(data, entry["campaign_id"], f"{where}.campaign_id")
-        content = content_of(state, campaign.details, f"{where}.campaign_id")
+        campaign = _campaign(call, state, data, entry["campaign_id"], f"{where}.campaign_id")
+        content = content_of(state, call.tenant, campaign.details, f"{where}.campaign_id", call, campaign)
         planned.append((campaign, content, entry["test_user_details"]["email_ids"]))
     for campaign, content, emails in planned:
         targets = [target(state, email) for email in emails]
@@ -156,12 +158,14 @@ async def v4_campaign_test(call: Call) -> Reply:
 
 
 async def v4_campaign_delete(call: Call) -> Reply:
-    _, data, _ = _context(call)
+    state, data, _ = _context(call)
     entries = call.body["campaign_details"]
-    found = [_campaign(data, e["campaign_id"], f"campaign_details[{i}].campaign_id") for i, e in enumerate(entries)]
+    found = [_campaign(call, state, data, e["campaign_id"], f"campaign_details[{i}].campaign_id")
+             for i, e in enumerate(entries)]
     text = errors.V4_DELETED_WITH_CALLBACK if call.body.get("callback_details") else errors.V4_DELETED
     for campaign in found:
         data.campaigns.pop(campaign.id, None)
+        data.deleted.add(campaign.id)
         webhooks.fire(call.services, call.tenant, campaign, "v4_campaign_delete", text,
                       call.body.get("callback_details"))
     return _answer([_result(c.id, text) for c in found], text)
@@ -177,7 +181,9 @@ def target(state: NetcoreState, email: str) -> send.Target:
 
 def _context(call: Call) -> tuple[NetcoreState, TenantData, float]:
     state = state_of(call.provider)
-    return state, state.tenant(call.tenant), call.now
+    data = state.tenant(call.tenant)
+    state.sync_campaigns(data, call.tenant)
+    return state, data, call.now
 
 
 def _all(data: TenantData) -> list[Campaign]:
@@ -188,16 +194,16 @@ def _names(data: TenantData, but: int | None = None) -> set[str]:
     return {c.name for c in _all(data) if c.id != but}
 
 
-def _campaign(data: TenantData, campaign_id: Any, field: str) -> Campaign:
-    found = data.campaigns.get(int(campaign_id))
-    if found is None or found.generation != "v4":
-        raise errors.fail(errors.CAMPAIGN_NOT_FOUND, field)
-    return found
+def _campaign(call: Call, state: NetcoreState, data: TenantData, campaign_id: Any, field: str,
+              entry: dict[str, Any] | None = None) -> Campaign:
+    """The tenant's v4 campaign, or one of the panel's (learned in learn mode, shaped by an update ``entry``)."""
+    return state.panel_campaign(call, data, int(campaign_id), entry, field)
 
 
 def view(campaign: Campaign) -> dict[str, Any]:
     """A campaign as ``get``/``list`` show it (spec §4.4)."""
-    return {**campaign.details, "campaign_id": campaign.id, "campaign_state": campaign.state}
+    shown = {**campaign.details, "campaign_id": campaign.id, "campaign_state": campaign.state}
+    return {**shown, "provisioned": True} if campaign.provisioned else shown
 
 
 def _result(campaign_id: int, description: str) -> dict[str, Any]:
@@ -235,11 +241,16 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def content_of(state: NetcoreState, details: dict[str, Any], field: str | None = None) -> dict[str, str]:
-    """The email: the template's body, ``subject_line`` (else the template's subject), preheader, sender."""
+def content_of(state: NetcoreState, tenant: str | None, details: dict[str, Any], field: str | None = None,
+               call: Call | None = None, campaign: Campaign | None = None) -> dict[str, str]:
+    """The email: the template's body, ``subject_line`` (else the template's subject), preheader, sender.
+    A campaign learned without content (learn mode) is tested with a learned template's."""
     content = details.get("content_details") or {}
-    found = send.template(state, content.get("template_id"), CHANNEL,
-                          field or "content_details.template_id")
+    if content.get("template_id") in (None, "") and campaign is not None and campaign.provisioned:
+        found = {"subject": campaign.name, "body": panel.LEARNED_CAMPAIGN_BODY.format(id=campaign.id)}
+    else:
+        found = send.template(call, state, tenant, content.get("template_id"), CHANNEL,
+                              field or "content_details.template_id")
     sender = details.get("sender_details") or {}
     email = {"subject": content.get("subject_line") or found["subject"], "preheader": content.get("preheader"),
              "body": found["body"], "sender_name": sender.get("sender_name"),

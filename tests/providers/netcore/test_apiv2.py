@@ -37,7 +37,6 @@ async def test_request_ids_differ_and_repeat_after_reset(nc) -> None:
     ("not json", {}, "Invalid data"),
     ("[1]", {}, "Invalid data"),
     ('{"FIRST_NAME": "x"}', {}, "Primary key missing"),
-    (json.dumps(ZOE), {"listid": "999"}, "List not found"),
 ])
 async def test_addsync_validates_and_async_add_does_not(nc, data, form, details) -> None:
     status, body = await nc.contact("addsync", data, **form)

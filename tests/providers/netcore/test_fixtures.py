@@ -35,7 +35,8 @@ async def start(settings: Settings) -> TestClient:
     ("lists.json", {"lists": [{"id": 1, "name": "a", "members": [{"FIRST_NAME": "no key"}]}]},
      "$.lists[0].members[0]"),
     ("lists.json", {"lists": [{"id": 1, "name": "a"}, {"id": 1, "name": "b"}]}, "$.lists[1].id: duplicate id 1"),
-    ("segments.json", {"segment": []}, "$: 'segments' is a required property"),
+    ("segments.json", {"segment": []}, "$: Additional properties are not allowed ('segment' was unexpected)"),
+    ("segments.json", {"replace": True, "segment": []}, "$: "),
     ("segments.json", {"segments": [{"id": 1, "name": "a", "rule": {"attribute": "x", "op": "bogus", "value": 1}}]},
      "$.segments[0].rule"),
     ("segments.json", {"segments": [{"id": 1, "name": "a", "rule": {"member_of": "list:999"}}]},
@@ -52,7 +53,7 @@ async def test_a_bad_file_stops_startup_with_file_path_and_problem(tmp_path, nam
     assert problem in message
 
 
-async def test_overlay_templates_replace_the_packaged_ones(tmp_path) -> None:
+async def test_an_overlay_template_replaces_the_packaged_one_with_its_id(tmp_path) -> None:
     templates = {"templates": [{"id": 2, "channel": "apn", "title": "Custom [FIRST_NAME]", "body": "Mine"}]}
     client = await start(overlay(tmp_path, "templates.json", templates))
     try:

@@ -67,7 +67,6 @@ async def test_draft_is_stored_and_can_be_completed_by_id(nc) -> None:
     ({"campaign_status": "someday"}, "campaign_status is invalid"),
     ({"channel": "email"}, "Channel not supported"),
     ({"campaign_schedule_date": "14/12/2022"}, "Invalid schedule time"),
-    ({"contact_details": {"suppression_segment_ids": [1]}}, "Segment not found"),
     ({"enable_frequency_capping": "no"}, "enable_frequency_capping is invalid"),
 ])
 async def test_errors(nc, body, message) -> None:

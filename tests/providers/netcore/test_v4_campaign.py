@@ -103,8 +103,6 @@ async def test_create_rules(nc) -> None:
         (email_campaign("X", channel="sms"), bad("Channel not supported", "campaign_details[1].channel")),
         (email_campaign("X", content_details={"template_id": 2}),
          bad("Template does not belong to this channel", "campaign_details[1].content_details.template_id")),
-        (email_campaign("X", audience_details={"exclude_list": {"seg_ids": ["404"]}}),
-         bad("Segment not found", "campaign_details[1].audience_details.exclude_list.seg_ids")),
         (email_campaign("X", campaign_state="active", audience_details={}),
          bad("No audience selected", "campaign_details[1].audience_details")),
         (email_campaign("X", schedule_time="tomorrow"),

@@ -115,7 +115,6 @@ class Netcore(Provider):
                              for k, v in data.lists.items()],
             "tenant_segments": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
                                 for k, v in data.segments.items()],
-            "templates": [{f: v for f, v in t.items() if f != "body"} for t in self.state.catalog.templates.values()],
         }
 
     def audience(self, spec: object, tenant: str | None) -> AudienceQuery | None:

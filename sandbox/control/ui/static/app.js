@@ -418,9 +418,11 @@ function vendorData(data) {
   return h("div", { class: "vendor" }, parts);
 }
 function cellOf(value) {  // long nested values (messages, steps...) fold away
-  if (value === null || typeof value !== "object") return value ?? "";
-  const text = JSON.stringify(value);
+  if (value === null || value === undefined) return "";
+  if (typeof value !== "object" && String(value).length <= 120) return value;
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
   if (text.length <= 80) return text;
+  if (typeof value !== "object") return h("details", {}, h("summary", {}, `${text.length} characters`), h("pre", {}, text));
   const count = Array.isArray(value) ? value.length : Object.keys(value).length;
   const size = `${count} ${Array.isArray(value) ? "item" : "key"}${count === 1 ? "" : "s"}`;
   return h("details", {}, h("summary", {}, size), h("pre", {}, pretty(value)));

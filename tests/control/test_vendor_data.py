@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from support.http import CLEVERTAP_HEADERS
+
+from sandbox.settings import Settings
 
 SMS = {"to": {"Identity": ["JohnDoe"]}, "content": {"body": "hi"}}
 
 
+@pytest.mark.parametrize("settings", [Settings(population_size=300, strict=True)], ids=["strict"])
 async def test_a_dashboard_campaign_added_at_run_time_is_usable_until_reset(api) -> None:
     status, body, _ = await api.call("POST", "/1/send/sms.json", json={**SMS, "campaign_id": 1234567890},
                                      headers=CLEVERTAP_HEADERS)

@@ -3,27 +3,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
+from sandbox.core.fixture_files import load_fixture
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.ratelimit import Applied
 from sandbox.core.services import Services
 from sandbox.providers.clevertap import campaigns, create_checks, engagement, errors, ratelimit, routes, webhooks
-from sandbox.providers.clevertap.account import (
-    ACCOUNT_FILE,
-    CAMPAIGNS_FILE,
-    Account,
-    DashboardCampaign,
-    load_account,
-    load_campaigns,
-    parse_campaign,
-)
+from sandbox.providers.clevertap.account import ACCOUNT_FILE, CAMPAIGNS_FILE, Account, load_account, load_campaigns
 from sandbox.providers.clevertap.auth import ACCOUNT_HEADER, PASSCODE_HEADER, authenticate
+from sandbox.providers.clevertap.dashboard_data import COLLECTIONS, DashboardData, References
 from sandbox.providers.clevertap.deliver import ESTIMATE_CHANNEL, deliver_send, segment_resolver
 from sandbox.providers.clevertap.people import People
 from sandbox.providers.clevertap.state import State
@@ -35,14 +30,13 @@ class CleverTap(Provider):
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
     rate_limits = ratelimit.LIMITS
-    collections = ("campaigns", "webhooks")
+    collections = (*COLLECTIONS, "webhooks")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = Account()
-        self.dashboard: dict[int, DashboardCampaign] = {}
-        self.added: dict[int, DashboardCampaign] = {}
-        """Dashboard campaigns added at run time for every tenant (``POST /_sandbox/vendors/clevertap/campaigns``)."""
+        self.dashboard = DashboardData()
+        """Channels, provider nicknames, control groups, segments and API campaigns (``dashboard_data``)."""
         self.state = State(self.settings.seed)
         self.people = People()
         self.webhook_endpoints = webhooks.Endpoints()
@@ -51,38 +45,43 @@ class CleverTap(Provider):
         return routes.operations()
 
     async def startup(self, services: Services) -> None:
-        self.account = load_account(self.settings.fixture(ACCOUNT_FILE))
-        self.dashboard = load_campaigns(self.settings.fixture(CAMPAIGNS_FILE))
+        document, path = load_fixture(self.settings, ACCOUNT_FILE)
+        self.account = load_account(path, document)
+        document, path = load_fixture(self.settings, CAMPAIGNS_FILE)
+        self.dashboard.load(self.account, load_campaigns(path, document))
         self.people.attach(services.audience)
         self.webhook_endpoints.load(self)
 
+    @property
+    def strict(self) -> bool:
+        """``"strict"`` in account.json decides for CleverTap; absent, ``--strict`` does."""
+        return self.settings.strict if self.account.strict is None else self.account.strict
+
+    def references(self, call: Call[CleverTap]) -> References:
+        """The learn/strict rule for the dashboard objects ``call`` names."""
+        return References(self.dashboard, call)
+
     def reset(self, tenant: str | None) -> None:
         self.state.reset(tenant)
+        self.dashboard.reset(tenant)
         self.webhook_endpoints.reset(tenant)
-        if tenant is None:
-            self.added.clear()
 
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
-        """``campaigns``: a dashboard API campaign ``{"id", "name", "channel"}`` (as in campaigns.json);
-        ``webhooks``: a webhook endpoint ``{"name", "url", "method"?, "headers"?}``."""
+        """One item of ``collection``: a dashboard object (shapes in ``dashboard_data``) or a webhook endpoint
+        ``{"name", "url", "method"?, "headers"?}``, for ``tenant`` or every tenant."""
         if collection == "webhooks":
             return self.webhook_endpoints.add(item, tenant)
-        campaign = parse_campaign(item)
-        (self.state.tenant(tenant).dashboard if tenant else self.added)[campaign.id] = campaign
-        return {"id": campaign.id, "name": campaign.name, "channel": campaign.channel}
+        return self.dashboard.add(collection, item, tenant)
 
     def list_data(self, collection: str, tenant: str | None) -> list[Any]:
         if collection == "webhooks":
             return self.webhook_endpoints.listed(tenant)
-        found = {**self.dashboard, **self.added, **(self.state.tenant(tenant).dashboard if tenant else {})}
-        return [{"id": c.id, "name": c.name, "channel": c.channel} for c in found.values()]
+        return self.dashboard.list(collection, tenant)
 
     def remove_data(self, collection: str, item_id: str, tenant: str | None) -> bool:
         if collection == "webhooks":
             return self.webhook_endpoints.remove(item_id, tenant)
-        key = int(item_id) if item_id.isdigit() else -1
-        source = self.state.tenant(tenant).dashboard if tenant else self.added
-        return source.pop(key, None) is not None
+        return self.dashboard.remove(collection, item_id, tenant)
 
     async def on_clock(self, tenant: str | None) -> None:
         campaigns.run_due(self, tenant)
@@ -90,12 +89,17 @@ class CleverTap(Provider):
 
     def export_state(self) -> Any:
         return {"tenants": self.state.tenants.export_state(), "ids": self.state.ids.export_state(),
-                "added": dict(self.added)}
+                "dashboard": self.dashboard.export_state(),
+                "webhooks": {"everyone": dict(self.webhook_endpoints.everyone),
+                             "tenants": self.webhook_endpoints.added.export_state()}}
 
     def import_state(self, data: Any) -> None:
         self.state.tenants.import_state(data["tenants"])
         self.state.ids.import_state(data["ids"])
-        self.added = dict(data["added"])
+        self.dashboard.import_state(data.get("dashboard", {}))
+        if "webhooks" in data:
+            self.webhook_endpoints.everyone = dict(data["webhooks"]["everyone"])
+            self.webhook_endpoints.added.import_state(data["webhooks"]["tenants"])
 
     def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
         tenants = [(name, st) for name, st in self.state.tenants.items() if tenant is None or name == tenant]
@@ -114,17 +118,28 @@ class CleverTap(Provider):
             raise ValueError("a CleverTap audience is a CQL where object or a targets/create.json body")
         campaign_like = bool({"where", "segment", "target_mode"} & spec.keys())
         try:
-            tree = create_checks.audience(spec if campaign_like else {"where": spec}, self.account)
+            tree = create_checks.audience(spec if campaign_like else {"where": spec}, self._segment_known(tenant))
         except errors.CleverTapFail as exc:
             raise ValueError(exc.message) from None
         mode = spec.get("target_mode") or "push" if campaign_like else None
         channel = ESTIMATE_CHANNEL.get(mode) if mode else None
         devices = spec.get("devices") if campaign_like else None
         platforms = ([d for d in devices if d in ("android", "ios")] or None) if mode == "push" and devices else None
-        return AudienceQuery(tree, channel=channel, platforms=platforms, resolve_member=segment_resolver(self.account))
+        return AudienceQuery(tree, channel=channel, platforms=platforms,
+                             resolve_member=segment_resolver(self.dashboard, tenant))
+
+    def _segment_known(self, tenant: str | None) -> Callable[[Any], None]:
+        """Segments for ``/_sandbox/audience/estimate``: only those this tenant sees (nothing is learned)."""
+
+        def known(segment_id: Any) -> None:
+            if self.dashboard.segments.get(tenant, segment_id) is None:
+                raise create_checks.fail(errors.SEGMENT_UNKNOWN.format(id=segment_id))
+
+        return known
 
     def describe(self) -> dict[str, Any]:
-        return {"dashboard_campaigns": len(self.dashboard) + len(self.added), "segments": len(self.account.segments)}
+        return {"dashboard_campaigns": len(self.dashboard.campaigns.fixtures),
+                "segments": len(self.dashboard.segments.fixtures)}
 
     # -- requests -------------------------------------------------------------------------------
     def tenant_hint(self, request: web.Request) -> str | None:
@@ -140,14 +155,6 @@ class CleverTap(Provider):
         return ratelimit.applied(call.operation.name)
 
     # -- used by the handlers -------------------------------------------------------------------
-    def dashboard_campaign(self, tenant: str | None, campaign_id: int) -> DashboardCampaign | None:
-        """A dashboard API campaign: from campaigns.json, or added at run time for this tenant."""
-        for source in (self.state.tenant(tenant).dashboard, self.added, self.dashboard):
-            found = source.get(campaign_id)
-            if found is not None:
-                return found
-        return None
-
     def store_uploads(self, call: Call[CleverTap], records: list[dict[str, Any]]) -> None:
         """Accepted /1/upload records, written into the shared population (undone by a reset)."""
         for record in records:

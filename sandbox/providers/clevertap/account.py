@@ -2,8 +2,10 @@
 
 It holds what the real API checks campaigns against (spec §6.7): Android notification channels, provider
 nicknames per channel, custom control groups, plus the sandbox's own knobs (segments, frequency cap,
-discarded events, asynchronous counts). A bad file stops startup naming the file, the JSON path and the
-problem. Users replace it through the fixtures overlay (``--fixtures DIR``: ``DIR/clevertap/account.json``).
+discarded events, asynchronous counts, ``strict``). A bad file stops startup naming the file, the JSON path
+and the problem. Users extend it through the fixtures overlay (``--fixtures DIR``: ``DIR/clevertap/account.json``
+merges into the packaged file, ``"replace": true`` replaces it); the dashboard objects become the collections
+of ``dashboard_data``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Account:
     segments: dict[str, Segment] = field(default_factory=dict)
     discarded_events: frozenset[str] = frozenset()
     async_counts: bool = False
+    strict: bool | None = None
+    """Learn/strict for CleverTap alone: None follows ``--strict``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +54,9 @@ class DashboardCampaign:
 
 
 class _Reader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: Any = None) -> None:
         self.path = path
-        self.data = read_fixture(path)
+        self.data = read_fixture(path) if data is None else data
         self.expect(self.data, dict, "$", "an object")
 
     def fail(self, where: str, problem: str) -> FixtureError:
@@ -77,8 +81,10 @@ class _Reader:
         return float(value)
 
 
-def load_account(path: Path) -> Account:
-    reader = _Reader(path)
+def load_account(path: Path, data: Any = None) -> Account:
+    """``data`` (the merged document) read as the account file ``path`` (named in errors); read from ``path``
+    when not given."""
+    reader = _Reader(path, data)
     data = reader.data
     providers = _channel_lists(reader, data.get("providers", {}), "$.providers")
     groups = _channel_lists(reader, data.get("provider_groups", {}), "$.provider_groups")
@@ -103,6 +109,9 @@ def load_account(path: Path) -> Account:
         _check_where(reader, spec["where"], f"{where}.where")
         segments[key] = Segment(key, str(spec.get("name", f"Segment {key}")), spec["where"])
     async_counts = reader.expect(data.get("async_counts", False), bool, "$.async_counts", "a boolean")
+    strict = data.get("strict")
+    if strict is not None:
+        reader.expect(strict, bool, "$.strict", "a boolean (or absent: follow --strict)")
     return Account(
         notification_channels=reader.strings(data.get("notification_channels", []), "$.notification_channels"),
         providers=providers,
@@ -114,6 +123,7 @@ def load_account(path: Path) -> Account:
         segments=segments,
         discarded_events=reader.strings(data.get("discarded_events", []), "$.discarded_events"),
         async_counts=async_counts,
+        strict=strict,
     )
 
 
@@ -128,12 +138,20 @@ def _channel_lists(reader: _Reader, value: Any, where: str) -> dict[str, frozens
 
 
 def _check_where(reader: _Reader, where: dict[str, Any], path: str) -> None:
+    problem = check_where(where)
+    if problem is not None:
+        raise reader.fail(path, problem)
+
+
+def check_where(where: dict[str, Any]) -> str | None:
+    """What is wrong with a segment's CQL ``where``, or None."""
     from sandbox.providers.clevertap.audience import CqlError, translate
 
     try:
         translate(where)
     except CqlError as exc:
-        raise reader.fail(path, exc.detail) from None
+        return exc.detail
+    return None
 
 
 def parse_campaign(item: Any) -> DashboardCampaign:
@@ -149,8 +167,8 @@ def parse_campaign(item: Any) -> DashboardCampaign:
     return DashboardCampaign(campaign_id, str(item.get("name", "")), channel)
 
 
-def load_campaigns(path: Path) -> dict[int, DashboardCampaign]:
-    reader = _Reader(path)
+def load_campaigns(path: Path, data: Any = None) -> dict[int, DashboardCampaign]:
+    reader = _Reader(path, data)
     items = reader.expect(reader.data.get("campaigns"), list, "$.campaigns", "an array of campaigns")
     out: dict[int, DashboardCampaign] = {}
     for i, item in enumerate(items):

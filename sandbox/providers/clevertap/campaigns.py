@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.clevertap import create_checks, engagement, errors, webhooks
-from sandbox.providers.clevertap.deliver import estimates, run_campaign
+from sandbox.providers.clevertap.deliver import estimates, run_campaign, segment_resolver
 from sandbox.providers.clevertap.state import Campaign
 
 if TYPE_CHECKING:
@@ -19,11 +19,16 @@ async def targets_create(call: Call[CleverTap]) -> Reply:
     if "req_id" in call.query or call.request.method == "GET":
         return follow_up(call)
     body: dict[str, Any] = call.body
-    spec = create_checks.check(body, provider.account)
+    refs = provider.references(call)
+    try:
+        spec = create_checks.check(body, refs)
+    except errors.CleverTapFail:
+        refs.undo()
+        raise
     estimate_only = body.get("estimate_only") is True
     skip = body.get("skip_estimate") is True and not estimate_only
-    reach = {} if skip else estimates(provider.people, provider.account, spec.target_mode, spec.tree, spec.devices,
-                                      bool(body.get("send_to_all_devices")))
+    reach = {} if skip else estimates(provider.people, segment_resolver(provider.dashboard, call.tenant),
+                                      spec.target_mode, spec.tree, spec.devices, bool(body.get("send_to_all_devices")))
     answer: dict[str, Any] = {"status": "success"}
     if not estimate_only:
         answer["id"] = create(call, spec, reach)
@@ -62,7 +67,8 @@ def create(call: Call[CleverTap], spec: create_checks.CreateRequest, reach: dict
 
 def run(provider: CleverTap, tenant: str | None, campaign: Campaign, now: float) -> None:
     state = provider.state.tenant(tenant)
-    campaign.report = run_campaign(provider.services, provider.people, provider.account, tenant, state, campaign, now)
+    campaign.report = run_campaign(provider.services, provider.people, provider.account, provider.dashboard, tenant,
+                                   state, campaign, now)
     campaign.status = "completed"
     webhooks.fire(provider, tenant, campaign)
 
@@ -115,14 +121,17 @@ async def targets_result(call: Call[CleverTap]) -> Reply:
     campaign = _campaign(call)
     campaign_id = int(call.body["id"])
     if campaign is None:
-        dashboard = call.provider.dashboard_campaign(call.tenant, campaign_id)
+        campaigns = call.provider.dashboard.campaigns
+        dashboard = campaigns.get(call.tenant, campaign_id)
         if dashboard is None:
             raise create_checks.fail(errors.CAMPAIGN_UNKNOWN.format(id=campaign_id))
         sent = len(call.services.deliveries.query({"vendor": "clevertap", "tenant": call.tenant,
                                                     "campaign_id": str(campaign_id)}))
-        return Reply({"status": "success", "result": {"id": campaign_id, "name": dashboard.name,
-                                                      "target_mode": dashboard.channel, "sent": sent,
-                                                      **engagement.funnel(call.services, call.tenant, campaign_id)}})
+        result = {"id": campaign_id, "name": dashboard.name, "target_mode": dashboard.channel, "sent": sent,
+                  **engagement.funnel(call.services, call.tenant, campaign_id)}
+        if campaigns.provisioned(call.tenant, campaign_id):
+            result["provisioned"] = True  # learned from a send (learn mode), as the control API lists it
+        return Reply({"status": "success", "result": result})
     if campaign.report is None:
         raise errors.CleverTapFail((errors.CAMPAIGN_NOT_COMPLETED_STATUS, errors.CAMPAIGN_NOT_COMPLETED.format(
             id=campaign.id, status=campaign.status)), status=errors.CAMPAIGN_NOT_COMPLETED_STATUS)

@@ -43,7 +43,7 @@ async def counts_profiles(call: Call[CleverTap]) -> Reply:
         return follow_up(call)
     provider = call.provider
     tree = _tree(call)
-    mask = provider.people.service.evaluate(tree, resolve_member=segment_resolver(provider.account))
+    mask = provider.people.service.evaluate(tree, resolve_member=segment_resolver(provider.dashboard, call.tenant))
     return _answer(call, int(np.count_nonzero(mask)))
 
 
@@ -66,6 +66,6 @@ async def counts_events(call: Call[CleverTap]) -> Reply:
         selected &= compare(table.column(prop["name"]), prop, None)  # type: ignore[arg-type]
     others = [n for n in tree.get("all", ()) if n is not node]
     if others:  # profile filters narrow the occurrences to the users they match
-        users = service.evaluate({"all": others}, resolve_member=segment_resolver(call.provider.account))
+        users = service.evaluate({"all": others}, resolve_member=segment_resolver(call.provider.dashboard, call.tenant))
         selected &= users[table.rows]
     return _answer(call, int(np.count_nonzero(selected)))

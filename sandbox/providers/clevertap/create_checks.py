@@ -2,18 +2,22 @@
 
 ``check`` runs them in a fixed order (name, when, content of the target mode, where/segment, Android
 channel, control group, provider, ttl) and raises the first failure with CleverTap's text. It never
-rejects unknown keys. Each rule has a row in ``tests/providers/clevertap/test_targets_create.py``.
+rejects unknown keys. Dashboard references (segment, channel, control group, provider nicknames) go through
+``References``: learned in learn mode, CleverTap's error in strict mode.
+Each rule has a row in ``tests/providers/clevertap/test_targets_create.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.providers.clevertap import errors
-from sandbox.providers.clevertap.account import Account
+from sandbox.providers.clevertap.account import PROVIDER_CHANNELS
 from sandbox.providers.clevertap.audience import CqlError, segment_tree, translate
+from sandbox.providers.clevertap.dashboard_data import References
 
 TARGET_MODES = ("push", "webpush", "email", "sms", "webhook", "notificationinbox", "whatsapp")
 REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {
@@ -58,18 +62,18 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def check(body: dict[str, Any], account: Account) -> CreateRequest:
+def check(body: dict[str, Any], refs: References) -> CreateRequest:
     if _empty(body.get("name")) or (isinstance(body["name"], str) and not body["name"].strip()):
         raise fail(errors.NAME_EMPTY)
     when = parse_when(body.get("when"))
     mode = body.get("target_mode") or "push"
     check_content(mode, body)
-    tree = audience(body, account)
+    tree = audience(body, refs.segment)
     devices = tuple(body.get("devices") or DEFAULT_DEVICES.get(mode, ()))
     if mode == "push" and "android" in (body.get("devices") or ()):
-        check_android_channel(body, account)
-    percentage, salt = control_group(body, account)
-    check_provider(mode, body, account)
+        check_android_channel(body, refs)
+    percentage, salt = control_group(body, refs)
+    check_provider(mode, body, refs)
     minutes, until = ttl(body.get("ttl"))
     return CreateRequest(str(body["name"]), mode, when, tree, devices, percentage, salt, minutes, until)
 
@@ -167,11 +171,12 @@ def _inbox(body: dict[str, Any], content: Any) -> None:
         raise invalid("orientation", f"{orientation!r} is not p or l")
 
 
-def audience(body: dict[str, Any], account: Account) -> dict[str, Any]:
+def audience(body: dict[str, Any], segment_known: Callable[[Any], None]) -> dict[str, Any]:
+    """The neutral tree of ``where`` / ``segment``; ``segment_known(id)`` raises for a segment it rejects."""
     segment = body.get("segment")
     if segment is not None:
-        if segment != "all" and str(segment) not in account.segments:
-            raise fail(errors.SEGMENT_UNKNOWN.format(id=segment))
+        if segment != "all":
+            segment_known(segment)
         base = segment_tree(segment)
         where = body.get("where")
         return base if not isinstance(where, dict) else {"all": [base, _where(where)]}
@@ -187,7 +192,7 @@ def _where(where: dict[str, Any]) -> dict[str, Any]:
         raise fail(exc.wire) from None
 
 
-def check_android_channel(body: dict[str, Any], account: Account) -> None:
+def check_android_channel(body: dict[str, Any], refs: References) -> None:
     content = body.get("content") if isinstance(body.get("content"), dict) else {}
     platforms = content.get("platform_specific")
     android = (platforms.get("android") if isinstance(platforms, dict) else None) or {}
@@ -195,11 +200,12 @@ def check_android_channel(body: dict[str, Any], account: Account) -> None:
     channel = channel or body.get("wzrk_cid")  # the doc's table lists it top-level [V-seed]
     if _empty(channel):
         raise errors.CleverTapFail(errors.ANDROID_CHANNEL_REQUIRED)
-    if not isinstance(channel, str) or channel not in account.notification_channels:
+    if not isinstance(channel, str):
         raise fail(errors.ANDROID_CHANNEL_INVALID)
+    refs.channel(channel)
 
 
-def control_group(body: dict[str, Any], account: Account) -> tuple[float, str]:
+def control_group(body: dict[str, Any], refs: References) -> tuple[float, str]:
     group = body.get("control_group")
     if group is None:
         return 0.0, ""
@@ -208,9 +214,7 @@ def control_group(body: dict[str, Any], account: Account) -> tuple[float, str]:
         name = group.get("name")
         if _empty(name):
             raise fail(errors.FIELD_EMPTY.format(field="control_group.name"))
-        if name not in account.custom_control_groups:
-            raise fail(errors.CONTROL_GROUP_UNKNOWN.format(name=name))
-        return account.custom_control_groups[name], f"custom:{name}"
+        return refs.control_group(name), f"custom:{name}"
     if kind == "campaign":
         pct = group.get("percentage")
         if isinstance(pct, bool) or not isinstance(pct, int | float) or not 0 < pct < 100:
@@ -219,13 +223,16 @@ def control_group(body: dict[str, Any], account: Account) -> tuple[float, str]:
     raise invalid("control_group.type", 'must be "custom" or "campaign"')
 
 
-def check_provider(mode: str, body: dict[str, Any], account: Account) -> None:
+def check_provider(mode: str, body: dict[str, Any], refs: References) -> None:
+    """Provider nicknames matter for sms, email and whatsapp only (push ignores them)."""
+    if mode not in PROVIDER_CHANNELS:
+        return
     nick = body.get("provider_nick_name")
-    if nick is not None and mode in account.providers and nick not in account.providers[mode]:
-        raise fail(errors.PROVIDER_NICK_NAME_INVALID)
+    if nick is not None:
+        refs.provider(mode, nick)
     group = body.get("provider_group_nickname")
-    if group is not None and mode in account.provider_groups and group not in account.provider_groups[mode]:
-        raise fail(errors.PROVIDER_GROUP_INVALID)
+    if group is not None:
+        refs.provider_group(mode, group)
 
 
 def ttl(value: Any) -> tuple[float | None, float | None]:

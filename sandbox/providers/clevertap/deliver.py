@@ -17,6 +17,7 @@ import numpy as np
 from sandbox.core.clock import iso
 from sandbox.core.services import Services
 from sandbox.providers.clevertap.account import Account
+from sandbox.providers.clevertap.dashboard_data import DashboardData
 from sandbox.providers.clevertap.people import People
 from sandbox.providers.clevertap.state import Campaign, Tenant
 
@@ -57,22 +58,22 @@ class Capper:
         return sum(1 for ts in self.state.sent.get(identity, ()) if ts > since) < messages
 
 
-def run_campaign(services: Services, people: People, account: Account, tenant: str | None,
-                 state: Tenant, campaign: Campaign, now: float) -> dict[str, int]:
+def run_campaign(services: Services, people: People, account: Account, dashboard: DashboardData,
+                 tenant: str | None, state: Tenant, campaign: Campaign, now: float) -> dict[str, int]:
     """Record the deliveries of ``campaign`` running at ``now``; returns its report counts."""
     body = campaign.body
     report: Counter[str] = Counter(sent=0, control_group=0, frequency_capped=0, expired=0)
     channel = ESTIMATE_CHANNEL[campaign.target_mode]
     targets = people.service.recipients(campaign.tree, channel=channel, platforms=_platforms(campaign),
                                         all_devices=bool(body.get("send_to_all_devices")),
-                                        resolve_member=segment_resolver(account))
+                                        resolve_member=segment_resolver(dashboard, tenant))
     if campaign.target_mode == "notificationinbox":
         targets = _inbox_targets(people, campaign, targets)
     report["targeted"] = len({t["identity"] for t in targets})
     expires = _expiry(body, now)
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
     deliveries = services.deliveries
-    percentage, salt = _control(account, body, campaign)
+    percentage, salt = _control(dashboard, tenant, body, campaign)
     seen: dict[str, str] = {}
     for target in targets:
         identity = str(target["identity"])
@@ -115,10 +116,11 @@ def _platforms(campaign: Campaign) -> list[str] | None:
     return None
 
 
-def _control(account: Account, body: dict[str, Any], campaign: Campaign) -> tuple[float, str]:
+def _control(dashboard: DashboardData, tenant: str | None, body: dict[str, Any],
+             campaign: Campaign) -> tuple[float, str]:
     group = body.get("control_group") or {}
     if group.get("type") == "custom":
-        return account.custom_control_groups.get(group.get("name"), 0.0), f"custom:{group.get('name')}"
+        return dashboard.control_percentage(tenant, group.get("name")), f"custom:{group.get('name')}"
     if group.get("type") == "campaign":
         return float(group.get("percentage") or 0), f"campaign:{campaign.id}"
     return 0.0, ""
@@ -147,12 +149,14 @@ def _inbox_targets(people: People, campaign: Campaign, targets: list[dict[str, A
     return out
 
 
-def segment_resolver(account: Account) -> Any:
+def segment_resolver(dashboard: DashboardData, tenant: str | None) -> Any:
+    """``resolve_member`` for the audience engine: the tree of a segment this tenant sees (fixtures, run-time
+    additions, learned)."""
     from sandbox.providers.clevertap.audience import translate
 
     def resolve(member: str | int) -> dict[str, Any] | None:
-        segment = account.segments.get(str(member))
-        return None if segment is None else translate(segment.where)
+        where = dashboard.segment_where(tenant, member)
+        return None if where is None else translate(where)
 
     return resolve
 
@@ -205,13 +209,12 @@ def _last_device(profile: dict[str, Any], channel: str) -> tuple[str | None, str
     return device.get("platform"), device.get("token")
 
 
-def estimates(people: People, account: Account, campaign_mode: str, tree: dict[str, Any],
+def estimates(people: People, resolve: Any, campaign_mode: str, tree: dict[str, Any],
               devices: tuple[str, ...], all_devices: bool) -> dict[str, int]:
     """Reach keyed as CleverTap does: per requested device for push (``{"android": N, "ios": M}``),
     ``{"web": N}`` for webpush, ``{"<target_mode>": N}`` otherwise (email, sms, whatsapp, webhook, inbox
     count users) [V-seed 003 example ``{"web": 2}``, V-QA ``{"ios": N}``; the other keys are INF]."""
     service = people.service
-    resolve = segment_resolver(account)
     channel = ESTIMATE_CHANNEL[campaign_mode]
     if campaign_mode == "push":
         wanted = [d for d in devices if d in ("android", "ios")] or ["android", "ios"]

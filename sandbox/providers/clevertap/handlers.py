@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.clevertap import errors
+from sandbox.providers.clevertap.account import PROVIDER_CHANNELS
 
 if TYPE_CHECKING:
     from sandbox.providers.clevertap import CleverTap
@@ -34,17 +35,25 @@ def check_android_channel(content: dict[str, Any]) -> None:
         raise errors.CleverTapFail(errors.ANDROID_CHANNEL_REQUIRED)
 
 
-def check_campaign_id(call: Call[CleverTap], channel: str) -> None:
-    """``campaign_id`` must be a dashboard API campaign of this channel (seed 000) [INF: text and code]."""
-    if "campaign_id" not in call.body:
-        return
-    campaign_id = int(call.body["campaign_id"])
-    found = call.provider.dashboard_campaign(call.tenant, campaign_id)
-    if found is None:
-        raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.CAMPAIGN_ID_UNKNOWN.format(id=campaign_id)))
-    if found.channel != channel:
-        raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.CAMPAIGN_ID_OTHER_CHANNEL.format(
-            id=campaign_id, channel=found.channel)))
+def check_references(call: Call[CleverTap], channel: str) -> None:
+    """Dashboard objects a send names: the Android channel (push), the provider nickname (sms, email,
+    whatsapp) and ``campaign_id``, a dashboard API campaign of this channel (seed 000) [INF: text and code].
+    Unknown ones are learned (strict: rejected); a known campaign of another channel is rejected in both, before
+    anything is learned."""
+    refs = call.provider.references(call)
+    if "campaign_id" in call.body:
+        campaign_id = int(call.body["campaign_id"])
+        found = refs.campaign(campaign_id, channel)
+        if found.channel != channel:
+            raise errors.CleverTapFail((errors.FIELD_INVALID_CODE, errors.CAMPAIGN_ID_OTHER_CHANNEL.format(
+                id=campaign_id, channel=found.channel)))
+    if channel == "push":
+        android = (call.body["content"].get("platform_specific") or {}).get("android")
+        if isinstance(android, dict) and isinstance(android.get("wzrk_cid"), str):
+            refs.channel(android["wzrk_cid"])
+    nick = call.body.get("provider_nick_name")
+    if nick is not None and channel in PROVIDER_CHANNELS:
+        refs.provider(channel, nick)
 
 
 def _sender(channel: str) -> Callable[[Call[CleverTap]], Awaitable[Reply]]:
@@ -52,7 +61,7 @@ def _sender(channel: str) -> Callable[[Call[CleverTap]], Awaitable[Reply]]:
         if channel == "push":
             check_android_channel(call.body["content"])
         addressed = check_recipients(call.body)
-        check_campaign_id(call, channel)
+        check_references(call, channel)
         call.provider.deliver_send(call, channel, addressed)
         return Reply(errors.SEND_ACCEPTED)
 

@@ -47,8 +47,6 @@ class Tenant:
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     """req_id -> the answer its follow-up gets (async estimates and counts)."""
-    dashboard: dict[int, Any] = field(default_factory=dict)
-    """Dashboard campaigns added at run time (on top of campaigns.json)."""
     sent: dict[str, list[float]] = field(default_factory=dict)
     """identity -> times of earlier deliveries (frequency caps)."""
 

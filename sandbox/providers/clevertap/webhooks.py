@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from sandbox.core.fixture_files import FixtureError
+from sandbox.core.fixture_files import FixtureError, load_fixture
 from sandbox.core.tenants import TenantState
 from sandbox.providers.clevertap.account import ACCOUNT_FILE
 
@@ -43,11 +41,8 @@ class Endpoints:
         self.added: TenantState[dict[str, dict[str, Any]]] = TenantState(lambda _: {})
 
     def load(self, provider: CleverTap) -> None:
-        path = provider.settings.fixture(ACCOUNT_FILE)
-        try:
-            raw = orjson.loads(path.read_bytes()).get("webhooks") or {}
-        except (OSError, orjson.JSONDecodeError, AttributeError):
-            raw = {}  # the account loader reports a bad file
+        document, path = load_fixture(provider.settings, ACCOUNT_FILE)  # packaged + overlay, merged
+        raw = (document.get("webhooks") if isinstance(document, dict) else None) or {}
         if not isinstance(raw, dict):
             raise FixtureError(f"{path}: $.webhooks must be an object of name -> {{url, method, headers}}")
         self.account = {str(name): endpoint(item, f"{path}: $.webhooks.{name}") for name, item in raw.items()}

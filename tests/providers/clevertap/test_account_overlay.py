@@ -1,5 +1,6 @@
-"""A user's fixtures overlay (``--fixtures DIR``) replaces account.json and campaigns.json: other notification
-channels, other dashboard campaigns, asynchronous counts answered through a ``req_id`` follow-up."""
+"""A user's fixtures overlay (``--fixtures DIR``) with ``"replace": true`` replaces account.json and campaigns.json:
+other notification channels, other dashboard campaigns (strict mode: only those are accepted), asynchronous
+counts answered through a ``req_id`` follow-up. Merging overlays: test_learn_strict.py."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ def settings(tmp_path: Path) -> Settings:
     overlay = tmp_path / "clevertap"
     overlay.mkdir()
     account = json.loads((PACKAGED / "account.json").read_text())
-    account.update(async_counts=True, notification_channels=["promo"])
+    account.update(async_counts=True, notification_channels=["promo"], replace=True, strict=True)
     (overlay / "account.json").write_text(json.dumps(account))
-    (overlay / "campaigns.json").write_text(json.dumps({"campaigns": [{"id": 42, "channel": "push"}]}))
+    (overlay / "campaigns.json").write_text(json.dumps({"replace": True, "campaigns": [{"id": 42, "channel": "push"}]}))
     return Settings(population_size=300, fixtures=tmp_path)
 
 

@@ -7,6 +7,7 @@ over HTTP at the end (golden pairs cover one HTTP answer per documented response
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,10 +15,23 @@ from support.http import CLEVERTAP_HEADERS
 
 from sandbox.providers.clevertap import create_checks, errors
 from sandbox.providers.clevertap.account import Account, Segment
+from sandbox.providers.clevertap.dashboard_data import DashboardData, References
 
 ACCOUNT = Account(notification_channels=frozenset({"engagement"}), providers={"sms": frozenset({"Twilio"})},
                   provider_groups={"sms": frozenset({"Group A"})}, custom_control_groups={"Holdout": 10.0},
                   segments={"101": Segment("101", "s", {})})
+
+
+def strict_refs() -> References:
+    """The account above in strict mode, for a stand-in of the call (what ``Dashboard.resolve`` reads of it);
+    learn mode is tested over HTTP in test_learn_strict.py."""
+    data = DashboardData()
+    data.load(ACCOUNT, {})
+    call: Any = SimpleNamespace(tenant="T", hint=None, notes=[], provider=SimpleNamespace(strict=True))
+    call.note = call.notes.append
+    return References(data, call)
+
+
 BASE = {"name": "n", "when": "now", "where": {}, "content": {"title": "t", "body": "b"}}
 PUSH_ANDROID = {"devices": ["android"], "content": {"title": "t", "body": "b",
                                                     "platform_specific": {"android": {"wzrk_cid": "engagement"}}}}
@@ -121,7 +135,7 @@ REJECTED = [
 @pytest.mark.parametrize(("payload", "text"), [row[1:] for row in REJECTED], ids=[row[0] for row in REJECTED])
 def test_rejected(payload: dict[str, Any], text: str | None) -> None:
     with pytest.raises(errors.CleverTapFail) as caught:
-        create_checks.check(payload, ACCOUNT)
+        create_checks.check(payload, strict_refs())
     if text is None:  # a field error in the generic wording: it names the field
         assert caught.value.message.startswith("Field ") and " is invalid: " in caught.value.message
     else:
@@ -163,7 +177,7 @@ ACCEPTED = [
 
 @pytest.mark.parametrize(("payload", "expected"), [row[1:] for row in ACCEPTED], ids=[row[0] for row in ACCEPTED])
 def test_accepted(payload: dict[str, Any], expected: dict[str, Any]) -> None:
-    request = create_checks.check(payload, ACCOUNT)
+    request = create_checks.check(payload, strict_refs())
     assert {key: getattr(request, key) for key in expected} == expected
 
 

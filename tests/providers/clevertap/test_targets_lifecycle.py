@@ -172,9 +172,7 @@ async def test_segment_from_the_account_fixture(api) -> None:
     _, by_where = await post(api, CREATE, {**EMAIL, "estimate_only": True, "where": where})
     body = {key: value for key, value in EMAIL.items() if key != "where"}
     _, by_segment = await post(api, CREATE, {**body, "estimate_only": True, "segment": 101})
-    assert by_segment == by_where
-    assert await post(api, CREATE, {**body, "segment": 999}) == (
-        400, {"status": "fail", "error": "Segment 999 is not defined", "code": 78})
+    assert by_segment == by_where  # unknown segments: test_learn_strict.py
 
 
 async def test_filters_narrow_the_estimate(api) -> None:

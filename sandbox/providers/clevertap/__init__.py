@@ -108,7 +108,6 @@ class CleverTap(Provider):
                                "status": c.status, "runs_at": iso(c.when), "created": iso(c.created),
                                "estimates": c.estimates, "report": c.report}
                               for name, st in tenants for c in st.campaigns.values()],
-            "segments": [{"id": s.id, "name": s.name, "where": s.where} for s in self.account.segments.values()],
         }
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:

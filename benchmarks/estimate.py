@@ -40,6 +40,14 @@ COMPLEX: dict[str, Any] = {
 REAL_LIMIT = 100_000
 
 
+def rss_mb() -> float:
+    """This process's resident memory (the index and the profiles it was built from)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     result = fn()
@@ -108,7 +116,7 @@ def main() -> None:
     ref = parse_timestamp(profile["reference_date"])
     real: list[dict[str, Any]] = []
     print(f"{'size':>9} {'source':>9} {'build s':>8} {'index s':>8} | {'tree':7} {'first ms':>9} "
-          f"{'p50 ms':>8} {'p99 ms':>8} | estimate")
+          f"{'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>7} | estimate")
     for size in sizes:
         if size <= REAL_LIMIT:
             users, build = timed(lambda size=size: generate(profile, size=size))
@@ -124,7 +132,7 @@ def main() -> None:
         for name, tree in (("simple", SIMPLE), ("complex", COMPLEX)):
             first, p50, p99 = latency(tree, index, args.runs)
             print(f"{size:>9} {source:>9} {build:>8.2f} {index_s:>8.2f} | {name:7} {first:>9.1f} {p50:>8.2f} "
-                  f"{p99:>8.2f} | {estimate(tree, index, channel='push')}")
+                  f"{p99:>8.2f} {rss_mb():>7.0f} | {estimate(tree, index, channel='push')}")
         del index, users
 
     warm_size = min(REAL_LIMIT, max(sizes))

@@ -26,7 +26,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ready_seconds(args: list[str]) -> tuple[float, dict]:
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def ready_seconds(args: list[str]) -> tuple[float, dict, float]:
     port = free_port()
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port", str(port), *args],
@@ -35,7 +42,7 @@ def ready_seconds(args: list[str]) -> tuple[float, dict]:
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1) as resp:
-                    return time.perf_counter() - started, json.load(resp)["population"]
+                    return time.perf_counter() - started, json.load(resp)["population"], rss_mb(proc.pid)
             except OSError:
                 if proc.poll() is not None:
                     raise SystemExit("the server exited") from None
@@ -54,16 +61,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         subprocess.run([sys.executable, "-m", "sandbox", "population", "build", "--data-dir", data_dir, *size],
                        check=True, capture_output=True)
-        print(f"population of {args.size} users; data-dir file "
-              f"{(Path(data_dir) / 'sandbox-db.json').stat().st_size / 1e6:.0f} MB")
+        files = list(Path(data_dir).glob("population-*.json"))
+        print(f"population of {args.size} users; data-dir file {sum(f.stat().st_size for f in files) / 1e6:.0f} MB")
         for name, extra in (("cold", []), ("warm", ["--data-dir", data_dir])):
-            times = []
+            times, rss = [], []
             for _ in range(args.runs):
-                seconds, population = ready_seconds([*size, *extra])
+                seconds, population, mb = ready_seconds([*size, *extra])
                 times.append(seconds)
+                rss.append(mb)
             median = sorted(times)[len(times) // 2]
             print(f"{name}: ready in {min(times):.2f} s (best of {args.runs}; median {median:.2f} s), "
-                  f"population built={population['built']}, population step {population['load_seconds']} s")
+                  f"population built={population['built']}, population step {population['load_seconds']} s, "
+                  f"RSS when ready {max(rss):.0f} MB")
 
 
 if __name__ == "__main__":

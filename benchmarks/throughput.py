@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -86,14 +87,24 @@ async def load(port: int, total: int, concurrency: int, pid: int, sample_every: 
                 if done % sample_every == 0:
                     rss.append((done, rss_mb(pid)))
 
-        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-        share, extra = divmod(total, concurrency)
-        await asyncio.gather(*(worker(share + (i < extra)) for i in range(concurrency)))
-        wall, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+        wall, cpu = await spread(worker, total, concurrency, pid)
+    return {**figures(latencies, total, wall, cpu), "rss": rss}  # type: ignore[dict-item]
+
+
+async def spread(worker: Callable[[int], Awaitable[None]], total: int, concurrency: int,
+                 pid: int) -> tuple[float, float]:
+    """Run ``total`` requests over ``concurrency`` workers; (wall seconds, server CPU seconds)."""
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    share, extra = divmod(total, concurrency)
+    await asyncio.gather(*(worker(share + (i < extra)) for i in range(concurrency)))
+    return time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+
+
+def figures(latencies: list[float], total: int, wall: float, cpu: float) -> dict[str, float]:
+    """requests/s, client p50/p99 and server CPU µs per request."""
     latencies.sort()
     return {"rps": total / wall, "p50_ms": latencies[len(latencies) // 2] * 1000,
-            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "cpu_us_per_req": cpu / total * 1e6,
-            "rss": rss}  # type: ignore[dict-item]
+            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000, "cpu_us_per_req": cpu / total * 1e6}
 
 
 def run(cmd: list[str], port: int, total: int, concurrency: int, sample_every: int) -> dict[str, float]:

@@ -7,9 +7,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -62,11 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_sources(vars(args))
     except ValueError as exc:
         parser.error(str(exc))
-    if args.command == "routes":
-        return print_routes(settings)
-    if args.command == "population":
-        return population_command(args.action, settings)
-    return serve(settings)
+    from sandbox.population.generator import PopulationError
+
+    try:
+        if args.command == "routes":
+            return print_routes(settings)
+        if args.command == "population":
+            return population_command(args.action, settings)
+        return serve(settings)
+    except PopulationError as exc:  # one line, no traceback: the size asked for cannot be served
+        print(f"campaign-sandbox: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def population_command(action: str, settings: Settings) -> int:
@@ -90,7 +97,7 @@ def population_command(action: str, settings: Settings) -> int:
     print(f"population: {info['size']} users, seed {info['seed']}, reference date {info['reference_date']}, "
           f"{'built' if info['built'] else 'loaded'} in {info['load_seconds']} s, stored in {where}")
     if action == "show":
-        print(json.dumps(summary(service.profiles()), indent=2))
+        print(json.dumps(summary(service.profiles(tenant=None)), indent=2))
     return 0
 
 
@@ -151,21 +158,59 @@ def configure_logging(settings: Settings) -> None:
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
+PROGRESS_MIN = 50_000
+"""``serve`` prints build progress (a line per 10 %) for populations of at least this many users."""
+
+
+def build_progress(size: int | None) -> Callable[[int, int], None] | None:
+    """A progress callback printing a line to stderr at every 10 % of a population build."""
+    if size is not None and size < PROGRESS_MIN:
+        return None
+    shown = [0]
+
+    def progress(done: int, total: int) -> None:
+        if total < PROGRESS_MIN:
+            return
+        tenth = 10 * done // total
+        if tenth > shown[0] and (done < total or shown[0]):  # a warm load reports only (total, total)
+            shown[0] = tenth
+            print(f"building population: {tenth * 10}% ({done:,}/{total:,} users)", file=sys.stderr, flush=True)
+
+    return progress
+
+
 def serve(settings: Settings) -> int:
     from sandbox.core.persistence import PersistenceError
 
     configure_logging(settings)
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings))
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(_serve(settings))
     except PersistenceError as exc:
         print(f"campaign-sandbox: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
+EVENT_LOOP_ENV = "SANDBOX_EVENT_LOOP"
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (a dependency of the server; ``benchmarks/peers.py``
+    measures it), else asyncio's own; ``SANDBOX_EVENT_LOOP=asyncio`` forces asyncio's."""
+    if os.environ.get(EVENT_LOOP_ENV, "").lower() == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 async def _serve(settings: Settings) -> None:
     from sandbox.app import create_app
+    from sandbox.core.persistence import build_lock
+    from sandbox.population.audience.service import AudienceService
 
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
@@ -174,6 +219,11 @@ async def _serve(settings: Settings) -> None:
     # on the request path never walk them (the journal's own entries stay collectable).
     gc.disable()
     try:
+        with build_lock(settings.data_dir) if settings.data_dir is not None else contextlib.nullcontext():
+            app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
+                                                      profile_path=settings.population, seed=settings.seed,
+                                                      size=settings.population_size,
+                                                      on_progress=build_progress(settings.population_size))
         await runner.setup()
     finally:
         gc.freeze()

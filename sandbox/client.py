@@ -416,11 +416,12 @@ class SandboxClient:
                 time.sleep(0.05)
 
     def profiles(self, identity: str | None = None, **params: Any) -> Any:
-        """``GET /_sandbox/profiles`` (query parameters as given), or one profile by identity."""
+        """``GET /_sandbox/profiles`` (query parameters as given), or one profile by identity; a bound
+        client sees its tenant's writes."""
         if identity is not None:
             return self.call("GET", "/_sandbox/profiles/" + urllib.parse.quote(identity, safe=""),
-                             params=params)
-        return self.call("GET", "/_sandbox/profiles", params=params)
+                             params=self._scoped(params))
+        return self.call("GET", "/_sandbox/profiles", params=self._scoped(params))
 
     def add(self, vendor: str, collection: str, item: Any) -> list[Any]:
         """Add dashboard data at run time (a campaign, segment, template, channel... or a list of them) for the
@@ -439,8 +440,9 @@ class SandboxClient:
                   params=self._scoped({}))
 
     def estimate(self, body: Mapping[str, Any] | None = None, **fields: Any) -> Any:
-        """``POST /_sandbox/audience/estimate`` with ``body`` (and/or keyword fields) as the JSON body."""
-        return self.call("POST", "/_sandbox/audience/estimate", json_body={**(body or {}), **fields})
+        """``POST /_sandbox/audience/estimate`` with ``body`` (and/or keyword fields) as the JSON body; a
+        bound client estimates over its tenant's view of the population."""
+        return self.call("POST", "/_sandbox/audience/estimate", json_body=self._scoped({**(body or {}), **fields}))
 
     def advance_clock(self, seconds: float) -> str:
         """Move the sandbox clock forward and run what came due: the bound tenant's clock only, or every

@@ -21,9 +21,10 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
 
 
 async def list_profiles(request: web.Request) -> web.Response:
-    """``?limit=&offset=`` and equality filters on top-level fields (``?country=IN&customer_type=Gold``)."""
-    people = request.app[keys.AUDIENCE].profiles()
-    filters = {k: v for k, v in request.query.items() if k not in ("limit", "offset")}
+    """``?limit=&offset=`` and equality filters on top-level fields (``?country=IN&customer_type=Gold``);
+    ``?tenant=T``: the population as tenant T sees it (with its writes), else the built population."""
+    people = request.app[keys.AUDIENCE].profiles(tenant=request.query.get("tenant"))
+    filters = {k: v for k, v in request.query.items() if k not in ("limit", "offset", "tenant")}
     if filters:
         people = [p for p in people if all(_text(p.get(k)) == v for k, v in filters.items())]
     offset = int_param(request, "offset", 0) or 0
@@ -39,7 +40,7 @@ def _text(value: Any) -> str:
 
 async def get_profile(request: web.Request) -> web.Response:
     identity = request.match_info["identity"]
-    found = request.app[keys.AUDIENCE].find(identity)
+    found = request.app[keys.AUDIENCE].find(identity, tenant=request.query.get("tenant"))
     if found is None:
         raise NotFound(f"no profile with identity, external id, email, objectId, internal id or phone {identity!r}")
     return answer(found)
@@ -54,6 +55,8 @@ async def estimate(request: web.Request) -> web.Response:
         raise BadRequest('expected {"tree": {...}} or {"vendor": "<name>", "audience": {...}}')
     service = app[keys.AUDIENCE]
     tenant = body.get("tenant")
+    if tenant is not None and not isinstance(tenant, str):
+        raise BadRequest('"tenant" must be a string')
     channel = body.get("channel")
     platforms = body.get("platforms")
     resolve = None
@@ -75,8 +78,8 @@ async def estimate(request: web.Request) -> web.Response:
         tree = body["tree"]
     try:
         validate_tree(tree)
-        users = service.members(tree, resolve_member=resolve)
-        counts = service.estimate(tree, channel=channel, platforms=platforms,
+        users = service.members(tree, tenant=tenant, resolve_member=resolve)
+        counts = service.estimate(tree, tenant=tenant, channel=channel, platforms=platforms,
                                   count_devices=bool(body.get("count_devices")), resolve_member=resolve)
     except (ValueError, LookupError) as exc:
         raise BadRequest(str(exc)) from None

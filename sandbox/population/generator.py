@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import os
 import random
 import unicodedata
 from collections import Counter
@@ -44,6 +45,46 @@ CHANNELS: tuple[str, ...] = ("push", "webpush", "email", "sms", "whatsapp")
 PLATFORMS: tuple[str, ...] = ("android", "ios", "web")
 _DAY = 86400
 _PROGRESS_EVERY = 1000
+
+
+BYTES_PER_USER = 9_000
+"""Resident memory one generated user costs once served (profile dicts plus the index; measured with
+``benchmarks/startup.py``: 8 to 8.5 KB at 100k users, loaded warm)."""
+BASE_BYTES = 200_000_000
+"""The server's own resident memory without a population."""
+
+
+class PopulationError(ValueError):
+    """A population that cannot be served (size 0, or more memory than the machine has); one line."""
+
+
+def machine_memory() -> int | None:
+    """Physical memory in bytes (``/proc/meminfo``'s MemTotal, else ``os.sysconf``), None if unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def estimated_bytes(size: int) -> int:
+    return BASE_BYTES + size * BYTES_PER_USER
+
+
+def check_size(size: int, memory: int | None = None) -> None:
+    """Refuse a population of ``size`` users that is empty or would not fit in the machine's memory."""
+    if size <= 0:
+        raise PopulationError(f"population size must be at least 1 (got {size})")
+    memory = machine_memory() if memory is None else memory
+    needed = estimated_bytes(size)
+    if memory is not None and needed > memory:
+        raise PopulationError(f"a population of {size:,} users needs about {needed / 2**30:.1f} GiB of memory; "
+                              f"this machine has {memory / 2**30:.1f} GiB: choose a smaller --population-size")
 
 
 @contextmanager

@@ -3,14 +3,12 @@
 ``Store.memory()`` keeps everything in memory; ``Store.file(path)`` loads a JSON file once through an
 orjson-backed storage and writes it back only on ``flush()`` (never per request). TinyDB is the store of
 record, not the query engine: audiences are evaluated on ``sandbox.population.audience.index.Index``.
+The built population in it never changes at run time: tenants' writes live in the audience service's
+overlays (``sandbox.population.audience.overlay``).
 
 ``load_population`` builds the population once per fingerprint (profile content, seed, size, reference
 date, generator and Faker versions) and records the fingerprint in the ``meta`` table, so a later start on
-the same file loads it without rebuilding. The built population is kept as a pristine snapshot (a shallow
-copy of the profiles table) so ``restore_population()``/``reset()`` bring it back after run-time uploads
-in O(n) pointer copies. That works because profiles are replaced, never mutated in place: write them with
-``upsert_profiles``/``delete_profiles`` (TinyDB's ``Table.update`` mutates stored documents in place and
-would leak into the snapshot).
+the same file loads it without rebuilding.
 """
 
 from __future__ import annotations
@@ -77,7 +75,6 @@ class Store:
     def __init__(self, db: TinyDB, path: Path | None = None) -> None:
         self.db = db
         self.path = path
-        self._pristine: dict[str, dict[str, Any]] | None = None
         self._doc_by_identity: dict[str, int] | None = None
 
     @classmethod
@@ -179,28 +176,12 @@ class Store:
                                      for doc_id, doc in self.raw(PROFILES).items()}
         return self._doc_by_identity
 
-    # -- population snapshot -------------------------------------------------------------------------
-    def snapshot_population(self) -> None:
-        """Remember the current profiles table as the pristine population."""
-        self._pristine = dict(self.raw(PROFILES))
-
-    def restore_population(self) -> None:
-        """Put the pristine population back (drops run-time uploads to profiles)."""
-        if self._pristine is None:
-            raise RuntimeError("no population snapshot: call load_population first")
-        data = self.db.storage.read() or {}
-        data[PROFILES] = dict(self._pristine)
-        self.db.storage.write(data)
-        self.profiles.clear_cache()
-        self._doc_by_identity = None
-
     def reset(self, keep: Iterable[str] = (META,)) -> None:
-        """Drop every table except ``keep`` and restore the pristine population."""
+        """Drop every table except ``keep`` and the profiles."""
         kept = set(keep) | {PROFILES}
         for name in list(self.db.tables()):
             if name not in kept:
                 self.db.drop_table(name)
-        self.restore_population()
 
     # -- persistence ---------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -239,7 +220,7 @@ def population_fingerprint(profile: Mapping[str, Any], seed: int, size: int, ref
 def load_population(store: Store, profile: Mapping[str, Any], seed: int | None = None,
                     size: int | None = None, on_progress: ProgressCallback | None = None) -> PopulationInfo:
     """Build the population into ``store`` unless the stored fingerprint already matches; file stores
-    are flushed after a build so the next start is warm. Always leaves a pristine snapshot."""
+    are flushed after a build so the next start is warm."""
     started = time.perf_counter()
     seed = int(profile.get("seed", 42) if seed is None else seed)
     size = int(profile.get("size", 10000) if size is None else size)
@@ -259,5 +240,4 @@ def load_population(store: Store, profile: Mapping[str, Any], seed: int | None =
         store.flush()
     elif on_progress is not None:
         on_progress(size, size)
-    store.snapshot_population()
     return PopulationInfo(fingerprint, size, seed, reference_date, built, time.perf_counter() - started)

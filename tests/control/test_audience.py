@@ -46,13 +46,15 @@ async def test_reset_restores_the_population_per_tenant(api) -> None:
     if not hasattr(api.client, "server"):
         pytest.skip("drives the in-process app's audience service directly")
     service = api.client.server.app[keys.AUDIENCE]
-    first = service.profiles()[0]
+    first = service.profiles(tenant=None)[0]
     service.update(first["identity"], {"customer_type": "Platinum"}, tenant="t1")
     service.upsert({"identity": "new-user", "email": "new@example.com"}, tenant="t2")
-    assert service.find("new@example.com")["identity"] == "new-user"
+    assert service.find("new@example.com", tenant="t2")["identity"] == "new-user"
+    assert service.find("new@example.com", tenant="t1") is None
+    assert service.find(first["identity"], tenant="t2") == first
     await api.control("POST", "/reset", params={"tenant": "t2"})
-    assert service.find("new-user") is None
-    assert service.find(first["identity"])["customer_type"] == "Platinum"
+    assert service.find("new-user", tenant="t2") is None
+    assert service.find(first["identity"], tenant="t1")["customer_type"] == "Platinum"
     await api.control("POST", "/reset")
-    assert service.find(first["identity"]) == first
+    assert service.find(first["identity"], tenant="t1") == first
     assert len(service) == (await api.control("GET", "/health"))["population"]["size"]

@@ -55,8 +55,8 @@ async def test_opens_and_clicks_become_contact_activities(api) -> None:
     await advance(api, 3 * DAY)
     found = await deliveries(api, vendor="netcore", campaign_id=campaign_id, status="clicked")
     assert found["total"] > 0
-    user = found["deliveries"][0]["user"]
-    profile = await api.control("GET", f"/profiles/{user}")
+    user, tenant = found["deliveries"][0]["user"], found["deliveries"][0]["tenant"]
+    profile = await api.control("GET", f"/profiles/{user}", params={"tenant": tenant})  # the tenant's contact
     clicks = [e for e in profile["events"] if e["name"] == "Email Clicked"]
     assert any(e["props"]["campaign_id"] == campaign_id for e in clicks)
 

@@ -558,23 +558,6 @@ def test_same_seed_same_estimates_and_different_seed_differs() -> None:
     assert run(11) != run(12)
 
 
-def test_restore_pristine_undoes_upserts_without_rebuilding(users: list[dict[str, Any]]) -> None:
-    index = Index.build([dict(u) for u in users], reference_ts=REF)
-    index.mark_pristine()
-    tree = {"event": "Charged"}
-    before = matched(tree, index)
-    index.upsert({**users[0], "events": [{"name": "Charged", "ts": REF - 5, "props": {"Amount": 1}}]})
-    index.upsert({"identity": "extra", "events": [{"name": "Charged", "ts": REF - 5, "props": {}}]})
-    index.remove(users[1]["identity"])
-    assert matched(tree, index) != before
-    events_table = index._pristine[2]._events  # type: ignore[index]
-    index.restore_pristine()
-    assert index._events is events_table
-    assert matched(tree, index) == before
-    assert index.n == len(users) and index.row_of("extra") is None
-    assert index.row_of(users[1]["identity"]) == 1
-
-
 # -- robustness: arbitrary JSON never crashes the validator or the evaluator ---------------------------
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

@@ -57,9 +57,11 @@ class _Context:
 
 
 def evaluate(tree: Mapping[str, Any], index: Index, *, resolve_member: MemberResolver | None = None,
-             now: float | None = None) -> np.ndarray:
-    """Boolean mask over the index rows of the profiles matching ``tree`` (validated first)."""
-    validate_tree(tree)
+             now: float | None = None, validate: bool = True) -> np.ndarray:
+    """Boolean mask over the index rows of the profiles matching ``tree`` (validated first, unless the
+    caller already did: ``validate=False``)."""
+    if validate:
+        validate_tree(tree)
     return _eval(tree, _Context(index, resolve_member, now)) & index.alive
 
 
@@ -204,6 +206,23 @@ def _event(node: Mapping[str, Any], ctx: _Context) -> np.ndarray:
     return _count_matches(counts, count["op"], float(count["value"]))
 
 
+def occurrences(node: Mapping[str, Any], index: Index, users: np.ndarray, *, now: float | None = None) -> np.ndarray:
+    """Which occurrences of ``node``'s event (``from``/``to`` window, ``properties``) belong to ``users``
+    (a row mask): a mask over ``index.event(node["event"])``'s occurrences (empty if there are none)."""
+    table = index.event(node["event"])
+    if table is None:
+        return np.zeros(0, dtype=bool)
+    selected = users[table.rows]
+    if "from" in node:
+        selected &= table.ts >= float(node["from"])
+    if "to" in node:
+        selected &= table.ts <= float(node["to"])
+    ctx = _Context(index, None, now)
+    for prop in node.get("properties") or ():
+        selected &= compare(table.column(prop["name"]), prop, ctx)
+    return selected
+
+
 def _subscription(node: Mapping[str, Any], ctx: _Context) -> np.ndarray:
     reach = ctx.index.reach(node["subscription"])
     mask = np.zeros(ctx.index.n, dtype=bool)
@@ -262,6 +281,12 @@ def estimate(tree: Mapping[str, Any], index: Index, *, channel: str | None,
              resolve_member: MemberResolver | None = None, now: float | None = None) -> dict[str, int]:
     """Reachable counts keyed as described in the module docstring."""
     mask = evaluate(tree, index, resolve_member=resolve_member, now=now)
+    return count_reach(mask, index, channel=channel, platforms=platforms, count_devices=count_devices)
+
+
+def count_reach(mask: np.ndarray, index: Index, *, channel: str | None, platforms: Iterable[str] | None = None,
+                count_devices: bool = False) -> dict[str, int]:
+    """``estimate``'s counts for the rows already selected in ``mask`` (modified in place)."""
     if channel is None:
         return {"users": int(np.count_nonzero(mask))}
     wanted = list(platforms) if platforms is not None else None
@@ -293,6 +318,12 @@ def recipients(tree: Mapping[str, Any], index: Index, *, channel: str | None,
     """One dict per delivery target: ``row``, ``identity`` and ``platform`` + ``token`` (push/webpush),
     ``email`` or ``phone``; in row order. Same selection rules as ``estimate``."""
     mask = evaluate(tree, index, resolve_member=resolve_member, now=now)
+    return recipients_of(mask, index, channel=channel, platforms=platforms, all_devices=all_devices, limit=limit)
+
+
+def recipients_of(mask: np.ndarray, index: Index, *, channel: str | None, platforms: Iterable[str] | None = None,
+                  all_devices: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+    """``recipients`` for the rows already selected in ``mask`` (modified in place)."""
     wanted = list(platforms) if platforms is not None else None
     if channel is not None:
         mask &= index.reachable(channel, wanted)

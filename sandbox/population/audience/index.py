@@ -3,7 +3,8 @@
 Rows are positions in the profile list given to ``Index.build``. Everything but the identity lists is built
 lazily and cached: attribute columns on first use, the event table, devices and reachability on first
 query (``warm()`` builds the common parts up front). ``upsert``/``remove`` update the profile list in O(1)
-and drop the derived caches, which are rebuilt on the next query. Never calls Faker.
+and drop the derived caches, which are rebuilt on the next query (the audience service never does this to
+the shared base: tenants' writes go to small overlay indexes, see ``overlay``). Never calls Faker.
 
 A ``Column`` stores the values of one attribute (or one event property) in exploded form: ``rows[k]`` is
 the entity of value ``k`` and ``codes[k]`` its position in ``uniq``; predicates are computed once per
@@ -202,8 +203,6 @@ class Index:
         self._reach: dict[str, Reach] = {}
         self._masks: dict[tuple[Any, ...], Any] = {}  # derived masks and device selections
         self._maps: dict[str, dict[str, int]] = {}
-        self._dirty = False
-        self._pristine: tuple[list[dict[str, Any]], np.ndarray, Index] | None = None
 
     @classmethod
     def build(cls, profiles: Iterable[dict[str, Any]], reference_ts: float | None = None) -> Index:
@@ -248,42 +247,15 @@ class Index:
 
     def _invalidate(self) -> dict[str, dict[str, int]]:
         """Drop the derived caches; keep the identity map (returned for the caller to update) so a run
-        of upserts stays O(1) each. New containers rather than clear(): the pristine copy shares the
-        old ones."""
+        of upserts stays O(1) each."""
         identities = self._identity_map("identity")
-        if not self._dirty:
-            identities = dict(identities)
         self._columns = {}
         self._events = None
         self._devices = None
         self._reach = {}
         self._masks = {}
         self._maps = {"identity": identities}
-        self._dirty = True
         return self._maps
-
-    def mark_pristine(self, warm: bool = True) -> None:
-        """Remember the current rows and derived caches (e.g. right after building from the population).
-        ``warm=False`` leaves the caches to be built by the first query (and shared with the snapshot)."""
-        if warm:
-            self.warm()
-        cached = Index([], self.reference_ts)
-        cached._columns, cached._events, cached._devices = self._columns, self._events, self._devices
-        cached._reach, cached._masks, cached._maps = self._reach, self._masks, self._maps
-        self._pristine = (list(self.profiles), self.alive.copy(), cached)
-        self._dirty = False
-
-    def restore_pristine(self) -> None:
-        """Back to the state of ``mark_pristine`` without rebuilding (cheap: the caches are reused)."""
-        if self._pristine is None:
-            raise RuntimeError("mark_pristine() was never called")
-        if not self._dirty:
-            return
-        profiles, alive, cached = self._pristine
-        self.profiles, self.alive = list(profiles), alive.copy()
-        self._columns, self._events, self._devices = cached._columns, cached._events, cached._devices
-        self._reach, self._masks, self._maps = cached._reach, cached._masks, cached._maps
-        self._dirty = False
 
     # -- identities ----------------------------------------------------------------------------------
     def row_of(self, value: str, keys: Sequence[str] = IDENTITY_KEYS) -> int | None:

@@ -1,10 +1,11 @@
 """The audience service: the one object providers use to reach the shared fake population.
 
-It owns the TinyDB store (record of profiles) and the columnar index (queries), and keeps them in step:
-writes (``upsert``, ``update``, ``add_event``, ``delete``) go to both at once; the index drops only its
-derived caches, which the next query rebuilds (lookups by identity use maps kept up to date on each write).
-Writes are remembered per tenant, so ``reset(tenant)`` puts back just what that tenant changed and
-``reset(None)`` restores the whole built population.
+It owns the TinyDB store (record of the built population) and the columnar index over it (queries); both
+are built once and never change. Every write (``upsert``, ``update``, ``add_event``, ``delete``) goes into
+the writing tenant's copy-on-write ``Overlay`` (``sandbox.population.audience.overlay``), and every read
+(``find``, ``evaluate``, ``members``, ``estimate``, ``recipients``, ``profiles``) takes ``tenant=`` and sees
+the base plus that tenant's overlay only. ``reset(tenant)`` drops that overlay, ``reset(None)`` all of them.
+Writes never invalidate the base index, so a query after a write costs what it cost before it.
 
 Time: the population's events lie in the year before its reference date, so relative windows ("last 30
 days") count back from ``now()`` = the reference date plus however far the sandbox clock was moved.
@@ -20,13 +21,33 @@ from typing import Any
 import numpy as np
 
 from sandbox.core.clock import Clock
-from sandbox.population.audience.evaluate import MemberResolver, estimate, evaluate, recipients
+from sandbox.population.audience.evaluate import (
+    MemberResolver,
+    count_reach,
+    evaluate,
+    occurrences,
+    recipients_of,
+)
 from sandbox.population.audience.index import IDENTITY_KEYS, Index
-from sandbox.population.generator import DEFAULT_REFERENCE_DATE, Profile, load_profile, parse_timestamp, paused_gc
+from sandbox.population.audience.overlay import Overlay, Part
+from sandbox.population.audience.tree import validate_tree
+from sandbox.population.generator import (
+    DEFAULT_REFERENCE_DATE,
+    Profile,
+    check_size,
+    load_profile,
+    parse_timestamp,
+    paused_gc,
+)
 from sandbox.population.store import PopulationInfo, Store, load_population, population_fingerprint
 
-STORE_FILE = "sandbox-db.json"
-"""The TinyDB file inside ``--data-dir``."""
+STORE_PREFIX = "population-"
+"""The TinyDB files inside ``--data-dir``: one per population fingerprint (``store_file``), so a data dir
+used with another size, seed or profile keeps both populations instead of overwriting one."""
+
+
+def store_file(fingerprint: str) -> str:
+    return f"{STORE_PREFIX}{fingerprint[:16]}.json"
 
 _GENERATED: dict[str, list[Profile]] = {}
 """Memo of populations generated in this process, by fingerprint. Generated profiles are never mutated (every
@@ -50,11 +71,11 @@ class AudienceService:
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
         self.index = Index.build(store.profile_list(), self.reference_ts)
-        self.index.mark_pristine(warm=self.index.n <= WARM_LIMIT)
-        self._maps: dict[str, dict[str, Profile]] = {}
-        """identity key -> value -> profile, each built on first use and then kept up to date by writes."""
-        self._pristine = {str(p.get("identity")): p for p in store.profile_list()}
-        self._touched: dict[str | None, set[str]] = {}
+        if self.index.n <= WARM_LIMIT:
+            self.index.warm()
+        self._maps: dict[str, dict[str, int]] = {}
+        """identity key -> value -> base row, each built on first use (the base never changes)."""
+        self._overlays: dict[str | None, Overlay] = {}
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
 
@@ -63,12 +84,13 @@ class AudienceService:
              seed: int | None = None, size: int | None = None,
              on_progress: Callable[[int, int], None] | None = None) -> AudienceService:
         started = time.perf_counter()
-        store = Store.file(Path(data_dir) / STORE_FILE) if data_dir is not None else Store.memory()
         profile = load_profile(profile_path)
         seed = int(profile.get("seed", 42) if seed is None else seed)
         size = int(profile.get("size", 10000) if size is None else size)
+        check_size(size)
         fingerprint = population_fingerprint(profile, seed, size,
                                              str(profile.get("reference_date", DEFAULT_REFERENCE_DATE)))
+        store = Store.file(Path(data_dir) / store_file(fingerprint)) if data_dir is not None else Store.memory()
         if fingerprint in _GENERATED and store.meta().get("population_fingerprint") != fingerprint:
             store.profiles.insert_multiple(_GENERATED[fingerprint])
             store.set_meta(population_fingerprint=fingerprint)
@@ -87,47 +109,95 @@ class AudienceService:
         of wall time."""
         return self.reference_ts + self.clock.offset(tenant)
 
-    # -- lookups ---------------------------------------------------------------------------------
-    def _map_for(self, key: str) -> dict[str, Profile]:
-        """The first profile with a value wins (hence ``reversed``)."""
-        found = self._maps.get(key)
+    # -- tenants ---------------------------------------------------------------------------------
+    def _overlay(self, tenant: str | None) -> Overlay:
+        found = self._overlays.get(tenant)
         if found is None:
-            ordered = reversed(self.store.profile_list())
-            found = self._maps[key] = {v if isinstance(v := p.get(key), str) else str(v): p
-                                       for p in ordered if p.get(key) is not None}
+            found = self._overlays[tenant] = Overlay(self.index, self._base_identity_row)
         return found
 
-    def find(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS) -> Profile | None:
-        """The profile addressed by ``value`` under the first of ``keys`` that knows it."""
+    def _base_identity_row(self, identity: str) -> int | None:
+        return self._map_for("identity").get(identity)
+
+    def _parts(self, tenant: str | None) -> list[Part]:
+        overlay = self._overlays.get(tenant)
+        return [Part(self.index, None, None)] if overlay is None else overlay.parts()
+
+    def tenants(self) -> list[str | None]:
+        """Tenants that have written to the population (and not been reset since)."""
+        return list(self._overlays)
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def _map_for(self, key: str) -> dict[str, int]:
+        """The first base profile with a value wins (hence ``reversed``)."""
+        found = self._maps.get(key)
+        if found is None:
+            profiles = self.index.profiles
+            found = self._maps[key] = {v if isinstance(v := profiles[row].get(key), str) else str(v): row
+                                       for row in range(len(profiles) - 1, -1, -1)
+                                       if profiles[row].get(key) is not None}
+        return found
+
+    def locate(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *,
+               tenant: str | None) -> tuple[int, Profile] | None:
+        """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
+        ``value``: the tenant's own writes first, then the base profiles it has not written."""
         text = str(value)
+        overlay = self._overlays.get(tenant)
         for key in keys:
-            found = self._map_for(key).get(text)
-            if found is not None:
-                return found
+            if overlay is not None:
+                found = overlay.lookup(key, text)
+                if found is not None:
+                    return overlay.rows[str(found.get("identity"))], found
+            row = self._map_for(key).get(text)
+            if row is not None and (overlay is None or overlay.base_live[row]):
+                return row, self.index.profiles[row]
         return None
 
-    def profiles(self) -> list[Profile]:
-        return self.store.profile_list()
+    def find(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *, tenant: str | None) -> Profile | None:
+        """The profile addressed by ``value`` under the first of ``keys`` that knows it."""
+        found = self.locate(value, keys, tenant=tenant)
+        return None if found is None else found[1]
+
+    def row_of(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *, tenant: str | None) -> int | None:
+        found = self.locate(value, keys, tenant=tenant)
+        return None if found is None else found[0]
+
+    def profile_at(self, row: int, *, tenant: str | None) -> Profile:
+        """The profile at a view row (as returned by ``recipients``/``row_of``); ``{}`` if deleted."""
+        overlay = self._overlays.get(tenant)
+        if overlay is not None and overlay.identity_at.get(row) is not None:
+            return overlay.at(row) or {}
+        return self.index.profiles[row]
+
+    def profiles(self, *, tenant: str | None) -> list[Profile]:
+        """Every profile ``tenant`` sees, in view-row order."""
+        overlay = self._overlays.get(tenant)
+        if overlay is None:
+            return self.store.profile_list()
+        base = self.index.profiles
+        out = [base[row] if overlay.base_live[row] else overlay.at(row) for row in range(len(base))]
+        out += [overlay.at(row) for row in range(len(base), overlay.size)]
+        return [p for p in out if p]
+
+    def size(self, *, tenant: str | None) -> int:
+        overlay = self._overlays.get(tenant)
+        return self.index.n if overlay is None else len(overlay)
 
     def __len__(self) -> int:
-        return len(self.store.raw("profiles"))
+        """Size of the built (base) population."""
+        return self.index.n
 
     # -- writes ------------------------------------------------------------------------------------
     def upsert(self, profile: Mapping[str, Any], *, tenant: str | None) -> Profile:
-        """Store ``profile`` (replacing the one with the same ``identity``); returns the stored dict."""
+        """Store ``profile`` for ``tenant`` (replacing the one with the same ``identity``); returns it."""
         doc = dict(profile)
-        identity = str(doc["identity"])
-        previous = self.find(identity, ("identity",))
-        self.store.upsert_profiles([doc])
-        self._unmap(previous)
-        self._map(doc)
-        self.index.upsert(doc)
-        self._touched.setdefault(tenant, set()).add(identity)
+        self._overlay(tenant).write(str(doc["identity"]), doc)
         return doc
 
     def update(self, identity: str, changes: Mapping[str, Any], *, tenant: str | None) -> Profile:
         """Copy-on-write merge of top-level fields (``properties`` merged one level deeper)."""
-        current = self.find(identity, ("identity",)) or {"identity": identity, "events": [], "devices": []}
+        current = self._current(identity, tenant)
         merged = {**current, **changes}
         if "properties" in changes:
             merged["properties"] = {**current.get("properties", {}), **changes["properties"]}
@@ -135,82 +205,131 @@ class AudienceService:
 
     def add_event(self, identity: str, name: str, ts: float, props: Mapping[str, Any] | None = None, *,
                   tenant: str | None) -> Profile:
-        current = self.find(identity, ("identity",)) or {"identity": identity, "events": [], "devices": []}
+        current = self._current(identity, tenant)
         events = sorted([*current.get("events", []), {"name": name, "ts": int(ts), "props": dict(props or {})}],
                         key=lambda e: e["ts"])
         return self.upsert({**current, "events": events}, tenant=tenant)
 
+    def _current(self, identity: str, tenant: str | None) -> Profile:
+        return self.find(identity, ("identity",), tenant=tenant) or {"identity": identity, "events": [],
+                                                                     "devices": []}
+
     def delete(self, identity: str, *, tenant: str | None) -> bool:
-        previous = self.find(identity, ("identity",))
-        if previous is None:
+        if self.find(identity, ("identity",), tenant=tenant) is None:
             return False
-        self.store.delete_profiles([identity])
-        self.index.remove(identity)
-        self._unmap(previous)
-        self._touched.setdefault(tenant, set()).add(identity)
+        self._overlay(tenant).write(identity, None)
         return True
 
-    def _map(self, profile: Profile) -> None:
-        for key, mapping in self._maps.items():
-            value = profile.get(key)
-            if value is not None:
-                mapping[str(value)] = profile
-
-    def _unmap(self, profile: Profile | None) -> None:
-        if profile is None:
-            return
-        for key, mapping in self._maps.items():
-            value = profile.get(key)
-            if value is not None and mapping.get(str(value)) is profile:
-                del mapping[str(value)]
-
     # -- queries -------------------------------------------------------------------------------------
-    def evaluate(self, tree: Mapping[str, Any], *, resolve_member: MemberResolver | None = None) -> np.ndarray:
-        return evaluate(tree, self.index, resolve_member=resolve_member, now=self.now())
+    def _part_masks(self, tree: Mapping[str, Any], tenant: str | None,
+                    resolve_member: MemberResolver | None) -> list[tuple[Part, np.ndarray]]:
+        now = self.now(tenant)
+        validate_tree(tree)
+        out = []
+        for part in self._parts(tenant):
+            mask = evaluate(tree, part.index, resolve_member=resolve_member, now=now, validate=False)
+            if part.live is not None:
+                mask &= part.live
+            out.append((part, mask))
+        return out
 
-    def estimate(self, tree: Mapping[str, Any], *, channel: str | None, platforms: Iterable[str] | None = None,
-                 count_devices: bool = False, resolve_member: MemberResolver | None = None) -> dict[str, int]:
-        return estimate(tree, self.index, channel=channel, platforms=platforms, count_devices=count_devices,
-                        resolve_member=resolve_member, now=self.now())
+    def evaluate(self, tree: Mapping[str, Any], *, tenant: str | None,
+                 resolve_member: MemberResolver | None = None) -> np.ndarray:
+        """Boolean mask over ``tenant``'s view rows of the profiles matching ``tree``."""
+        return self._combine(self._part_masks(tree, tenant, resolve_member), tenant)
 
-    def recipients(self, tree: Mapping[str, Any], *, channel: str | None, platforms: Iterable[str] | None = None,
-                   all_devices: bool = False, limit: int | None = None,
+    def is_reachable(self, row: int, channel: str, *, tenant: str | None) -> bool:
+        """Whether the profile at view ``row`` can receive ``channel`` (one row: no mask over the view)."""
+        overlay = self._overlays.get(tenant)
+        found = (self.index, row) if overlay is None else overlay.current(row)
+        return found is not None and bool(found[0].reachable(channel)[found[1]])
+
+    def has_device(self, platforms: Iterable[str], *, tenant: str | None) -> np.ndarray:
+        """Mask over ``tenant``'s view rows of the profiles with a device on one of ``platforms``."""
+        wanted = list(platforms)
+        parts = [(part, part.index.has_device(wanted) & (True if part.live is None else part.live))
+                 for part in self._parts(tenant)]
+        return self._combine(parts, tenant)
+
+    def _combine(self, parts: list[tuple[Part, np.ndarray]], tenant: str | None) -> np.ndarray:
+        if len(parts) == 1:
+            return parts[0][1]
+        out = np.zeros(self.size_of_view(tenant), dtype=bool)
+        for part, mask in parts:
+            if part.rows is None:
+                out[:len(mask)] = mask
+            else:
+                out[part.rows[mask]] = True
+        return out
+
+    def size_of_view(self, tenant: str | None) -> int:
+        """Rows in ``tenant``'s view (deleted rows included): the length of ``evaluate``'s mask."""
+        overlay = self._overlays.get(tenant)
+        return self.index.n if overlay is None else overlay.size
+
+    def estimate(self, tree: Mapping[str, Any], *, tenant: str | None, channel: str | None,
+                 platforms: Iterable[str] | None = None, count_devices: bool = False,
+                 resolve_member: MemberResolver | None = None) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for part, mask in self._part_masks(tree, tenant, resolve_member):
+            counts = count_reach(mask, part.index, channel=channel, platforms=platforms,
+                                 count_devices=count_devices)
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+        return totals
+
+    def recipients(self, tree: Mapping[str, Any], *, tenant: str | None, channel: str | None,
+                   platforms: Iterable[str] | None = None, all_devices: bool = False, limit: int | None = None,
                    resolve_member: MemberResolver | None = None) -> list[dict[str, Any]]:
-        """One dict per delivery target (``row``, ``identity``, ``platform``+``token`` | ``email`` | ``phone``)."""
-        return recipients(tree, self.index, channel=channel, platforms=platforms, all_devices=all_devices,
-                          limit=limit, resolve_member=resolve_member, now=self.now())
+        """One dict per delivery target (``row``, ``identity``, ``platform``+``token`` | ``email`` | ``phone``),
+        in view-row order; ``row`` is a view row (``profile_at``)."""
+        parts = self._part_masks(tree, tenant, resolve_member)
+        out: list[dict[str, Any]] = []
+        for part, mask in parts:
+            found = recipients_of(mask, part.index, channel=channel, platforms=platforms, all_devices=all_devices,
+                                  limit=limit)
+            if part.rows is not None:
+                for entry in found:
+                    entry["row"] = int(part.rows[entry["row"]])
+            out += found
+        if len(parts) > 1:
+            out.sort(key=lambda entry: entry["row"])
+        return out[:limit]
 
-    def members(self, tree: Mapping[str, Any], *, resolve_member: MemberResolver | None = None,
+    def members(self, tree: Mapping[str, Any], *, tenant: str | None, resolve_member: MemberResolver | None = None,
                 limit: int | None = None) -> list[Profile]:
-        """The matching profiles in population order."""
-        index = self.index
-        rows = np.flatnonzero(self.evaluate(tree, resolve_member=resolve_member))[:limit]
-        return [index.profiles[int(r)] for r in rows]
+        """The matching profiles in view-row (population) order."""
+        rows = np.flatnonzero(self.evaluate(tree, tenant=tenant, resolve_member=resolve_member))[:limit]
+        return [self.profile_at(int(r), tenant=tenant) for r in rows]
 
-    # -- reset -------------------------------------------------------------------------------------
+    def event_occurrences(self, tree: Mapping[str, Any], node: Mapping[str, Any], *, tenant: str | None,
+                          resolve_member: MemberResolver | None = None) -> int:
+        """How many occurrences of ``node``'s event (window ``from``/``to``, ``properties``) belong to users
+        matching ``tree``, over ``tenant``'s view."""
+        now = self.now(tenant)
+        return sum(int(np.count_nonzero(occurrences(node, part.index, users, now=now)))
+                   for part, users in self._part_masks(tree, tenant, resolve_member))
+
+    # -- reset and persistence -----------------------------------------------------------------------
     def reset(self, tenant: str | None) -> None:
+        """Drop ``tenant``'s writes (``None``: every tenant's)."""
         if tenant is None:
-            if self._touched:
-                self.store.restore_population()
-                self.index.restore_pristine()
-                self._maps = {}
-            self._touched.clear()
-            return
-        identities = self._touched.pop(tenant, set())
-        if not identities:
-            return
-        for identity in identities:
-            current = self.find(identity, ("identity",))
-            original = self._pristine.get(identity)
-            if original is not None:
-                self.store.upsert_profiles([original])
-                self.index.upsert(original)
-                self._unmap(current)
-                self._map(original)
-            elif current is not None:
-                self.store.delete_profiles([identity])
-                self.index.remove(identity)
-                self._unmap(current)
+            self._overlays.clear()
+        else:
+            self._overlays.pop(tenant, None)
+
+    def export_state(self) -> dict[str, Any]:
+        """Every tenant's writes, JSON-serialisable (orjson): ``import_state`` puts them back."""
+        return {"population": self.info.fingerprint,
+                "tenants": [{"tenant": tenant, "writes": overlay.export()}
+                            for tenant, overlay in self._overlays.items() if overlay.profiles]}
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        """Replace every tenant's writes with those of ``export_state`` (rows and order as they were)."""
+        self._overlays.clear()
+        for entry in data.get("tenants") or ():
+            tenant = entry.get("tenant")
+            self._overlay(None if tenant is None else str(tenant)).replay(entry.get("writes") or ())
 
     def describe(self) -> dict[str, Any]:
         return {"size": len(self), "seed": self.info.seed, "reference_date": self.info.reference_date,

@@ -106,10 +106,12 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
     resolve = resolver(workspace)
     targets = _explicit(dispatch, people)
     if scope is not None and targets:
-        inside = {p["identity"] for p in people.service.members(scope, resolve_member=resolve)}
+        inside = {p["identity"] for p in people.service.members(scope, tenant=people.tenant,
+                                                                 resolve_member=resolve)}
         targets = [t for t in targets if t.profile is None or t.profile["identity"] in inside]
     if dispatch.broadcast:
-        members = people.service.members(scope or {"everyone": True}, resolve_member=resolve)
+        members = people.service.members(scope or {"everyone": True}, tenant=people.tenant,
+                                         resolve_member=resolve)
         targets += [Target(p, display_id(p, p["identity"]), dispatch.properties) for p in members]
     targets = [t for t in _dedupe(targets)
                if dispatch.include_control_group or t.name not in workspace.global_control_group]

@@ -36,7 +36,8 @@ def settle(provider: Braze, tenant: str | None) -> int:
     for event in services.engagement.due(VENDOR, tenant):
         delivery = event.delivery
         name = EVENTS.get((delivery.channel, event.status))
-        profile = services.audience.find(delivery.user) if name and delivery.known and delivery.user else None
+        profile = (services.audience.find(delivery.user, tenant=delivery.tenant)
+                   if name and delivery.known and delivery.user else None)
         if profile is None:
             continue
         extra = delivery.extra

@@ -49,21 +49,21 @@ class People:
 
     # -- lookups ------------------------------------------------------------------------------------
     def by_external_id(self, external_id: str) -> dict[str, Any] | None:
-        return self.service.find(external_id, ("external_id",))
+        return self.service.find(external_id, ("external_id",), tenant=self.tenant)
 
     def by_braze_id(self, braze_id: str) -> dict[str, Any] | None:
-        return self.service.find(braze_id, ("internal_id",))
+        return self.service.find(braze_id, ("internal_id",), tenant=self.tenant)
 
     def by_alias(self, alias: Mapping[str, Any]) -> dict[str, Any] | None:
         identity = self.aliases.get(alias_key(alias))
-        return None if identity is None else self.service.find(identity, ("identity",))
+        return None if identity is None else self.service.find(identity, ("identity",), tenant=self.tenant)
 
     def by_email(self, email: str) -> list[dict[str, Any]]:
-        found = self.service.find(email, ("email",))
+        found = self.service.find(email, ("email",), tenant=self.tenant)
         return [] if found is None else [found]
 
     def by_phone(self, phone: str) -> list[dict[str, Any]]:
-        found = self.service.find(phone, ("phone",))
+        found = self.service.find(phone, ("phone",), tenant=self.tenant)
         return [] if found is None else [found]
 
     # -- writes -------------------------------------------------------------------------------------

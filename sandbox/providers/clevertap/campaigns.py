@@ -28,7 +28,8 @@ async def targets_create(call: Call[CleverTap]) -> Reply:
     estimate_only = body.get("estimate_only") is True
     skip = body.get("skip_estimate") is True and not estimate_only
     reach = {} if skip else estimates(provider.people, segment_resolver(provider.dashboard, call.tenant),
-                                      spec.target_mode, spec.tree, spec.devices, bool(body.get("send_to_all_devices")))
+                                      call.tenant, spec.target_mode, spec.tree, spec.devices,
+                                      bool(body.get("send_to_all_devices")))
     answer: dict[str, Any] = {"status": "success"}
     if not estimate_only:
         answer["id"] = create(call, spec, reach)

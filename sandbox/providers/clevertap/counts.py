@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sandbox.core.operations import Call, Reply
-from sandbox.population.audience.evaluate import compare
 from sandbox.providers.clevertap import create_checks
 from sandbox.providers.clevertap.audience import CqlError, translate
 from sandbox.providers.clevertap.campaigns import follow_up
@@ -43,7 +42,8 @@ async def counts_profiles(call: Call[CleverTap]) -> Reply:
         return follow_up(call)
     provider = call.provider
     tree = _tree(call)
-    mask = provider.people.service.evaluate(tree, resolve_member=segment_resolver(provider.dashboard, call.tenant))
+    mask = provider.people.service.evaluate(tree, tenant=call.tenant,
+                                            resolve_member=segment_resolver(provider.dashboard, call.tenant))
     return _answer(call, int(np.count_nonzero(mask)))
 
 
@@ -54,18 +54,8 @@ async def counts_events(call: Call[CleverTap]) -> Reply:
     node = tree if "event" in tree else next((n for n in tree.get("all", ()) if "event" in n), None)
     if node is None:
         raise create_checks.fail(create_checks.errors.FIELD_EMPTY.format(field="event_name"))
+    others = [n for n in tree.get("all", ()) if n is not node]  # profile filters narrow to their users
     service = call.provider.people.service
-    index = service.index
-    table = index.event(node["event"])
-    if table is None:
-        return _answer(call, 0)
-    selected = np.ones(len(table.rows), dtype=bool)
-    if "from" in node:
-        selected &= (table.ts >= node["from"]) & (table.ts <= node["to"])
-    for prop in node.get("properties") or ():
-        selected &= compare(table.column(prop["name"]), prop, None)  # type: ignore[arg-type]
-    others = [n for n in tree.get("all", ()) if n is not node]
-    if others:  # profile filters narrow the occurrences to the users they match
-        users = service.evaluate({"all": others}, resolve_member=segment_resolver(call.provider.dashboard, call.tenant))
-        selected &= users[table.rows]
-    return _answer(call, int(np.count_nonzero(selected)))
+    count = service.event_occurrences({"all": others}, node, tenant=call.tenant,
+                                      resolve_member=segment_resolver(call.provider.dashboard, call.tenant))
+    return _answer(call, count)

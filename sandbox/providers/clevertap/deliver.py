@@ -64,11 +64,11 @@ def run_campaign(services: Services, people: People, account: Account, dashboard
     body = campaign.body
     report: Counter[str] = Counter(sent=0, control_group=0, frequency_capped=0, expired=0)
     channel = ESTIMATE_CHANNEL[campaign.target_mode]
-    targets = people.service.recipients(campaign.tree, channel=channel, platforms=_platforms(campaign),
+    targets = people.service.recipients(campaign.tree, tenant=tenant, channel=channel, platforms=_platforms(campaign),
                                         all_devices=bool(body.get("send_to_all_devices")),
                                         resolve_member=segment_resolver(dashboard, tenant))
     if campaign.target_mode == "notificationinbox":
-        targets = _inbox_targets(people, campaign, targets)
+        targets = _inbox_targets(people, campaign, targets, tenant)
     report["targeted"] = len({t["identity"] for t in targets})
     expires = _expiry(body, now)
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
@@ -136,13 +136,15 @@ def _expiry(body: dict[str, Any], now: float) -> float | None:
     return until if until is not None else now + (minutes or 0) * 60
 
 
-def _inbox_targets(people: People, campaign: Campaign, targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _inbox_targets(people: People, campaign: Campaign, targets: list[dict[str, Any]],
+                   tenant: str | None) -> list[dict[str, Any]]:
     """App Inbox reaches users with an app device (no push opt-in needed): one target per such device."""
     wanted = set(_platforms(campaign) or ())
     all_devices = bool(campaign.body.get("send_to_all_devices"))
     out = []
     for target in targets:
-        devices = [d for d in people.profile_at(target["row"]).get("devices") or () if d.get("platform") in wanted]
+        profile = people.profile_at(target["row"], tenant)
+        devices = [d for d in profile.get("devices") or () if d.get("platform") in wanted]
         devices.sort(key=lambda d: d.get("last_active") or 0)
         for device in devices if all_devices else devices[-1:]:
             out.append({**target, "platform": device["platform"], "token": device.get("token")})
@@ -165,7 +167,7 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
                  state: Tenant, channel: str, body: dict[str, Any], addressed: list[tuple[str, str]],
                  now: float) -> int:
     """Deliveries for an accepted send/*.json: one per addressed user (unknown ones with known=False)."""
-    reachable = people.reachable(channel) if channel in ("push", "webpush", "email", "sms", "whatsapp") else None
+    checked = channel in ("push", "webpush", "email", "sms", "whatsapp")
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
     deliveries = services.deliveries
     campaign_id = body.get("campaign_id")
@@ -174,16 +176,17 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
     count = 0
     when = iso(now)
     for key, value in addressed:
-        row = None if key in ("FBID", "GPID") else people.row_of(value)
+        row = None if key in ("FBID", "GPID") else people.row_of(value, tenant)
         if row is None:
             deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign_id, user=value, channel=channel,
                               platform=None, device=None, content=body.get("content"), time=when, known=False,
                               extra={**extra_base, "identifier": key})
             count += 1
             continue
-        profile = people.profile_at(row)
+        profile = people.profile_at(row, tenant)
         identity = str(profile.get("identity"))
-        if identity in done or (reachable is not None and not bool(reachable[row])) or not capper.allows(identity):
+        reachable = not checked or people.is_reachable(row, channel, tenant)
+        if identity in done or not reachable or not capper.allows(identity):
             continue
         done.add(identity)
         platform, token = _last_device(profile, channel)
@@ -209,7 +212,7 @@ def _last_device(profile: dict[str, Any], channel: str) -> tuple[str | None, str
     return device.get("platform"), device.get("token")
 
 
-def estimates(people: People, resolve: Any, campaign_mode: str, tree: dict[str, Any],
+def estimates(people: People, resolve: Any, tenant: str | None, campaign_mode: str, tree: dict[str, Any],
               devices: tuple[str, ...], all_devices: bool) -> dict[str, int]:
     """Reach keyed as CleverTap does: per requested device for push (``{"android": N, "ios": M}``),
     ``{"web": N}`` for webpush, ``{"<target_mode>": N}`` otherwise (email, sms, whatsapp, webhook, inbox
@@ -218,12 +221,13 @@ def estimates(people: People, resolve: Any, campaign_mode: str, tree: dict[str, 
     channel = ESTIMATE_CHANNEL[campaign_mode]
     if campaign_mode == "push":
         wanted = [d for d in devices if d in ("android", "ios")] or ["android", "ios"]
-        return service.estimate(tree, channel="push", platforms=wanted, count_devices=all_devices,
+        return service.estimate(tree, tenant=tenant, channel="push", platforms=wanted, count_devices=all_devices,
                                 resolve_member=resolve)
     if channel is not None:
-        return service.estimate(tree, channel=channel, count_devices=all_devices, resolve_member=resolve)
-    mask = service.evaluate(tree, resolve_member=resolve)
+        return service.estimate(tree, tenant=tenant, channel=channel, count_devices=all_devices,
+                                resolve_member=resolve)
+    mask = service.evaluate(tree, tenant=tenant, resolve_member=resolve)
     if campaign_mode == "notificationinbox":
         wanted = [d for d in devices if d in ("android", "ios")] or ["android", "ios"]
-        return {d: int(np.count_nonzero(mask & service.index.has_device([d]))) for d in wanted}
+        return {d: int(np.count_nonzero(mask & service.has_device([d], tenant=tenant))) for d in wanted}
     return {campaign_mode: int(np.count_nonzero(mask))}

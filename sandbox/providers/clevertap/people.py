@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from sandbox.population.audience.service import AudienceService
 
 PROFILE_FIELDS = {"Name": "name", "Email": "email", "Phone": "phone", "Gender": "gender", "DOB": "dob",
@@ -40,42 +38,43 @@ class People:
         return self._service
 
     # -- reads ------------------------------------------------------------------------------------
-    def find_by(self, key: str, value: str) -> dict[str, Any] | None:
-        return self.service.find(value, (key,))
+    def find_by(self, key: str, value: str, tenant: str | None) -> dict[str, Any] | None:
+        return self.service.find(value, (key,), tenant=tenant)
 
-    def row_of(self, value: str) -> int | None:
-        return self.service.index.row_of(value)
+    def row_of(self, value: str, tenant: str | None) -> int | None:
+        return self.service.row_of(value, tenant=tenant)
 
-    def reachable(self, channel: str) -> np.ndarray:
-        return self.service.index.reachable(channel)
+    def is_reachable(self, row: int, channel: str, tenant: str | None) -> bool:
+        return self.service.is_reachable(row, channel, tenant=tenant)
 
-    def profile_at(self, row: int) -> dict[str, Any]:
-        return self.service.index.profiles[row]
+    def profile_at(self, row: int, tenant: str | None) -> dict[str, Any]:
+        return self.service.profile_at(row, tenant=tenant)
 
     # -- writes (/1/upload) -------------------------------------------------------------------------
-    def identity_of(self, record: dict[str, Any]) -> str:
+    def identity_of(self, record: dict[str, Any], tenant: str | None) -> str:
         if record.get("identity") not in (None, ""):
             return str(record["identity"])
         for key in ("objectId", "FBID", "GPID"):
             value = record.get(key)
             if value not in (None, ""):
-                found = self.service.find(value, ("objectId",) if key == "objectId" else ("identity",))
+                found = self.service.find(value, ("objectId",) if key == "objectId" else ("identity",),
+                                          tenant=tenant)
                 return str(found["identity"]) if found is not None else str(value)
         raise ValueError("a checked record always has an identity")
 
     def apply(self, record: dict[str, Any], tenant: str | None) -> None:
-        identity = self.identity_of(record)
+        identity = self.identity_of(record, tenant)
         kind = record["type"]
         if kind == "event":
             ts = record.get("ts") or self.service.now(tenant)
             self.service.add_event(identity, record["evtName"], ts, record.get("evtData") or {}, tenant=tenant)
         elif kind == "profile":
-            self.service.update(identity, self._profile_changes(identity, record), tenant=tenant)
+            self.service.update(identity, self._profile_changes(identity, record, tenant), tenant=tenant)
         else:
-            self.service.update(identity, self._token_changes(identity, record), tenant=tenant)
+            self.service.update(identity, self._token_changes(identity, record, tenant), tenant=tenant)
 
-    def _profile_changes(self, identity: str, record: dict[str, Any]) -> dict[str, Any]:
-        current = self.service.find(identity, ("identity",)) or {}
+    def _profile_changes(self, identity: str, record: dict[str, Any], tenant: str | None) -> dict[str, Any]:
+        current = self.service.find(identity, ("identity",), tenant=tenant) or {}
         changes: dict[str, Any] = {}
         properties: dict[str, Any] = {}
         reach = {channel: dict(state) for channel, state in (current.get("reachability") or {}).items()}
@@ -94,8 +93,8 @@ class People:
             changes["properties"] = properties
         return changes
 
-    def _token_changes(self, identity: str, record: dict[str, Any]) -> dict[str, Any]:
-        current = self.service.find(identity, ("identity",)) or {}
+    def _token_changes(self, identity: str, record: dict[str, Any], tenant: str | None) -> dict[str, Any]:
+        current = self.service.find(identity, ("identity",), tenant=tenant) or {}
         token = record["tokenData"]
         devices = [d for d in current.get("devices") or () if d.get("token") != token["id"]]
         devices.append({"platform": TOKEN_PLATFORMS[token["type"]], "token": token["id"],

@@ -28,7 +28,7 @@ async def profile(call: Call[CleverTap]) -> Reply:
     for param, key in LOOKUP_KEYS:
         value = call.query.get(param)
         if value:
-            found = people.find_by(key, value)
+            found = people.find_by(key, value, call.tenant)
             if found is None:
                 raise errors.CleverTapFail((errors.PROFILE_NOT_FOUND_STATUS, errors.PROFILE_NOT_FOUND),
                                            status=errors.PROFILE_NOT_FOUND_STATUS)

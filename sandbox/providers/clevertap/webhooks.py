@@ -111,7 +111,7 @@ def fire(provider: CleverTap, tenant: str | None, campaign: Campaign) -> None:
     fields = [str(f) for f in body.get("webhook_fields") or ()]
     profiles = []
     for delivery in sent:
-        profile = services.audience.find(delivery.user) if delivery.user else None
+        profile = services.audience.find(delivery.user, tenant=tenant) if delivery.user else None
         token = _token(profile)
         profiles.append(profile_fields(profile, str(delivery.user), fields, token))
     key_values = body.get("webhook_key_value") if isinstance(body.get("webhook_key_value"), dict) else {}

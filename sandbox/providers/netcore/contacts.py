@@ -56,7 +56,7 @@ async def apiv2(call: Call) -> Reply:
         list_id = params.get("listid", "").strip()
         if not list_id:
             raise errors.fail(errors.APIV2_LIST_REQUIRED, "listid")
-        identity = state.identity(str(params.get("data", "")).strip())
+        identity = state.identity(str(params.get("data", "")).strip(), call.tenant)
         if identity in (state.members(data, call.tenant, "lists", list_id) or ()):
             data.lists[list_id].remove(identity)
     return _success(state, call.tenant)

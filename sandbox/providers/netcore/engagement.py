@@ -20,7 +20,8 @@ def settle(services: Services, tenant: str | None) -> int:
     for event in services.engagement.due(VENDOR, tenant):
         delivery = event.delivery
         activity = ACTIVITIES.get(event.status)
-        profile = services.audience.find(delivery.user) if activity and delivery.known and delivery.user else None
+        profile = (services.audience.find(delivery.user, tenant=delivery.tenant)
+                   if activity and delivery.known and delivery.user else None)
         if profile is None:
             continue
         name = f"{CHANNEL_NAMES.get(delivery.channel, delivery.channel)} {activity}"

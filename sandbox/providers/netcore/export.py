@@ -41,8 +41,8 @@ async def v4_audience_export(call: Call) -> Reply:
     if len(details.get("attributes_needed") or ()) > MAX_ATTRIBUTES:
         raise errors.invalid("audience_details.attributes_needed")
     state.heal(data, call.tenant)
-    rows = int(np.count_nonzero(call.services.audience.evaluate(tree_of(audience),
-                                                                resolve_member=resolver(state, data, call.tenant))))
+    rows = int(np.count_nonzero(call.services.audience.evaluate(
+        tree_of(audience), tenant=call.tenant, resolve_member=resolver(state, data, call.tenant))))
     export_id = state.ids.sequence(call.tenant, "export")
     values = {"export_id": export_id, "audience_id": details["audience_id"], "audience_type": details["audience_type"],
               "row_count": rows, "file_type": body.get("file_type", "csv"), "status": errors.SUCCESS,

@@ -35,20 +35,22 @@ def phones(mobile: Any) -> list[str]:
     return [f"+{digits}", digits] if digits.isdigit() else [text]
 
 
-def find(service: AudienceService, attributes: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The profile one of the contact's primary keys names (customer id, then email, then mobile)."""
+def find(service: AudienceService, attributes: Mapping[str, Any], tenant: str | None) -> dict[str, Any] | None:
+    """The profile one of the contact's primary keys names (customer id, then email, then mobile), as
+    ``tenant`` sees the population."""
     if present(attributes.get("CUSTOMER_ID")):
-        found = service.find(str(attributes["CUSTOMER_ID"]).strip(), IDENTITY_KEYS)
+        found = service.find(str(attributes["CUSTOMER_ID"]).strip(), IDENTITY_KEYS, tenant=tenant)
         if found is not None:
             return found
     if present(attributes.get("EMAIL")):
         email = str(attributes["EMAIL"]).strip()
-        found = service.find(email, ("email",)) or service.find(email.lower(), ("email",))
+        found = (service.find(email, ("email",), tenant=tenant)
+                 or service.find(email.lower(), ("email",), tenant=tenant))
         if found is not None:
             return found
     if present(attributes.get("MOBILE")):
         for phone in phones(attributes["MOBILE"]):
-            found = service.find(phone, ("phone",))
+            found = service.find(phone, ("phone",), tenant=tenant)
             if found is not None:
                 return found
     return None
@@ -63,7 +65,7 @@ def identity_of(attributes: Mapping[str, Any]) -> str | None:
 
 def upsert(service: AudienceService, attributes: Mapping[str, Any], tenant: str | None) -> str | None:
     """Create or merge the contact; returns its identity, or None when it names no primary key."""
-    existing = find(service, attributes)
+    existing = find(service, attributes, tenant)
     identity = str(existing["identity"]) if existing is not None else identity_of(attributes)
     if identity is None:
         return None

@@ -77,11 +77,11 @@ def deliver(services: Services, state: NetcoreState, tenant: str | None, data: T
     Reach is the engine's (push needs an app device, email an address; unsubscribed/invalid are skipped)."""
     state.heal(data, tenant)
     channel = CHANNELS.get(campaign.channel, campaign.channel)
-    found = state.people.recipients(tree_of(audience), channel=channel, limit=audience.limit,
+    found = state.people.recipients(tree_of(audience), tenant=tenant, channel=channel, limit=audience.limit,
                                     resolve_member=resolver(state, data, tenant))
     targets = []
     for target in found:
-        profile = state.people.find(target["identity"], ("identity",)) or {}
+        profile = state.people.profile_at(target["row"], tenant=tenant)
         user = target.get("email") if channel == "email" else people.customer_id(profile or target)
         targets.append(Target(str(user), people.attributes_view(profile), target.get("platform"),
                               target.get("token")))

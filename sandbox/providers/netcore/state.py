@@ -198,13 +198,14 @@ class NetcoreState:
     def heal(self, data: TenantData, tenant: str | None) -> None:
         """Write back this tenant's contacts that another tenant's reset took out of the population."""
         for identity, attributes in data.contacts.items():
-            if self.people.find(identity, people.IDENTITY_KEYS) is None:
+            if self.people.find(identity, people.IDENTITY_KEYS, tenant=tenant) is None:
                 people.upsert(self.people, attributes, tenant)
 
-    def identity(self, value: str) -> str | None:
+    def identity(self, value: str, tenant: str | None) -> str | None:
         """The identity of the profile any primary-key value (customer id, email, mobile) names."""
-        found = self.people.find(value) or self.people.find(value.lower()) or next(
-            (p for p in map(self.people.find, people.phones(value)) if p is not None), None)
+        find = self.people.find
+        found = find(value, tenant=tenant) or find(value.lower(), tenant=tenant) or next(
+            (p for p in (find(phone, tenant=tenant) for phone in people.phones(value)) if p is not None), None)
         return None if found is None else str(found["identity"])
 
     def reset(self, tenant: str | None) -> None:

@@ -151,7 +151,7 @@ async def v4_campaign_test(call: Call) -> Reply:
         content = content_of(state, call.tenant, campaign.details, f"{where}.campaign_id", call, campaign)
         planned.append((campaign, content, entry["test_user_details"]["email_ids"]))
     for campaign, content, emails in planned:
-        targets = [target(state, email) for email in emails]
+        targets = [target(state, email, call.tenant) for email in emails]
         send.record(call.services, call.tenant, data, campaign, content, targets, values={}, capping=False,
                     extra={"generation": "v4", "test": True})
     return Reply(errors.v4_body({"status": errors.SUCCESS, "description": errors.V4_TESTED}, errors.V4_TESTED))
@@ -172,9 +172,9 @@ async def v4_campaign_delete(call: Call) -> Reply:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-def target(state: NetcoreState, email: str) -> send.Target:
+def target(state: NetcoreState, email: str, tenant: str | None) -> send.Target:
     """A test address: personalised with the contact it belongs to, if the population has one."""
-    profile = people.find(state.people, {"EMAIL": email})
+    profile = people.find(state.people, {"EMAIL": email}, tenant)
     return send.Target(email, people.attributes_view(profile) if profile else {"EMAIL": email},
                        known=profile is not None)
 

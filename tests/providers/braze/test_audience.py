@@ -84,7 +84,8 @@ def test_malformed_audiences_name_the_parameter(audience, message) -> None:
 
 async def estimate(bz: Braze, audience, **extra) -> tuple[int, dict]:
     status, body, _ = await bz.api.call("POST", "/_sandbox/audience/estimate",
-                                        json={"vendor": "braze", "audience": audience, **extra})
+                                        json={"vendor": "braze", "audience": audience, "tenant": bz.key,
+                                              **extra})
     return status, body
 
 

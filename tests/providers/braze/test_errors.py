@@ -165,14 +165,16 @@ class TestAccounts:
         assert (status, body) == (403, fail("Forbidden"))
 
     async def test_resetting_a_workspace_undoes_its_profile_writes(self, api) -> None:
-        """Profiles live in the shared population; ``reset?tenant=`` undoes that workspace's writes."""
+        """A workspace's profile writes are its own (another workspace never sees them); ``reset?tenant=``
+        undoes them."""
         await bz_post(api, "other-key", "/users/track", {"attributes": [{"external_id": "u1", "first_name": "A"}]})
-        _, body, _ = await bz_post(api, "all-key", "/users/export/ids", {"external_ids": ["u1"],
-                                                                         "fields_to_export": ["first_name"]})
-        assert body == {"users": [{"first_name": "A"}], "message": "success"}
-        await api.control("POST", "/reset", params={"tenant": "shop-staging"})
+        seen = await api.control("GET", "/profiles/u1", params={"tenant": "shop-staging"})
+        assert seen["first_name"] == "A"
         status, body, _ = await bz_post(api, "all-key", "/users/export/ids", {"external_ids": ["u1"]})
         assert (status, body) == (201, {"users": [], "invalid_user_ids": ["u1"], "message": "success"})
+        await api.control("POST", "/reset", params={"tenant": "shop-staging"})
+        status, _, _ = await api.call("GET", "/_sandbox/profiles/u1", params={"tenant": "shop-staging"})
+        assert status == 404
 
 
 async def bz_post(api, key: str, path: str, body: dict):

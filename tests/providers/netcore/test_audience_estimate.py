@@ -83,9 +83,10 @@ async def test_uploaded_events_and_contacts_feed_rule_segments(nc) -> None:
 
 async def test_a_tenant_reset_removes_its_contacts_from_the_population(nc) -> None:
     await nc.contact("addsync", json.dumps({"EMAIL": "gone@shop.example", "CUSTOMER_ID": "G-1"}), listid="160")
-    assert (await nc.api.control("GET", "/profiles/G-1"))["email"] == "gone@shop.example"
-    await nc.api.control("POST", "/reset", params={"tenant": "API_KEY"})
-    status, _, _ = await nc.api.call("GET", "/_sandbox/profiles/G-1")
+    mine = {"tenant": "API_KEY"}
+    assert (await nc.api.control("GET", "/profiles/G-1", params=mine))["email"] == "gone@shop.example"
+    await nc.api.control("POST", "/reset", params=mine)
+    status, _, _ = await nc.api.call("GET", "/_sandbox/profiles/G-1", params=mine)
     assert status == 404
     assert (await estimate(nc, {"include_list": {"list_ids": [160]}}, "email"))["matched"] == 0
 

@@ -1,0 +1,190 @@
+"""A tenant's copy-on-write layer over the shared, never-changing base population.
+
+The base index (built once at startup) stays valid forever: writes never touch it. A tenant's writes land
+in its ``Overlay``: the latest version of every profile it wrote (``None`` once deleted), and small indexes
+over just those profiles. A tenant sees a *view*: rows ``0..n-1`` are the base population (a row written by
+the tenant shows the tenant's version instead; a deleted one matches nothing) and rows ``n..`` the profiles
+the tenant created, in the order it created them. So rows keep their population order whatever is written.
+
+Queries run part by part (``Overlay.parts``): the base index with the tenant's written rows masked out,
+then the overlay's indexes with their superseded rows masked out; every audience node is a per-row
+predicate, so evaluating each part and placing its matches at their view rows gives exactly the answer a
+single index over the merged population would give. The overlay's indexes are levels of growing size
+(log-structured): the profiles written since the last query become a small new level, merged with the
+levels above it while those are not much larger (``GROWTH``), so a write costs the rebuild of a small index
+on the next query, and the whole overlay is rebuilt only after as many writes again; never the base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sandbox.population.audience.index import Index
+
+Profile = dict[str, Any]
+
+FRESH_MIN = 32
+"""A new level takes in every level above it of at most this many profiles..."""
+GROWTH = 4
+"""...or of at most ``GROWTH`` times its own size: so there are about log4(overlay / FRESH_MIN) levels."""
+
+
+@dataclass(slots=True)
+class Part:
+    """One slice of a tenant's view: an index, which of its rows are current, and their rows in the view."""
+
+    index: Index
+    live: np.ndarray | None
+    """bool[index.n]: rows that are the tenant's current version (None: all of them)."""
+    rows: np.ndarray | None
+    """int64[index.n]: the view row of each index row (None: the same row, i.e. the base)."""
+
+    def view_rows(self, rows: np.ndarray) -> np.ndarray:
+        return rows if self.rows is None else self.rows[rows]
+
+
+@dataclass(slots=True)
+class _Segment:
+    index: Index
+    identities: list[str]
+    position: dict[str, int]
+    rows: np.ndarray
+    live: np.ndarray
+
+
+class Overlay:
+    """One tenant's writes (see the module docstring)."""
+
+    def __init__(self, base: Index, base_row: Callable[[str], int | None]) -> None:
+        self.base = base
+        self.base_n = base.n
+        self._base_row = base_row
+        self.profiles: dict[str, Profile | None] = {}
+        """identity -> the tenant's current version (None: deleted), in the order first written."""
+        self.rows: dict[str, int] = {}
+        """identity -> view row (its base row, or ``base_n + k`` for the k-th identity the tenant created)."""
+        self.identity_at: dict[int, str] = {}
+        self.created = 0
+        self.base_live = np.ones(self.base_n, dtype=bool)
+        """Base rows the tenant has not written."""
+        self._maps: dict[str, dict[str, str]] = {}
+        self._pending: dict[str, None] = {}
+        self._levels: list[_Segment] = []
+
+    @property
+    def size(self) -> int:
+        """Rows in the tenant's view."""
+        return self.base_n + self.created
+
+    def __len__(self) -> int:
+        """Profiles the tenant's view holds."""
+        alive = sum(1 for p in self.profiles.values() if p is not None)
+        return self.base_n - int(np.count_nonzero(~self.base_live)) + alive
+
+    # -- writes ----------------------------------------------------------------------------------
+    def write(self, identity: str, profile: Profile | None) -> None:
+        """Make ``profile`` the tenant's version of ``identity`` (``None`` deletes it)."""
+        row = self.rows.get(identity)
+        if row is None:
+            row = self._base_row(identity)
+            if row is None:
+                row = self.base_n + self.created
+                self.created += 1
+            else:
+                self.base_live[row] = False
+            self.rows[identity] = row
+            self.identity_at[row] = identity
+        self._unmap(identity)
+        self.profiles[identity] = profile
+        if profile is not None:
+            for key, mapping in self._maps.items():
+                value = profile.get(key)
+                if value is not None:
+                    mapping[str(value)] = identity
+        self._pending[identity] = None
+
+    def _unmap(self, identity: str) -> None:
+        previous = self.profiles.get(identity)
+        if previous is None:
+            return
+        for key, mapping in self._maps.items():
+            value = previous.get(key)
+            if value is not None and mapping.get(str(value)) == identity:
+                del mapping[str(value)]
+
+    # -- lookups ---------------------------------------------------------------------------------
+    def lookup(self, key: str, value: str) -> Profile | None:
+        """The tenant's profile whose ``key`` is ``value`` (the latest written wins)."""
+        mapping = self._maps.get(key)
+        if mapping is None:
+            mapping = self._maps[key] = {str(v): identity for identity, p in self.profiles.items()
+                                         if p is not None and (v := p.get(key)) is not None}
+        identity = mapping.get(value)
+        return None if identity is None else self.profiles[identity]
+
+    def written(self, identity: str) -> bool:
+        return identity in self.profiles
+
+    def at(self, row: int) -> Profile | None:
+        """The tenant's version at view ``row``, None when that row is the base's (or deleted)."""
+        identity = self.identity_at.get(row)
+        return None if identity is None else self.profiles[identity]
+
+    # -- queries ---------------------------------------------------------------------------------
+    def current(self, row: int) -> tuple[Index, int] | None:
+        """(index, position) of the tenant's current version at view ``row`` (None if deleted or unknown)."""
+        identity = self.identity_at.get(row)
+        if identity is None:
+            return (self.base, row) if row < self.base_n else None
+        self._refresh()
+        for level in reversed(self._levels):
+            pos = level.position.get(identity)
+            if pos is not None:
+                return (level.index, pos) if bool(level.live[pos]) and bool(level.index.alive[pos]) else None
+        return None
+
+    def parts(self) -> list[Part]:
+        """The base and the overlay's levels, each with the rows that are current (module docstring)."""
+        self._refresh()
+        return [Part(self.base, self.base_live, None),
+                *(Part(level.index, level.live, level.rows) for level in self._levels)]
+
+    def _refresh(self) -> None:
+        if not self._pending:
+            return
+        merged = list(self._pending)
+        self._pending = {}
+        known = set(merged)
+        while self._levels and len(self._levels[-1].identities) <= max(FRESH_MIN, GROWTH * len(merged)):
+            older = [identity for identity in self._levels.pop().identities if identity not in known]
+            merged = older + merged
+            known.update(older)
+        level = self._segment(merged)
+        for older_level in self._levels:  # their versions of these identities are superseded
+            stale = [pos for identity in merged if (pos := older_level.position.get(identity)) is not None]
+            if stale:
+                live = older_level.live.copy()
+                live[stale] = False
+                older_level.live = live
+        self._levels.append(level)
+
+    def _segment(self, identities: list[str]) -> _Segment:
+        profiles = [self.profiles[identity] for identity in identities]
+        index = Index([p if p is not None else {} for p in profiles], self.base.reference_ts)
+        index.alive = np.array([p is not None for p in profiles], dtype=bool)
+        return _Segment(index, identities, {identity: i for i, identity in enumerate(identities)},
+                        np.array([self.rows[identity] for identity in identities], dtype=np.int64),
+                        np.ones(len(identities), dtype=bool))
+
+    # -- persistence -----------------------------------------------------------------------------
+    def export(self) -> list[list[Any]]:
+        """``[[identity, profile | None], ...]`` in first-written order (replaying it rebuilds the rows)."""
+        return [[identity, profile] for identity, profile in self.profiles.items()]
+
+    def replay(self, writes: Iterable[Any]) -> None:
+        for identity, profile in writes:
+            self.write(str(identity), None if profile is None else dict(profile))

@@ -130,11 +130,13 @@ async def har(request: web.Request) -> web.Response:
 
 
 async def population(request: web.Request) -> web.Response:
-    """Users per channel and platform (reachable, from the audience engine), tiers, countries, top events."""
+    """Users per channel and platform (reachable, from the audience engine), tiers, countries, top events, as
+    ``?tenant=`` sees the population (its own writes on top of the shared one; default: the shared one)."""
     service = request.app[keys.AUDIENCE]
+    tenant = request.query.get("tenant") or None
     everyone = {"everyone": True}
-    reach = {channel: service.estimate(everyone, channel=channel) for channel in CHANNELS}
-    profiles = service.profiles()[:SUMMARY_PROFILES]
+    reach = {channel: service.estimate(everyone, tenant=tenant, channel=channel) for channel in CHANNELS}
+    profiles = service.profiles(tenant=tenant)[:SUMMARY_PROFILES]
     tiers: Counter[str] = Counter()
     countries: Counter[str] = Counter()
     events: Counter[str] = Counter()

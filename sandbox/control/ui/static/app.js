@@ -456,11 +456,11 @@ const EXAMPLES = {
     { email_subscription_status: { comparison: "is", value: "subscribed" } }] },
   netcore: { include_list: { list_ids: ["151"] } },
 };
-let populationShown = false;
+let populationShown = null;  // the tenant whose summary is shown
 async function loadAudience() {
-  if (populationShown) return;
-  const summary = await json("/ui/population");
-  populationShown = true;
+  if (populationShown === tenantParam()) return;
+  const summary = await json(`/ui/population?${query({ tenant: tenantParam() })}`);
+  populationShown = tenantParam();
   const stat = (title, rows) => h("div", { class: "stat" }, h("h3", {}, title),
     h("table", {}, rows.map(([k, v]) => h("tr", {}, h("td", {}, k), h("td", { class: "num" }, v)))));
   const reach = Object.entries(summary.reach).flatMap(([channel, counts]) =>

@@ -38,10 +38,12 @@ def create_app(settings: Settings | None = None,
     settings = settings or Settings()
     if settings.fixtures is not None:
         check_overlay(settings.fixtures)
-    # The middleware reads bodies itself (it must journal oversize ones), so aiohttp's own cap is lifted.
-    app = web.Application(middlewares=[sandbox_middleware], client_max_size=2**62)
+    # The middleware reads (and decodes) bodies itself: it must journal oversize and undecodable ones, so
+    # aiohttp's own cap and decompression are off. Idle connections and half-sent headers time out.
+    app = web.Application(middlewares=[sandbox_middleware], client_max_size=2**62, handler_args={
+        "auto_decompress": False, "keepalive_timeout": settings.request_timeout, "lingering_time": 2.0})
     app[keys.SETTINGS] = settings
-    app[keys.JOURNAL] = Journal(settings.journal_limit)
+    app[keys.JOURNAL] = Journal(settings.journal_limit, settings.journal_max_bytes)
     app[keys.CLOCK] = Clock()
     app[keys.FAILURES] = []
     app[keys.CHANGES] = [0]
@@ -51,7 +53,8 @@ def create_app(settings: Settings | None = None,
     app[keys.LIMITER] = RateLimiter(settings.rate_limits)
     app[keys.METRICS] = Metrics(lambda: figures(app))
     names = [cls.name for cls in provider_classes]
-    accounts = load_accounts(settings.accounts, names)
+    accounts = load_accounts(settings.accounts, names,
+                             {cls.name: (cls.account_values, cls.accounts_example) for cls in provider_classes})
     app[keys.ACCOUNTS] = accounts
     providers = [cls(settings, accounts.get(cls.name)) for cls in provider_classes]
     app[keys.PROVIDERS] = providers

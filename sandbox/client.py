@@ -27,6 +27,8 @@ SERVER_FIELDS = ("vendor", "operation", "method", "path", "status")
 """Matcher fields the server filters on (``GET /_sandbox/requests?vendor=...``)."""
 MAX_SERVER_WAIT = 60.0
 """The server caps one long poll at this many seconds; longer waits poll again."""
+TOKEN_ENV = "SANDBOX_CONTROL_TOKEN"
+"""The environment variable holding the control token (the server reads the same one)."""
 NEAR_MISSES = 3
 
 
@@ -203,7 +205,8 @@ def entry_line(entry: Mapping[str, Any]) -> str:
 
 
 def requests_table(entries: Sequence[Mapping[str, Any]], limit: int = 50) -> str:
-    """A short table of requests: id, method, path, vendor/operation, status, tenant."""
+    """A short table of requests: id, method, path, vendor/operation, status, tenant; under each rejected one
+    (4xx/5xx) the vendor's answer, so a failure report says why."""
     if not entries:
         return "(no requests)"
     rows = [("#", "METHOD", "PATH", "VENDOR/OPERATION", "STATUS", "TENANT")]
@@ -212,7 +215,13 @@ def requests_table(entries: Sequence[Mapping[str, Any]], limit: int = 50) -> str
                      f"{e.get('vendor') or '-'}/{e.get('operation') or '-'}", str(e.get("status")),
                      str(e.get("tenant") or "-")))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines = []
+    for row, entry in zip(rows, [None, *entries[:limit]], strict=True):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if entry is not None and int(entry.get("status") or 0) >= 400:
+            lines.append("    answer: " + short(entry.get("response"), 200))
+            if entry.get("hint"):
+                lines.append("    hint: " + str(entry["hint"]))
     if len(entries) > limit:
         lines.append(f"... and {len(entries) - limit} more")
     return "\n".join(lines)
@@ -239,18 +248,21 @@ def webhooks_table(entries: Sequence[Mapping[str, Any]], limit: int = 50) -> str
 class SandboxClient:
     """Synchronous client of one sandbox's control API, optionally bound to one tenant."""
 
-    def __init__(self, base_url: str | None = None, *, tenant: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str | None = None, *, tenant: str | None = None, timeout: float = 30.0,
+                 token: str | None = None) -> None:
         base_url = base_url or os.environ.get("SANDBOX_URL") or "http://127.0.0.1:8080"
         self.base_url = base_url.rstrip("/")
         self.tenant = tenant
         self.timeout = timeout
+        self.token = token or os.environ.get(TOKEN_ENV) or None
+        """The control token (``--control-token`` of the server); default: ``SANDBOX_CONTROL_TOKEN``."""
 
     def __repr__(self) -> str:
         return f"SandboxClient({self.base_url!r}, tenant={self.tenant!r})"
 
     def for_tenant(self, tenant: str | None) -> SandboxClient:
         """The same sandbox, bound to another tenant (None: every tenant)."""
-        return SandboxClient(self.base_url, tenant=tenant, timeout=self.timeout)
+        return SandboxClient(self.base_url, tenant=tenant, timeout=self.timeout, token=self.token)
 
     def unscoped(self) -> SandboxClient:
         return self.for_tenant(None)
@@ -265,6 +277,8 @@ class SandboxClient:
             url += "?" + query
         data = None if json_body is None else json.dumps(json_body).encode()
         request = urllib.request.Request(url, data=data, method=method)
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
@@ -297,8 +311,19 @@ class SandboxClient:
         limit, ``body.<dotted.path>``...) run on the server; ``body``/``headers``/``query`` match partially."""
         match = Match.of({**filters, "body": body, "headers": headers, "query": query})
         server = dict(match.server_params())
-        found = self.call("GET", "/_sandbox/requests", params=self._scoped(server))["requests"]
+        found = self._pages(self._scoped(server), every="limit" not in server)
         return [e for e in found if match.matches(e)]
+
+    def _pages(self, params: Mapping[str, Any], *, every: bool = True) -> list[dict[str, Any]]:
+        """``GET /_sandbox/requests`` answers one page and a ``next`` cursor: follow it (unless ``every`` is off)."""
+        params = dict(params)
+        found: list[dict[str, Any]] = []
+        while True:
+            answer = self.call("GET", "/_sandbox/requests", params=params)
+            found += answer["requests"]
+            if not every or answer.get("next") is None:
+                return found
+            params["after"] = answer["next"]
 
     def last_request(self, **filters: Any) -> dict[str, Any] | None:
         found = self.requests(**filters)
@@ -335,9 +360,10 @@ class SandboxClient:
         while True:
             remaining = deadline - time.monotonic()
             wait = max(0.0, min(remaining, MAX_SERVER_WAIT))
+            wanted = max(seen + 1, count)
             answer = self.call("GET", "/_sandbox/requests",
-                               params={**params, "wait": f"{wait:.3f}", "count": max(seen + 1, count)},
-                               timeout=wait + self.timeout)
+                               params={"limit": min(max(wanted, 100), 1000), **params, "wait": f"{wait:.3f}",
+                                       "count": wanted}, timeout=wait + self.timeout)
             entries = answer["requests"]
             found = [e for e in entries if match.matches(e)]
             if len(found) >= count:
@@ -579,6 +605,8 @@ class SandboxClient:
         for e in rejected:
             lines.append("  " + entry_line(e))
             lines.append("      response: " + short(e.get("response"), 200))
+            if e.get("hint"):
+                lines.append("      hint: " + str(e["hint"]))
         raise AssertionError("\n".join(lines))
 
     def assert_delivered(self, user: str | None = None, channel: str | None = None,
@@ -606,7 +634,7 @@ class SandboxClient:
 
     # -- helpers ----------------------------------------------------------------------------------
     def _all(self) -> list[dict[str, Any]]:
-        return self.call("GET", "/_sandbox/requests", params=self._scoped({}))["requests"]
+        return self._pages(self._scoped({}))
 
     def _near_miss_message(self, headline: str, match: Match, *, entries: list[dict[str, Any]] | None = None,
                            exclude: Sequence[Mapping[str, Any]] = ()) -> str:

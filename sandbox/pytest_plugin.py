@@ -103,6 +103,10 @@ def settings_from(config: pytest.Config) -> Settings:
 
 
 # -- the server ----------------------------------------------------------------------------------
+class SandboxStartError(RuntimeError):
+    """The sandbox could not start (or an external one is not healthy): the message names the cause."""
+
+
 class SandboxServer:
     """A sandbox for this test session: in-process in a background thread, or external (``url`` given)."""
 
@@ -121,15 +125,18 @@ class SandboxServer:
             try:
                 SandboxClient(self.url, timeout=10).health()
             except SandboxClientError as exc:
-                raise RuntimeError(f"the external sandbox at {self.url} is not healthy: {exc}") from None
+                raise SandboxStartError(f"the external sandbox at {self.url} is not healthy: {exc}") from None
             return self
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="campaign-sandbox", daemon=True)
         self._thread.start()
         if not ready.wait(STARTUP_TIMEOUT):
-            raise RuntimeError(f"the in-process sandbox did not start within {STARTUP_TIMEOUT:g}s")
-        if self._error is not None:
-            raise RuntimeError(f"the in-process sandbox failed to start: {self._error!r}") from self._error
+            raise SandboxStartError(f"the in-process sandbox did not start within {STARTUP_TIMEOUT:g}s")
+        error = self._error
+        if isinstance(error, (ValueError, OSError)):  # bad settings or files: the message says it all
+            raise SandboxStartError(f"campaign-sandbox could not start: {error}") from None
+        if error is not None:
+            raise SandboxStartError(f"the in-process sandbox failed to start: {error!r}") from error
         return self
 
     def _run(self, ready: threading.Event) -> None:
@@ -204,7 +211,10 @@ def sandbox_settings(pytestconfig: pytest.Config) -> Settings:
 def sandbox_server(pytestconfig: pytest.Config, sandbox_settings: Settings) -> Iterator[SandboxServer]:
     url = option(pytestconfig, "url")
     server = SandboxServer(url=url) if url else SandboxServer(settings=sandbox_settings)
-    server.start()
+    try:
+        server.start()
+    except SandboxStartError as exc:  # one clear line (a bad fixture file...), not the server's traceback
+        pytest.fail(str(exc), pytrace=False)
     try:
         yield server
     finally:

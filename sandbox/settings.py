@@ -23,8 +23,11 @@ class Settings:
     state_dir: Path | None = field(default=None, metadata={
         "help": "directory for the tenant-state snapshots and the server lock (default: --data-dir); give each "
                 "of several servers sharing one --data-dir its own"})
-    log_level: str = field(default="info", metadata={"help": "debug, info, warning or error"})
-    log_format: str = field(default="text", metadata={"help": "text or json (one JSON object per line)"})
+    log_level: str = field(default="info", metadata={
+        "help": "debug, info, warning or error", "choices": ("debug", "info", "warning", "error")})
+    log_format: str = field(default="text", metadata={
+        "help": "text or json (every line one JSON object, startup and shutdown too)", "choices": ("text", "json")})
+    quiet: bool = field(default=False, metadata={"help": "no access log line per request", "flag": True})
     accounts: Path | None = field(default=None, metadata={
         "help": "JSON file of valid credentials per vendor, e.g. {\"<vendor>\": {\"<account>\": \"<secret>\"}}"
                 "; default: any non-empty credential is accepted"})
@@ -44,9 +47,32 @@ class Settings:
                 "as not called"})
     journal_limit: int = field(default=100_000, metadata={
         "help": "capacity of the journal and of the deliveries log; the oldest are evicted (and counted) beyond it"})
+    journal_max_bytes: int = field(default=256 * 1024 * 1024, metadata={
+        "help": "bytes of request and response bodies the journal keeps; the oldest entries are evicted "
+                "(and counted) beyond it"})
+    request_timeout: float = field(default=30.0, metadata={
+        "help": "seconds an idle connection or a half-sent request may take before it is closed"})
+    control_token: str | None = field(default=None, repr=False, metadata={
+        "help": "token every /_sandbox route except health then requires (header 'Authorization: Bearer "
+                "TOKEN' or 'X-Sandbox-Token: TOKEN'); default: no token"})
+
     rate_limits: bool = field(default=False, metadata={
         "help": "enforce the vendors' documented rate limits for every tenant (429 when exceeded; per tenant: "
                 "POST /_sandbox/limits)", "flag": True})
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"--port {self.port}: a TCP port is 0-65535 (0 picks a free one)")
+        for name in ("max_body_size", "journal_limit", "journal_max_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if not self.request_timeout > 0:
+            raise ValueError(f"--request-timeout must be a positive number of seconds, got {self.request_timeout}")
+        for name in ("log_level", "log_format"):
+            choices = next(f.metadata["choices"] for f in fields(self) if f.name == name)
+            value = getattr(self, name)
+            if value.lower() not in choices:
+                raise ValueError(f"--{name.replace('_', '-')} {value!r}: choose from {', '.join(choices)}")
 
     @classmethod
     def from_sources(cls, args: Mapping[str, Any] | None = None,
@@ -91,19 +117,40 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
             return Path(raw)
         if "int" in kind:
             return int(raw)
+        if "float" in kind:
+            return float(raw)
     except ValueError as exc:
         raise ValueError(f"{ENV_PREFIX}{name.upper()} / --{name.replace('_', '-')}: {exc}") from None
     return str(raw)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per Settings field, its help naming the matching environment variable."""
+def add_arguments(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
+    """One ``--flag`` per Settings field (or per field named in ``only``), its help naming the matching
+    environment variable."""
     for f in fields(Settings):
-        shown = "" if f.default is None else f"; default: {f.default}"
-        if f.metadata.get("flag"):
-            parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None, action="store_true",
-                                help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}=true)")
+        if only is not None and f.name not in only:
             continue
-        parser.add_argument(
-            "--" + f.name.replace("_", "-"), dest=f.name, default=None, metavar=f.name.upper(),
-            help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}{shown})")
+        shown = "" if f.default is None else f"; default: {f.default}"
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}{shown})"
+        if f.metadata.get("flag"):
+            parser.add_argument(flag, dest=f.name, default=None, action="store_true",
+                                help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}=true)")
+        else:
+            parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), help=help_text,
+                                choices=f.metadata.get("choices"), type=_checked(f.name, f.type))
+
+
+def _checked(name: str, kind: Any) -> Any:
+    """argparse ``type``: the same conversion as the environment's, so ``--port abc`` is a usage error."""
+    if "int" not in str(kind) and "float" not in str(kind):
+        return None
+
+    def convert(raw: str) -> str:
+        try:
+            _convert(name, kind, raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {raw!r}") from None
+        return raw
+
+    return convert

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -13,6 +14,7 @@ from sandbox.control.body import answer, read_json
 from sandbox.core import keys
 from sandbox.core.clock import ClockError, iso
 from sandbox.core.errors import BadRequest
+from sandbox.settings import Settings
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
@@ -30,14 +32,22 @@ async def health(request: web.Request) -> web.Response:
         "status": "ok",
         "version": __version__,
         "vendors": [p.name for p in app[keys.PROVIDERS]],
-        "journal": {"size": len(journal), "limit": journal.limit, "evicted": journal.evicted},
+        "journal": {"size": len(journal), "limit": journal.limit, "evicted": journal.evicted,
+                    "bytes": journal.bytes, "max_bytes": journal.max_bytes},
         "deliveries": {"size": len(app[keys.DELIVERIES]), "limit": app[keys.DELIVERIES].limit,
                        "evicted": app[keys.DELIVERIES].evicted},
         "failures": len(app[keys.FAILURES]),
         "population": app[keys.AUDIENCE].describe(),
         # What this server was started with (flags / SANDBOX_* variables), e.g. to check a container's -e.
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(app[keys.SETTINGS]).items()},
+        "settings": settings_view(app[keys.SETTINGS]),
     })
+
+
+def settings_view(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON, the control token only as whether one is set (health is not guarded)."""
+    view = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()}
+    view["control_token"] = "***" if settings.control_token else None
+    return view
 
 
 async def reset(request: web.Request) -> web.Response:

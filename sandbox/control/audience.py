@@ -84,5 +84,7 @@ async def estimate(request: web.Request) -> web.Response:
     except (ValueError, LookupError) as exc:
         raise BadRequest(str(exc)) from None
     size = body.get("sample", SAMPLE_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise BadRequest(f"sample must be a whole number of ids to show (default {SAMPLE_SIZE}), got {size!r}")
     return answer({"tree": tree, "channel": channel, "matched": len(users), "estimates": counts,
-                   "sample": [p.get("identity") for p in users[: int(size)]]})
+                   "sample": [p.get("identity") for p in users[:size]]})

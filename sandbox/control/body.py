@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from sandbox.core import safejson
 from sandbox.core.errors import BadRequest
+from sandbox.core.pipeline import CONTROL_BODY
 
 
 def answer(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+    return web.Response(body=safejson.dumps(body), status=status, content_type="application/json")
 
 
 async def read_json(request: web.Request, *, default: Any = None) -> Any:
-    raw = await request.read()
+    """The body the middleware read (bounded by --max-body-size, decoded), parsed with the nesting cap."""
+    raw = request.get(CONTROL_BODY, b"")
     if not raw.strip():
         return default
     try:
-        return orjson.loads(raw)
+        return safejson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
+    except safejson.TooDeep as exc:
+        raise BadRequest(f"body is not accepted: {exc}") from None
 
 
 def int_param(request: web.Request, name: str, default: int | None = None) -> int | None:
@@ -30,7 +36,7 @@ def int_param(request: web.Request, name: str, default: int | None = None) -> in
         return default
     try:
         return int(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadRequest(f"query parameter {name} must be an integer, got {raw!r}") from None
 
 
@@ -39,6 +45,9 @@ def float_param(request: web.Request, name: str, default: float) -> float:
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise BadRequest(f"query parameter {name} must be a number, got {raw!r}") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise BadRequest(f"query parameter {name} must be a number, got {raw!r}")
+    return value

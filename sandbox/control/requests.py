@@ -1,16 +1,27 @@
-"""The journal over HTTP: list with filters (and long poll), HAR export, one entry, clear."""
+"""The journal over HTTP: list with filters, paging (and long poll), HAR export, one entry, clear.
+
+``GET /requests`` answers one page (``limit``, default ``DEFAULT_PAGE``, at most ``MAX_PAGE``) and ``next``:
+the cursor to pass as ``after=`` for the following page (null on the last one). The HAR export is streamed
+in batches, handing the event loop back between them, so a large journal never stalls other requests.
+``mask=1`` masks credentials in list and single-entry reads; the HAR export masks unless ``mask=0``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from aiohttp import web
 
 from sandbox.control.body import answer, float_param, int_param
-from sandbox.core import keys
+from sandbox.core import keys, safejson
 from sandbox.core.errors import BadRequest, NotFound
-from sandbox.records.har import to_har
-from sandbox.records.journal import Entry, Filters, page
+from sandbox.records.har import har_entry, har_header, mask_entry
+from sandbox.records.journal import Entry, Filters, LoopBudget, page
 
 MAX_WAIT_SECONDS = 60.0
+HAR_BATCH_BYTES = 1024 * 1024
+"""Bytes of entries rendered into one write of a streamed HAR export."""
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
@@ -23,40 +34,74 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
 def filters_of(request: web.Request) -> Filters:
     try:
         return Filters.from_query(request.query)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(f"bad filter: {exc}") from None
 
 
-async def selected(request: web.Request) -> tuple[list[Entry], list[Entry]]:
-    """(the page of entries to show, every matching entry): filters, ``wait``/``count`` long poll, ``limit``."""
+def flag(request: web.Request, name: str, default: bool) -> bool:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.lower() not in ("0", "false", "no", "off")
+
+
+async def matching(request: web.Request) -> list[Entry]:
+    """Every entry matching the filters, after the ``wait``/``count`` long poll when one is asked for."""
     journal = request.app[keys.JOURNAL]
     match = filters_of(request)
-    limit = int_param(request, "limit")
     wait = min(float_param(request, "wait", 0.0), MAX_WAIT_SECONDS)
     count = int_param(request, "count", 1) or 1
-    found = await journal.wait(match, count, wait) if wait > 0 else journal.select(match)
-    return page(found, limit), found
+    return await journal.wait(match, count, wait) if wait > 0 else await journal.select_async(match)
+
+
+def view(entry: Entry, masked: bool) -> dict[str, Any]:
+    shown = entry.as_dict()
+    return mask_entry(shown) if masked else shown
 
 
 async def list_requests(request: web.Request) -> web.Response:
-    entries, found = await selected(request)
-    return answer({"requests": [e.as_dict() for e in entries], "total": len(found)})
+    limit = int_param(request, "limit")
+    if limit is not None and limit < 1:
+        raise BadRequest(f"query parameter limit must be at least 1, got {limit}")
+    found = await matching(request)
+    shown, cursor = page(found, limit)
+    masked = flag(request, "mask", False)
+    return answer({"requests": [view(e, masked) for e in shown], "total": len(found), "next": cursor})
 
 
-async def export_har(request: web.Request) -> web.Response:
-    """The same selection as a HAR 1.2 document; credentials masked unless ``mask=0``."""
-    entries, _ = await selected(request)
-    mask = request.query.get("mask", "1").lower() not in ("0", "false", "no")
-    views = [{**e.as_dict(), "response_text": e.response_bytes.decode("utf-8", "replace")} for e in entries]
-    return answer(to_har(views, mask=mask))
+async def export_har(request: web.Request) -> web.StreamResponse:
+    """Every matching entry as a HAR 1.2 document (``limit`` caps it); credentials masked unless ``mask=0``."""
+    limit = int_param(request, "limit")
+    found = await matching(request)
+    if limit is not None and limit > 0:
+        found = found[:limit]
+    masked = flag(request, "mask", True)
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    head = orjson.dumps({"log": har_header()})
+    await response.write(head[:-2] + b',"entries":[')
+    budget = LoopBudget()
+    parts: list[bytes] = []
+    held = 0
+    for number, entry in enumerate(found):
+        shown = {**entry.as_dict(keep=False), "response_text": entry.response_bytes.decode("utf-8", "replace")}
+        parts.append(safejson.dumps(har_entry(shown, mask=masked)))
+        held += entry.size
+        if held >= HAR_BATCH_BYTES or number == len(found) - 1:
+            await response.write((b"," if number >= len(parts) else b"") + b",".join(parts))
+            parts, held = [], 0
+        await budget.spend()  # other requests (health checks) run between slices of the export
+    await response.write(b"]}}")
+    await response.write_eof()
+    return response
 
 
 async def get_request(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
-    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isdigit() else None
+    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isascii() and raw.isdigit() else None
     if entry is None:
         raise NotFound(f"no request with id {raw}")
-    return answer(entry.as_dict())
+    return answer(view(entry, flag(request, "mask", False)))
 
 
 async def clear_requests(request: web.Request) -> web.Response:

@@ -10,7 +10,6 @@ from sandbox.control.body import answer, float_param, int_param
 from sandbox.control.requests import MAX_WAIT_SECONDS
 from sandbox.core import keys
 from sandbox.core.errors import BadRequest
-from sandbox.records.journal import page
 from sandbox.records.webhooks import outbound_filters
 
 
@@ -27,8 +26,9 @@ async def list_webhooks(request: web.Request) -> web.Response:
         raise BadRequest(f"bad filter: {exc}") from None
     wait = min(float_param(request, "wait", 0.0), MAX_WAIT_SECONDS)
     count = int_param(request, "count", 1) or 1
-    found = await log.wait(match, count, wait) if wait > 0 else log.select(match)
-    shown = page(found, int_param(request, "limit"))
+    found = await log.wait(match, count, wait) if wait > 0 else await log.select_async(match)
+    limit = int_param(request, "limit")
+    shown = found[:limit] if limit else found
     return answer({"webhooks": [e.as_dict() for e in shown], "total": len(found)})
 
 

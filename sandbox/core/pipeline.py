@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
 import traceback
+import zlib
 from collections.abc import Mapping
 from time import perf_counter
 from typing import Any
 
 import orjson
-from aiohttp import web
+from aiohttp import hdrs, web
 
-from sandbox.core import gate, keys
-from sandbox.core.errors import InvalidBody, MethodNotAllowed, NotFound, PayloadTooLarge, SandboxError, Unexpected
+from sandbox.core import gate, keys, safejson
+from sandbox.core.errors import (
+    InvalidBody,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    SandboxError,
+    Unauthorized,
+    Unexpected,
+)
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import Provider
 
 CONTROL_PREFIX = "/_sandbox"
+UNGUARDED = frozenset({CONTROL_PREFIX + "/health"})
+"""Control routes answered without the control token (container health checks)."""
+TOKEN_HEADER = "X-Sandbox-Token"
+CONTROL_BODY = web.RequestKey("control_body", bytes)
+"""A control request's body, read (bounded, decoded) by the middleware before its handler runs."""
 log = logging.getLogger("sandbox")
+access = logging.getLogger("sandbox.access")
 
 
 class Endpoint:
@@ -39,11 +56,14 @@ class Endpoint:
 
 @web.middleware
 async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    started = perf_counter()
     if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
-        return await _control(request, handler)
+        response = await _control(request, handler)
+        access_log(request, response.status, started, None, "control", request.query.get("tenant"))
+        return response
     if _is_page(request):
         return await handler(request)
-    return await _vendor(request)
+    return await _vendor(request, started)
 
 
 def _is_page(request: web.Request) -> bool:
@@ -54,7 +74,24 @@ def _is_page(request: web.Request) -> bool:
             and _claimant(request.app[keys.PROVIDERS], request) is None)
 
 
+def _holds_no_data(request: web.Request) -> bool:
+    """A page for people (handler marked ``page = True``: the web inspector's page and files): a browser must
+    load it before it can ask for the token, which the page then sends with every data call."""
+    return bool(getattr(request.match_info.handler, "page", False))
+
+
 async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
+    settings = request.app[keys.SETTINGS]
+    if (settings.control_token and request.path not in UNGUARDED and not _holds_no_data(request)
+            and not token_matches(request, settings.control_token)):
+        return _closing(control_error(Unauthorized(
+            "token", "this sandbox's control API needs its token: send 'Authorization: Bearer <token>' or "
+                     "'X-Sandbox-Token: <token>' (the value of --control-token / SANDBOX_CONTROL_TOKEN)")),
+            request)
+    raw, problem = await read_body(request, settings.max_body_size, settings.request_timeout)
+    request[CONTROL_BODY] = raw
+    if problem is not None:
+        return _closing(control_error(problem), request)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         request.app[keys.CHANGES][0] += 1
     try:
@@ -68,21 +105,36 @@ async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
         return control_error(Unexpected(f"{type(exc).__name__}: {exc}"))
 
 
+def token_matches(request: web.Request, token: str) -> bool:
+    given = request.headers.get(TOKEN_HEADER)
+    if given is None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        given = value.strip() if scheme.lower() == "bearer" else ""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8", "replace"))
+
+
 def control_error(err: SandboxError) -> web.Response:
-    return web.Response(body=orjson.dumps({"error": err.as_dict()}), status=err.status,
+    return web.Response(body=safejson.dumps({"error": err.as_dict()}), status=err.status,
                         content_type="application/json")
 
 
-async def _vendor(request: web.Request) -> web.StreamResponse:
+def _closing(response: web.Response, request: web.Request) -> web.Response:
+    """A connection whose body was not read to its end is not reused (the client is told so)."""
+    if request.body_exists and not request.content.is_eof():
+        response.force_close()
+    return response
+
+
+async def _vendor(request: web.Request, started: float) -> web.StreamResponse:
     app = request.app
-    started = perf_counter()
     endpoint = getattr(request.match_info.handler, "endpoint", None)
     if isinstance(endpoint, Endpoint):
         provider: Provider | None = endpoint.provider
         operation: Operation | None = endpoint.operation
     else:
         provider, operation = _claimant(app[keys.PROVIDERS], request), None
-    raw, oversize = await _read_body(request, app[keys.SETTINGS].max_body_size)
+    settings = app[keys.SETTINGS]
+    raw, problem = await read_body(request, settings.max_body_size, settings.request_timeout)
     journal = app[keys.JOURNAL]
     entry = journal.open(app[keys.CLOCK].time(), request.method, request.path, request.query_string,
                          request.raw_headers, raw)
@@ -94,8 +146,8 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     try:
         if provider is not None:
             entry.tenant = provider.tenant_hint(request)
-        if oversize:
-            raise PayloadTooLarge(f"request body larger than {app[keys.SETTINGS].max_body_size} bytes")
+        if problem is not None:
+            raise problem
         if operation is None or provider is None:
             raise _from_http(request.match_info.http_exception, request)
         call = Call(request, operation, provider, raw)
@@ -116,7 +168,7 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
         body = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
     except Exception as exc:
         reply = _unexpected(app, entry, provider, exc, request)
-        headers, body = dict(reply.headers), orjson.dumps(reply.body)
+        headers, body = dict(reply.headers), safejson.dumps(reply.body)
     headers.setdefault("Content-Type", provider.content_type if provider is not None else "application/json")
     if call is not None and (call.notes or call.hint):
         entry.notes, entry.hint = tuple(call.notes), call.hint
@@ -124,7 +176,21 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     entry.response_bytes = bytes(memoryview(body))  # orjson over-allocates its output; keep a tight copy
     entry.duration_ms = (perf_counter() - started) * 1000
     journal.append(entry)
-    return await gate.finish(request, entry, web.Response(body=body, status=reply.status, headers=headers))
+    access_log(request, reply.status, started, entry.vendor, entry.operation, entry.tenant)
+    response = _closing(web.Response(body=body, status=reply.status, headers=headers), request)
+    return await gate.finish(request, entry, response)
+
+
+def access_log(request: web.Request, status: int, started: float, vendor: str | None, operation: str | None,
+               tenant: str | None) -> None:
+    """One line per request at info: method, path, vendor/operation, status, tenant, milliseconds."""
+    if not access.isEnabledFor(logging.INFO):
+        return
+    ms = round((perf_counter() - started) * 1000, 2)
+    what = "/".join(p for p in (vendor, operation) if p) or "-"
+    access.info("%s %s %s %s tenant=%s %.2fms", request.method, request.path, what, status, tenant or "-", ms,
+                extra={"fields": {"method": request.method, "path": request.path, "vendor": vendor,
+                                  "operation": operation, "status": status, "tenant": tenant, "ms": ms}})
 
 
 def _unexpected(app: web.Application, entry: Any, provider: Provider | None, exc: Exception,
@@ -159,21 +225,81 @@ def _from_http(exc: web.HTTPException | None, request: web.Request) -> SandboxEr
     return SandboxError(exc.reason, status=exc.status)
 
 
-async def _read_body(request: web.Request, limit: int) -> tuple[bytes, bool]:
-    """The body as sent, or (b"", True) when it exceeds ``limit`` (the excess is drained, not kept)."""
+async def read_body(request: web.Request, limit: int, timeout: float) -> tuple[bytes, SandboxError | None]:
+    """(the body, decoded, or what it could be read of; the problem with it, or None).
+
+    A declared ``Content-Length`` over ``limit`` is refused without reading a byte; a body that grows past it
+    is not read further; a body not received within ``timeout`` seconds, or one whose ``Content-Encoding``
+    cannot be decoded, is refused. ``gzip`` and ``deflate`` are decoded (bounded by ``limit`` too)."""
     if not request.body_exists:
-        return b"", False
+        return b"", None
     declared = request.content_length
+    if declared is not None and declared > limit:
+        return b"", _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    oversize = declared is not None and declared > limit
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            oversize = True
-        if not oversize:
-            chunks.append(chunk)
-    return (b"", True) if oversize else (b"".join(chunks), False)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    return b"", _too_large(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        return b"".join(chunks), InvalidBody(f"the request body was not received within {timeout:g} s",
+                                             details={"reason": "timeout"})
+    except Exception as exc:  # a broken chunked encoding, a reset connection...
+        return b"".join(chunks), InvalidBody(f"the request body could not be read: {exc}",
+                                             details={"reason": "unreadable"})
+    raw = b"".join(chunks)
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "")
+    return decode_content(raw, encoding, limit) if encoding.strip() else (raw, None)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"request body larger than {limit} bytes (--max-body-size)")
+
+
+DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+"""Content codings decoded (zlib window bits); ``identity`` passes through, anything else is refused."""
+
+
+def decode_content(raw: bytes, encoding: str, limit: int) -> tuple[bytes, SandboxError | None]:
+    """Undo each coding of ``Content-Encoding`` (last applied first); the raw bytes stay when one fails."""
+    body = raw
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding == "identity":
+            continue
+        wbits = DECODERS.get(coding)
+        if wbits is None:
+            return raw, InvalidBody(f"Content-Encoding {coding!r} is not supported (send gzip, deflate or "
+                                    "identity)", details={"reason": "unsupported_encoding"})
+        try:
+            body = _inflate(body, wbits, limit)
+        except zlib.error:
+            if coding != "deflate":
+                return raw, _undecodable(coding)
+            try:  # some clients send raw deflate without the zlib header
+                body = _inflate(body, -zlib.MAX_WBITS, limit)
+            except zlib.error:
+                return raw, _undecodable(coding)
+        except OverflowError:
+            return b"", _too_large(limit)
+    return body, None
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    out = inflater.decompress(data, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise OverflowError
+    if not inflater.eof:
+        raise zlib.error("truncated stream")
+    return out
+
+
+def _undecodable(coding: str) -> InvalidBody:
+    return InvalidBody(f"the body is not valid {coding} data", details={"reason": "undecodable"})
 
 
 def parse_body(operation: Operation, raw: bytes) -> Any:
@@ -184,9 +310,11 @@ def parse_body(operation: Operation, raw: bytes) -> Any:
     if kind == "form":
         return parse_form(raw)
     try:
-        body = orjson.loads(raw)
+        body = safejson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidBody(str(exc), details={"reason": "not_json", "position": exc.pos}) from None
+    except safejson.TooDeep as exc:
+        raise InvalidBody(str(exc), details={"reason": "too_deep", "limit": exc.limit}) from None
     if kind != "json_value" and not isinstance(body, dict):
         raise InvalidBody("the body must be a JSON object",
                           details={"reason": "not_object", "type": type(body).__name__})

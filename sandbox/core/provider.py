@@ -43,6 +43,10 @@ class Provider:
     identifying_headers: ClassVar[tuple[str, ...]] = ()
     """Headers only this vendor's clients send: a 404/405 carrying one is answered in its shape."""
     content_type: ClassVar[str] = "application/json"
+    account_values: ClassVar[tuple[type, ...]] = (dict,)
+    """What each credential of this vendor's ``--accounts`` section maps to (checked at startup)."""
+    accounts_example: ClassVar[str] = '{"<credential>": {...}}'
+    """The section's shape, shown when a file gets it wrong."""
     rate_limits: ClassVar[Mapping[str, Limit]] = {}
     """The vendor's documented rate limits by name (``GET /_sandbox/limits``); empty = none documented."""
     collections: ClassVar[tuple[str, ...]] = ()

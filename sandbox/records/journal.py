@@ -8,15 +8,19 @@ evicted first and counted.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import orjson
-
+from sandbox.core import safejson
 from sandbox.core.clock import iso
 
 _MISSING = object()
+CACHED_VIEW_BYTES = 64 * 1024
+"""Parsed views of larger bodies are not kept on the entry (the journal's byte budget counts raw bytes)."""
+ENTRY_OVERHEAD = 400
+"""Bytes an entry costs beyond its bodies and headers (the object, its fields, the parsed views' share)."""
 
 
 class Entry:
@@ -53,10 +57,21 @@ class Entry:
     @property
     def body(self) -> Any:
         """The body parsed as JSON (a dict for form bodies), or None when it is neither."""
-        if self._body is _MISSING:
-            self._body = query_dict(self.raw_body.decode("utf-8", "replace")) if self.form \
-                else parse_json(self.raw_body)
-        return self._body
+        if self._body is not _MISSING:
+            return self._body
+        body = self.parse_body()
+        if len(self.raw_body) <= CACHED_VIEW_BYTES:
+            self._body = body
+        return body
+
+    def parse_body(self) -> Any:
+        """``body`` without keeping it: scans over the whole journal (filters) leave no parsed trees behind for
+        the garbage collector to walk."""
+        if self._body is not _MISSING:
+            return self._body
+        if self.form:
+            return query_dict(self.raw_body.decode("utf-8", "replace"))
+        return safejson.loads_or_none(self.raw_body)
 
     @property
     def headers(self) -> tuple[tuple[str, str], ...]:
@@ -67,14 +82,32 @@ class Entry:
 
     @property
     def response(self) -> Any:
-        if self._response is _MISSING:
-            self._response = parse_json(self.response_bytes)
-        return self._response
+        if self._response is not _MISSING:
+            return self._response
+        response = safejson.loads_or_none(self.response_bytes, RESPONSE_DEPTH)
+        if len(self.response_bytes) <= CACHED_VIEW_BYTES:
+            self._response = response
+        return response
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def size(self) -> int:
+        """What this entry weighs in the journal's byte budget."""
+        return len(self.raw_body) + len(self.response_bytes) + len(self.header_block) + len(self.path) \
+            + len(self.query) + ENTRY_OVERHEAD
+
+    @property
+    def received_at(self) -> str | None:
+        try:
+            return iso(self.received)
+        except (OverflowError, ValueError, OSError):  # a clock moved beyond what a date can show
+            return None
+
+    def as_dict(self, keep: bool = True) -> dict[str, Any]:
+        """The entry as JSON; ``keep=False`` parses the body and answer without keeping them on the entry
+        (exports of the whole journal)."""
         return {
             "id": self.id,
-            "received_at": iso(self.received),
+            "received_at": self.received_at,
             "tenant": self.tenant,
             "vendor": self.vendor,
             "operation": self.operation,
@@ -82,10 +115,11 @@ class Entry:
             "path": self.path,
             "query": query_dict(self.query),
             "headers": dict(self.headers),
-            "body": self.body,
+            "body": self.body if keep else self.parse_body(),
             "raw_body": self.raw_body.decode("utf-8", "replace"),
             "status": self.status,
-            "response": self.response,
+            "response": self.response if keep or self._response is not _MISSING
+            else safejson.loads_or_none(self.response_bytes, RESPONSE_DEPTH),
             "duration_ms": round(self.duration_ms, 3),
             "notes": list(self.notes),
             "hint": self.hint,
@@ -93,13 +127,13 @@ class Entry:
         }
 
 
+RESPONSE_DEPTH = 2 * safejson.MAX_DEPTH
+"""Answers may wrap an echoed body a few levels deeper than the deepest body accepted."""
+
+
 def parse_json(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
+    """The JSON view of stored bytes: None when empty, not JSON, or nested too deep to render safely."""
+    return safejson.loads_or_none(raw, RESPONSE_DEPTH)
 
 
 def query_dict(query: str) -> dict[str, str | list[str]]:
@@ -144,7 +178,10 @@ class Filters:
                     return False
             elif ("" if value is None else str(value)) != wanted:
                 return False
-        return all(_dotted_matches(entry.body, path, wanted) for path, wanted in self.body.items())
+        if not self.body:
+            return True
+        body = entry.parse_body()
+        return all(_dotted_matches(body, path, wanted) for path, wanted in self.body.items())
 
 
 def dotted(doc: Any, path: str, default: Any = None) -> Any:
@@ -173,18 +210,25 @@ def _scalar_text(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode()
+        return safejson.dumps(value).decode()
     return str(value)
 
 
 class Journal:
-    """Bounded, append-only log of entries with increasing ids; waiters are woken on each append."""
+    """Bounded, append-only log of entries with increasing ids; waiters are woken on each append.
 
-    def __init__(self, limit: int = 100_000) -> None:
+    Bounded twice: at most ``limit`` entries and ``max_bytes`` of bodies and headers; the oldest entries are
+    evicted first and counted in ``evicted``."""
+
+    def __init__(self, limit: int = 100_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.limit = limit
-        self._entries: deque[Entry] = deque(maxlen=limit)
+        self.max_bytes = max_bytes
+        self._entries: deque[Entry] = deque()
         self._next_id = 1
         self.evicted = 0
+        self.bytes = 0
+        self.closing = False
+        """Set at shutdown: long polls answer with what they have instead of waiting on."""
         self.clears = 0
         """How many times ``clear`` removed entries (live views reload their list when it changes)."""
         self._waiters: set[asyncio.Future[None]] = set()
@@ -197,9 +241,13 @@ class Journal:
         return entry
 
     def append(self, entry: Entry) -> None:
-        if len(self._entries) == self.limit:
+        size = entry.size
+        entries = self._entries
+        while entries and (len(entries) >= self.limit or self.bytes + size > self.max_bytes):
+            self.bytes -= entries.popleft().size
             self.evicted += 1
-        self._entries.append(entry)
+        entries.append(entry)
+        self.bytes += size
         self.wake()
 
     def wake(self) -> None:
@@ -247,12 +295,24 @@ class Journal:
     def select(self, match: Callable[[Entry], bool]) -> list[Entry]:
         return [e for e in self._entries if match(e)]
 
+    async def select_async(self, match: Callable[[Entry], bool]) -> list[Entry]:
+        """``select`` that hands the event loop back every few milliseconds (long journals, body filters)."""
+        budget = LoopBudget()
+        found: list[Entry] = []
+        for number, entry in enumerate(list(self._entries)):
+            if match(entry):
+                found.append(entry)
+            if number % 64 == 0:
+                await budget.spend()
+        return found
+
     def clear(self, tenant: str | None = None) -> int:
         before = len(self._entries)
         if tenant is None:
             self._entries.clear()
         else:
-            self._entries = deque((e for e in self._entries if e.tenant != tenant), maxlen=self.limit)
+            self._entries = deque(e for e in self._entries if e.tenant != tenant)
+        self.bytes = sum(e.size for e in self._entries)
         removed = before - len(self._entries)
         if removed:
             self.clears += 1
@@ -264,9 +324,9 @@ class Journal:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            found = self.select(match)
+            found = await self.select_async(match)
             remaining = deadline - loop.time()
-            if len(found) >= count or remaining <= 0:
+            if len(found) >= count or remaining <= 0 or self.closing:
                 return found
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.add(waiter)
@@ -277,8 +337,48 @@ class Journal:
             finally:
                 self._waiters.discard(waiter)
 
+    def wake_all(self) -> None:
+        """Answer every long poll now with what it has, and every later one at once (shutdown)."""
+        self.closing = True
+        self.wake()
 
-def page(entries: Iterable[Entry], limit: int | None) -> list[Entry]:
-    """The first ``limit`` entries (oldest first); page on with ``after=<last id>``."""
-    items = list(entries)
-    return items[:limit] if limit else items
+
+class LoopBudget:
+    """Long loops in a handler call ``await budget.spend()`` often; it yields to the event loop once
+    ``slice_seconds`` passed since the last yield, so other requests (health checks) wait at most about that."""
+
+    __slots__ = ("last", "slice_seconds")
+
+    def __init__(self, slice_seconds: float = 0.015) -> None:
+        self.slice_seconds = slice_seconds
+        self.last = time.perf_counter()
+
+    async def spend(self) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.slice_seconds:
+            await asyncio.sleep(0)
+            self.last = time.perf_counter()
+
+
+DEFAULT_PAGE = 100
+"""Entries ``GET /_sandbox/requests`` answers without a ``limit``."""
+MAX_PAGE = 1_000
+"""The largest ``limit`` honoured: bigger pages would hold the event loop (and the answer) too long."""
+
+
+PAGE_BYTES = 8 * 1024 * 1024
+"""A page also ends once its entries hold this many bytes (large bodies): answers stay small and quick."""
+
+
+def page(entries: list[Entry], limit: int | None) -> tuple[list[Entry], int | None]:
+    """(the first ``limit`` entries, oldest first, fewer when they hold more than ``PAGE_BYTES``; the cursor to
+    page on with ``after=``, None on the last page)."""
+    size = min(limit or DEFAULT_PAGE, MAX_PAGE)
+    shown: list[Entry] = []
+    held = 0
+    for entry in entries[:size]:
+        held += entry.size
+        if shown and held > PAGE_BYTES:
+            break
+        shown.append(entry)
+    return shown, (shown[-1].id if len(entries) > len(shown) else None)

@@ -21,7 +21,7 @@ import aiohttp
 import orjson
 
 from sandbox.core.clock import Clock, iso
-from sandbox.records.journal import Filters, Journal, parse_json
+from sandbox.records.journal import ENTRY_OVERHEAD, Filters, Journal, parse_json
 
 RETRIES = 3
 """Attempts after the first when the receiver fails (connection error, timeout, 429, 5xx) [INF: the vendors
@@ -75,6 +75,15 @@ class OutboundEntry:
         if self._body is None and self.raw_body:
             self._body = parse_json(self.raw_body)
         return self._body
+
+    def parse_body(self) -> Any:
+        """What the journal's body filters read."""
+        return self.body
+
+    @property
+    def size(self) -> int:
+        """What this attempt weighs in the log's byte budget (see ``Journal.append``)."""
+        return len(self.raw_body) + len(self.response_bytes) + len(self.url) + ENTRY_OVERHEAD
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "direction": "outbound", "sent_at": iso(self.sent), "tenant": self.tenant,

@@ -301,3 +301,25 @@ def test_dashboard_data_helpers_are_bound_to_the_tests_tenant(sandbox: SandboxCl
     assert campaign["id"] not in {c["id"] for c in sandbox.data("braze", "campaigns")}
     with pytest.raises(SandboxClientError, match="valid: "):
         sandbox.data("braze", "widgets")
+
+
+def test_strict_rejections_carry_their_hint_into_assertions_and_reports() -> None:
+    from sandbox.client import requests_table
+    from sandbox.pytest_plugin import SandboxServer
+    from sandbox.settings import Settings
+
+    server = SandboxServer(Settings(strict=True, population_size=100)).start()
+    try:
+        client = server.client("STRICT-ACC")
+        headers = {"X-CleverTap-Account-Id": "STRICT-ACC", "X-CleverTap-Passcode": "P",
+                   "Content-Type": "application/json"}
+        status, body = send(server.url, "/1/send/sms.json", {"to": {"Identity": ["x"]}, "campaign_id": 424242,
+                                                             "content": {"body": "b"}}, headers)
+        assert status == 400, body
+        [entry] = client.requests()
+        assert "clevertap/campaigns.json" in entry["hint"] and "/_sandbox/vendors/clevertap/campaigns" in entry["hint"]
+        with pytest.raises(AssertionError, match=r"hint: .*campaigns\.json"):
+            client.assert_all_requests_accepted()
+        assert "hint: " in requests_table([entry])
+    finally:
+        server.stop()

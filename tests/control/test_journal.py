@@ -109,7 +109,7 @@ async def test_routes_and_health(api) -> None:
                     "path": "/1/send/push.json", "schema": "schemas/clevertap/send_push.json"}
     health = await api.control("GET", "/health")
     assert health["status"] == "ok" and "clevertap" in health["vendors"]
-    assert health["journal"] == {"size": 0, "limit": 100_000, "evicted": 0}
+    assert health["journal"] == {"size": 0, "limit": 100_000, "evicted": 0, "bytes": 0, "max_bytes": 256 * 1024 * 1024}
 
 
 async def test_an_unexpected_handler_error_is_the_vendors_5xx_and_is_remembered(api, monkeypatch) -> None:

@@ -20,7 +20,7 @@ async def test_oldest_entries_are_evicted_and_counted(api) -> None:
     entries = await api.requests()
     assert [e["body"]["to"]["Identity"][0] for e in entries] == ["3", "4", "5", "6", "7"]
     health = await api.control("GET", "/health")
-    assert health["journal"] == {"size": 5, "limit": 5, "evicted": 3}
+    assert {k: health["journal"][k] for k in ("size", "limit", "evicted")} == {"size": 5, "limit": 5, "evicted": 3}
 
 
 async def test_deliveries_are_bounded_the_same_way(api) -> None:

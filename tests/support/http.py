@@ -41,5 +41,12 @@ class Api:
         return body
 
     async def requests(self, **filters: Any) -> list[dict[str, Any]]:
-        body = await self.control("GET", "/requests", params={k: str(v) for k, v in filters.items()})
-        return body["requests"]
+        """Every matching journal entry, following the ``next`` cursor page by page."""
+        params = {k: str(v) for k, v in filters.items()}
+        found: list[dict[str, Any]] = []
+        while True:
+            body = await self.control("GET", "/requests", params=params)
+            found += body["requests"]
+            if body.get("next") is None or "limit" in filters:
+                return found
+            params["after"] = str(body["next"])

@@ -33,6 +33,7 @@ class Braze(Provider):
     name = routes.VENDOR
     roots = ("/messages/", "/campaigns/", "/canvas/", "/transactional/", "/sends/", "/users/", "/segments/")
     content_type = errors.CONTENT_TYPE
+    accounts_example = '{"<API key>": {"workspace": "<name>", "permissions": [...]}}'
     collections = COLLECTIONS
     rate_limits = LIMITS
 

@@ -29,6 +29,8 @@ class CleverTap(Provider):
     roots = ("/1/", "/2/")
     identifying_headers = (ACCOUNT_HEADER, PASSCODE_HEADER)
     content_type = errors.CONTENT_TYPE
+    account_values = (str, int)
+    accounts_example = '{"<account id>": "<passcode>"}'
     rate_limits = ratelimit.LIMITS
     collections = (*COLLECTIONS, "webhooks")
 

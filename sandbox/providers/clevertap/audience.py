@@ -113,7 +113,7 @@ def _event(spec: Any, path: str, window: tuple[int, int] | None) -> dict[str, An
     if "operator" in spec or "value" in spec:
         op = spec.get("operator", "greater_than_equals")
         value = spec.get("value", 1)
-        if op not in COUNT_OPERATORS:
+        if not isinstance(op, str) or op not in COUNT_OPERATORS:
             raise CqlError(f"{path}.operator {op!r} is not an occurrence count operator")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise CqlError(f"{path}.value must be a number of occurrences")
@@ -153,7 +153,7 @@ def _comparison(cond: Any, path: str) -> dict[str, Any]:
     if not isinstance(name, str) or not name:
         raise CqlError(f"{path}.name must be a non-empty string")
     op = cond.get("operator", "equals")
-    if op not in OPERATORS:
+    if not isinstance(op, str) or op not in OPERATORS:
         raise CqlError(f"{path}.operator {op!r} is not one of {', '.join(sorted(OPERATORS))}")
     out: dict[str, Any] = {"name": name, "op": op}
     if op in PRESENCE:

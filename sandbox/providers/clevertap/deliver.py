@@ -9,7 +9,7 @@ already got the account's cap of messages in its window; a ttl that expired befo
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 import numpy as np
@@ -46,7 +46,8 @@ class Capper:
     """The account's frequency cap over this tenant's earlier deliveries (``respect_frequency_caps``)."""
 
     def __init__(self, account: Account, state: Tenant, now: float, respect: bool) -> None:
-        self.cap = account.frequency_cap if respect else None
+        self.account_cap = account.frequency_cap
+        self.cap = self.account_cap if respect else None
         self.state = state
         self.now = now
 
@@ -56,6 +57,20 @@ class Capper:
         messages, days = self.cap
         since = self.now - days * _DAY
         return sum(1 for ts in self.state.sent.get(identity, ()) if ts > since) < messages
+
+    def record(self, identity: str) -> None:
+        """Remember a delivery, keeping only what the cap needs: at most its last ``messages`` times inside its
+        window (nothing without a cap), so the history stays bounded however many sends a user gets."""
+        if self.account_cap is None:
+            return
+        messages, days = self.account_cap
+        since = self.now - days * _DAY
+        times = self.state.sent.get(identity)
+        if times is None:
+            times = self.state.sent[identity] = deque(maxlen=messages)
+        while times and times[0] <= since:
+            times.popleft()
+        times.append(self.now)
 
 
 def run_campaign(services: Services, people: People, account: Account, dashboard: DashboardData,
@@ -104,7 +119,7 @@ def run_campaign(services: Services, people: People, account: Account, dashboard
                           extra=extra)
     for identity, verdict in seen.items():
         if verdict == "sent":
-            state.sent.setdefault(identity, []).append(now)
+            capper.record(identity)
     return dict(report)
 
 
@@ -196,7 +211,7 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
         deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign_id, user=identity, channel=channel,
                           platform=platform, device=token, content=body.get("content"), time=when, known=True,
                           extra=extra)
-        state.sent.setdefault(identity, []).append(now)
+        capper.record(identity)
         count += 1
     return count
 

@@ -8,6 +8,7 @@ ids fit a signed 32-bit int (clients parse them as Java ``int`` [V-QA]); request
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +48,8 @@ class Tenant:
     campaigns: dict[int, Campaign] = field(default_factory=dict)
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     """req_id -> the answer its follow-up gets (async estimates and counts)."""
-    sent: dict[str, list[float]] = field(default_factory=dict)
-    """identity -> times of earlier deliveries (frequency caps)."""
+    sent: dict[str, deque[float]] = field(default_factory=dict)
+    """identity -> times of earlier deliveries inside the frequency cap's window (at most its message count)."""
 
 
 class State:

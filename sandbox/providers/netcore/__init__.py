@@ -29,6 +29,8 @@ class Netcore(Provider):
     name = routes.VENDOR
     roots = routes.ROOTS
     identifying_headers = (auth.API_KEY_HEADER,)
+    account_values = (str, int, type(None))
+    accounts_example = '{"<API key>": "<clientid>" or null}'
     collections = panel.COLLECTIONS
 
     state: NetcoreState | None = None

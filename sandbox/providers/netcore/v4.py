@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sandbox.core.errors import FieldError, ValidationFailed
 from sandbox.core.operations import Call, Reply
 from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, panel, people, schedule, send, webhooks
@@ -127,6 +128,11 @@ async def v4_campaign_get(call: Call) -> Reply:
     return Reply(errors.v4_body({"campaign_details": details}, errors.V4_FETCHED))
 
 
+MAX_PAGE_NUMBER = 2**31 - 1
+"""[INF] The largest page_size/page_no accepted (larger ones get the invalid-field 400; the sandbox would
+otherwise echo a number JSON cannot carry). Netcore's own bound is not documented."""
+
+
 async def v4_campaign_list(call: Call) -> Reply:
     _, data, _ = _context(call)
     body = call.body
@@ -134,6 +140,9 @@ async def v4_campaign_list(call: Call) -> Reply:
     found = [c for c in _all(data) if (not channels or c.channel in channels)
              and (not states or c.state in states) and (not wanted or c.id in wanted)]
     size, page = int(body["page_size"]), int(body["page_no"])  # JSON Schema integers include 5.0
+    for name, value in (("page_size", size), ("page_no", page)):
+        if value > MAX_PAGE_NUMBER:
+            raise ValidationFailed([FieldError((name,), "maximum", f"{name} is invalid", expected=MAX_PAGE_NUMBER)])
     shown = found[(page - 1) * size: page * size]
     return Reply(errors.v4_body({"campaign_details": [view(c) for c in shown], "page_no": page,
                                  "page_size": size, "total_count": len(found)}, errors.V4_LISTED))

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None,
     operations = mount(app.router, providers)
     app[keys.VALIDATORS] = Validators(operations)
     control.setup(app)
+    app.router.add_route("*", "/", control.ui.root)  # the inspector for a browser (pipeline._is_page), else 404
     app.on_startup.append(_load_audience)
     app.on_startup.append(_start_providers)
     app.on_cleanup.append(_close_webhooks)

@@ -13,8 +13,8 @@ Fixtures:
   (``.url``, ``.requests``, ``.wait(count)``, ``.respond_with(500)``).
 
 Hooks: a test fails with the server traceback when the sandbox hit an unexpected exception during it; a
-failing test's report shows the requests it produced and the outbound calls the sandbox made, and
-``--sandbox-har DIR`` writes the requests as HAR 1.2.
+failing test's report shows the requests it produced, the outbound calls the sandbox made and the web
+inspector's URL for them, and ``--sandbox-har DIR`` writes the requests as HAR 1.2.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -304,12 +305,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outbound = _safe(state.scoped.webhooks, None)
     if outbound:
         report.sections.append(("campaign-sandbox outbound calls", webhooks_table(outbound)))
+    report.sections.append(("campaign-sandbox inspector", inspector_url(state)))
     har_dir = option(item.config, "har")
     if har_dir and entries:
         path = write_har(state, Path(har_dir), item.nodeid)
         if path is not None:
             report.sections.append(("campaign-sandbox HAR", str(path)))
     return report
+
+
+def inspector_url(state: SandboxTest) -> str:
+    """The web inspector showing this test's requests: filtered to its tenant on a shared (external) sandbox;
+    in-process the sandbox holds only this test's requests until the next test resets it."""
+    query = f"?tenant={quote(state.tenant)}" if state.server.external else ""
+    return f"{state.server.url}/_sandbox/ui{query}"
 
 
 def write_har(state: SandboxTest, directory: Path, nodeid: str) -> Path | None:

@@ -13,6 +13,7 @@ from sandbox.control import (
     limits,
     metrics,
     requests,
+    ui,
     vendors,
     webhooks,
 )
@@ -23,3 +24,4 @@ PREFIX = "/_sandbox"
 def setup(app: web.Application) -> None:
     for module in (admin, requests, deliveries, failures, audience, vendors, faults, limits, metrics, webhooks):
         module.add_routes(app.router, PREFIX)
+    ui.setup(app, PREFIX)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -46,3 +47,7 @@ SERVICES = web.AppKey("services", Services)
 CHANGES = web.AppKey("changes", list[int])
 """``[n]``: control-API calls that may have changed state (with the journal's count, when to snapshot)."""
 """What providers were given at startup (the same objects as the keys above)."""
+CLOSING = web.AppKey("closing", asyncio.Event)
+"""Set when the app shuts down, so long-lived responses (the inspector's live feed) end at once."""
+UI_FILES = web.AppKey("ui_files", dict[str, tuple[bytes, str]])
+"""The web inspector's page, script and stylesheet (name -> body, content type), read once at startup."""

@@ -61,12 +61,29 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
         response = await _control(request, handler)
         access_log(request, response.status, started, None, "control", request.query.get("tenant"))
         return response
+    if _is_page(request):
+        return await handler(request)
     return await _vendor(request, started)
+
+
+def _is_page(request: web.Request) -> bool:
+    """A page for people (a route whose handler has ``page = True``, e.g. ``/``), asked for by a browser
+    (``Accept: text/html``) and claimed by no vendor; anything else there gets the vendor-shaped 404."""
+    return (getattr(request.match_info.handler, "page", False) and request.method in ("GET", "HEAD")
+            and "text/html" in request.headers.get("Accept", "")
+            and _claimant(request.app[keys.PROVIDERS], request) is None)
+
+
+def _holds_no_data(request: web.Request) -> bool:
+    """A page for people (handler marked ``page = True``: the web inspector's page and files): a browser must
+    load it before it can ask for the token, which the page then sends with every data call."""
+    return bool(getattr(request.match_info.handler, "page", False))
 
 
 async def _control(request: web.Request, handler: Any) -> web.StreamResponse:
     settings = request.app[keys.SETTINGS]
-    if settings.control_token and request.path not in UNGUARDED and not token_matches(request, settings.control_token):
+    if (settings.control_token and request.path not in UNGUARDED and not _holds_no_data(request)
+            and not token_matches(request, settings.control_token)):
         return _closing(control_error(Unauthorized(
             "token", "this sandbox's control API needs its token: send 'Authorization: Bearer <token>' or "
                      "'X-Sandbox-Token: <token>' (the value of --control-token / SANDBOX_CONTROL_TOKEN)")),

@@ -122,6 +122,12 @@ class Provider:
         """Extra facts for ``/_sandbox/health`` and the startup banner."""
         return {}
 
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        """What the inspector shows beyond ``collections``, by name: run-time state of ``tenant`` (None: every
+        tenant) such as campaigns made through the API and schedules with their due times, and account data
+        not served as a collection (``GET /_sandbox/ui/vendors/<name>``)."""
+        return {}
+
     # -- requests -------------------------------------------------------------------------------
     def claims(self, request: web.Request) -> bool:
         path = request.path

@@ -229,6 +229,8 @@ class Journal:
         self.bytes = 0
         self.closing = False
         """Set at shutdown: long polls answer with what they have instead of waiting on."""
+        self.clears = 0
+        """How many times ``clear`` removed entries (live views reload their list when it changes)."""
         self._waiters: set[asyncio.Future[None]] = set()
 
     def open(self, received: float, method: str, path: str, query: str,
@@ -246,10 +248,20 @@ class Journal:
             self.evicted += 1
         entries.append(entry)
         self.bytes += size
+        self.wake()
+
+    def wake(self) -> None:
+        """Resolve every waiter (each append does; so does shutdown, to end long-lived live views)."""
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
+
+    def next_append(self) -> asyncio.Future[None]:
+        """A future resolved at the next append: live views wait on it, so an append costs O(1) per view."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(waiter)
+        return waiter
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -269,6 +281,16 @@ class Journal:
             if entry.id < entry_id:
                 break
         return None
+
+    def since(self, after: int) -> list[Entry]:
+        """Entries with an id above ``after``, oldest first; walks back from the newest, so O(new entries)."""
+        found: list[Entry] = []
+        for entry in reversed(self._entries):
+            if entry.id <= after:
+                break
+            found.append(entry)
+        found.reverse()
+        return found
 
     def select(self, match: Callable[[Entry], bool]) -> list[Entry]:
         return [e for e in self._entries if match(e)]
@@ -291,7 +313,11 @@ class Journal:
         else:
             self._entries = deque(e for e in self._entries if e.tenant != tenant)
         self.bytes = sum(e.size for e in self._entries)
-        return before - len(self._entries)
+        removed = before - len(self._entries)
+        if removed:
+            self.clears += 1
+            self.wake()
+        return removed
 
     async def wait(self, match: Callable[[Entry], bool], count: int, timeout: float) -> list[Entry]:
         """Wait until ``count`` entries match (or ``timeout`` seconds pass); return the matching ones."""
@@ -314,10 +340,7 @@ class Journal:
     def wake_all(self) -> None:
         """Answer every long poll now with what it has, and every later one at once (shutdown)."""
         self.closing = True
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
+        self.wake()
 
 
 class LoopBudget:

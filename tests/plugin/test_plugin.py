@@ -96,6 +96,8 @@ def test_passes(sandbox, clevertap_credentials):
         r"#\s+METHOD\s+PATH\s+VENDOR/OPERATION\s+STATUS\s+TENANT",
         r"1\s+POST\s+/1/send/push\.json\s+clevertap/send_push\s+200\s+sbx-[0-9a-f]{16}",
         r"2\s+POST\s+/1/send/sms\.json\s+clevertap/send_sms\s+400\s+sbx-[0-9a-f]{16}",
+        r"-+ campaign-sandbox inspector -+",
+        r"http://127\.0\.0\.1:\d+/_sandbox/ui$",
     ])
     [har_file] = har_dir.iterdir()
     assert har_file.name == "test_inner.py_test_wrong_title.har"

@@ -122,6 +122,17 @@ class Braze(Provider):
         return run(self.services, self.workspace_for(dispatch.tenant), self.people(dispatch.tenant), dispatch, now,
                    **options)
 
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        tenants = [(name, st) for name, st in self.state.tenants.items() if tenant is None or name == tenant]
+        return {
+            "schedules": [{"tenant": name, "schedule_id": s.id, "kind": s.kind, "target": s.target,
+                           "due": iso(s.time), "local_time": s.wall if s.local else None,
+                           "dispatch_id": s.dispatch_id, "users_sent": len(s.done)}
+                          for name, st in tenants for s in st.schedules.values()],
+            "send_ids": [{"tenant": name, "send_id": key[-1], "created": iso(t)}
+                         for name, st in tenants for key, t in st.send_ids.items()],
+        }
+
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with a connected audience and/or ``segment_id``."""
         return estimate_query(spec, self.workspace_for(tenant))

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
 from sandbox.core.fixture_files import load_fixture
 from sandbox.core.operations import Call, Operation, Reply
@@ -101,6 +102,15 @@ class CleverTap(Provider):
         if "webhooks" in data:
             self.webhook_endpoints.everyone = dict(data["webhooks"]["everyone"])
             self.webhook_endpoints.added.import_state(data["webhooks"]["tenants"])
+
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        tenants = [(name, st) for name, st in self.state.tenants.items() if tenant is None or name == tenant]
+        return {
+            "api_campaigns": [{"tenant": name, "id": c.id, "name": c.name, "target_mode": c.target_mode,
+                               "status": c.status, "runs_at": iso(c.when), "created": iso(c.created),
+                               "estimates": c.estimates, "report": c.report}
+                              for name, st in tenants for c in st.campaigns.values()],
+        }
 
     def audience(self, spec: Any, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with a CQL ``where`` object, or a create body (``where`` or

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.core.clock import iso
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
@@ -103,6 +104,20 @@ class Netcore(Provider):
         if self.state is None:
             raise RuntimeError("the netcore provider has not started")
         return self.state
+
+    def snapshot(self, tenant: str | None) -> dict[str, list[dict[str, Any]]]:
+        if self.state is None:
+            return {}
+        tenants = [(name, data) for name, data in self.state.tenants.items() if tenant is None or name == tenant]
+        return {
+            "api_campaigns": [{"tenant": name, "id": c.id, "generation": c.generation, "channel": c.channel,
+                               "name": c.name, "state": c.state, "due": iso(c.due) if c.due is not None else None}
+                              for name, data in tenants for c in data.campaigns.values()],
+            "tenant_lists": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
+                             for k, v in data.lists.items()],
+            "tenant_segments": [{"tenant": name, "id": k, "members": len(v)} for name, data in tenants
+                                for k, v in data.segments.items()],
+        }
 
     def audience(self, spec: object, tenant: str | None) -> AudienceQuery | None:
         """``POST /_sandbox/audience/estimate`` with ``{"vendor": "netcore", "audience": <v4 audience_details |

@@ -29,6 +29,10 @@ header_names = st.sampled_from(["X-CleverTap-Account-Id", "X-CleverTap-Passcode"
 header_values = st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=30)
 
 
+STREAMS = {"/_sandbox/ui/live"}
+"""Control routes that answer an endless stream (the inspector's server-sent events): never "an answer"."""
+
+
 class Live:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -41,7 +45,7 @@ class Live:
         self.journal = app[keys.JOURNAL]
         self.control = sorted({(r.method, r.resource.canonical) for r in app.router.routes()
                                if r.resource is not None and r.resource.canonical.startswith("/_sandbox")
-                               and r.method != "HEAD"})
+                               and r.method != "HEAD" and r.resource.canonical not in STREAMS})
 
     async def _json(self, method: str, path: str) -> Any:
         async with self.client.request(method, path) as resp:

@@ -41,7 +41,7 @@ class Live:
         self.journal = app[keys.JOURNAL]
         self.control = sorted({(r.method, r.resource.canonical) for r in app.router.routes()
                                if r.resource is not None and r.resource.canonical.startswith("/_sandbox")
-                               and r.method != "HEAD"})
+                               and r.method != "HEAD" and r.resource.canonical not in ENDLESS})
 
     async def _json(self, method: str, path: str) -> Any:
         async with self.client.request(method, path) as resp:
@@ -106,8 +106,11 @@ def deep(depth: int, kind: str) -> bytes:
     return b'{"a":[' * (depth // 2) + b"1" + b"]}" * (depth // 2)
 
 
-NOT_JSON = {"/_sandbox/metrics"}
-"""Control routes whose successful answer is another format (Prometheus text); their errors are JSON."""
+NOT_JSON = {"/_sandbox/metrics", "/_sandbox/ui"}
+"""Control routes whose successful answer is another format (Prometheus text, the inspector's page); their
+errors are JSON."""
+ENDLESS = {"/_sandbox/ui/live"}
+"""The inspector's live feed (server-sent events) never ends; tests/control/test_inspector_api.py covers it."""
 HUGE_NUMBERS = [b"1e23", b"1e308", b"-1e308", b"1e400", b"123456789012345678901234567890", b"-0", b"1E-400",
                 b"18446744073709551616", b"9223372036854775808"]
 NUMBER_FIELDS = ["page_size", "page_no", "sample", "advance_seconds", "limit", "value", "ttl", "schedule_time",

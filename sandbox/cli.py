@@ -163,7 +163,7 @@ def population_command(action: str, settings: Settings) -> int:
 
     from sandbox.core.clock import Clock
     from sandbox.population.audience.service import AudienceService
-    from sandbox.population.generator import summary
+    from sandbox.population.audience.summary import summary
 
     def progress(done: int, total: int) -> None:
         width = 40

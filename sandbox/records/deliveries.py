@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -62,6 +63,40 @@ class Delivery:
                 "content": self.content, "time": self.time, "known": self.known, "extra": self.extra}
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One recipient x channel x device a vendor decided to reach: the user as the vendor addressed them,
+    the device (push) and whether the population knows them."""
+
+    user: str
+    platform: str | None = None
+    device: str | None = None
+    known: bool = True
+
+
+class Send:
+    """The one delivery recorder vendors call: one send or campaign run of one tenant, at one time. Every
+    ``deliver`` records a delivery with the run's tenant, vendor, campaign, time and base ``extra``."""
+
+    __slots__ = ("_log", "campaign_id", "extra", "tenant", "time", "vendor")
+
+    def __init__(self, log: Deliveries, *, tenant: str | None, vendor: str, campaign_id: Any, time: str,
+                 extra: Mapping[str, Any] | None = None) -> None:
+        self._log = log
+        self.tenant = tenant
+        self.vendor = vendor
+        self.campaign_id = campaign_id
+        self.time = time
+        self.extra = dict(extra or {})
+
+    def deliver(self, target: Target, channel: str, content: Any,
+                extra: Mapping[str, Any] | None = None) -> Delivery:
+        return self._log.record(tenant=self.tenant, vendor=self.vendor, campaign_id=self.campaign_id,
+                                user=target.user, channel=channel, platform=target.platform, device=target.device,
+                                content=content, time=self.time, known=target.known,
+                                extra={**self.extra, **(extra or {})})
+
+
 class Deliveries:
     """Bounded in-memory log of deliveries; ``reset`` drops them (all, or one tenant's)."""
 
@@ -70,6 +105,11 @@ class Deliveries:
         self._items: deque[Delivery] = deque(maxlen=limit)
         self._next_id = 1
         self.evicted = 0
+
+    def send(self, *, tenant: str | None, vendor: str, campaign_id: Any, time: str,
+             extra: Mapping[str, Any] | None = None) -> Send:
+        """A recorder for one send or campaign run (``Send.deliver`` per target)."""
+        return Send(self, tenant=tenant, vendor=vendor, campaign_id=campaign_id, time=time, extra=extra)
 
     def record(self, **fields: Any) -> Delivery:
         delivery = Delivery(self._next_id, **fields)

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.docker
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK = os.environ.get("DOCKER_CI_NETWORK", "")
 BUILT_TAG = "campaign-sandbox:pytest"
-MAX_ADDED_BYTES = 100 * 10**6  # what the image may add to its base (docker's MB)
+MAX_ADDED_BYTES = 115 * 10**6  # what the image may add to its base (docker's MB; .ci/docker.sh's budget)
 PUSH = {"to": {"Identity": ["user-1"]}, "tag_group": "docker",
         "content": {"title": "Hello", "body": "From the container"}}
 
@@ -255,8 +255,13 @@ def test_population_is_kept_across_a_restart_with_the_volume(run: Run, volume: s
     assert second.wait_healthy() <= 10
     population = second.call("GET", "/_sandbox/health")[1]["population"]
     assert population["built"] is False  # loaded from the volume
-    # Same files, same bytes, same mtimes: reused as they are, not rebuilt or rewritten.
-    assert second.data_files() == built
+    # The population files: same files, same bytes, same mtimes: reused as they are, not rebuilt or rewritten.
+    # (The server lock and the tenant-state snapshot are rewritten by every run, by design.)
+    assert population_files(second.data_files()) == population_files(built) != {}
+
+
+def population_files(files: dict[str, Any]) -> dict[str, Any]:
+    return {path: facts for path, facts in files.items() if Path(path).name.startswith("population-")}
 
 
 def test_time_zones_resolve_without_the_base_images_tz_database(image: str) -> None:

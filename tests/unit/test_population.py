@@ -11,7 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from sandbox.population.generator import generate, load_profile, summary
+from sandbox.population.audience.summary import summary
+from sandbox.population.generator import generate, load_profile
 from sandbox.population.store import Store, load_population
 
 REF = 1767225600  # 2026-01-01T00:00:00Z

@@ -24,6 +24,7 @@ from sandbox.providers.braze.audience import to_tree
 from sandbox.providers.braze.people import People, display_id
 from sandbox.providers.braze.targeting import Recipient
 from sandbox.providers.braze.workspace import Workspace
+from sandbox.records.deliveries import Target
 
 UNKNOWN_CONTENT = "unknown"
 """The message of a campaign or Canvas whose dashboard content the sandbox does not know (learned from a
@@ -69,7 +70,10 @@ class Dispatch:
 
 
 @dataclass(slots=True)
-class Target:
+class Reached:
+    """A user a dispatch reaches (before channels and devices): the profile (None when unknown), the id as
+    addressed, and the properties its messages are rendered with."""
+
     profile: dict[str, Any] | None
     name: str
     properties: Mapping[str, Any]
@@ -100,7 +104,7 @@ def scope_tree(segment_id: str | None, audience: Mapping[str, Any] | None) -> di
 
 
 def run(services: Services, workspace: Workspace, people: People, dispatch: Dispatch, now: float, *,
-        due: Callable[[Target], bool] | None = None) -> list[Target]:
+        due: Callable[[Reached], bool] | None = None) -> list[Reached]:
     """Record one delivery per reached user, channel and device; return the users reached."""
     scope = scope_tree(dispatch.segment_id, dispatch.audience)
     resolve = resolver(workspace)
@@ -112,12 +116,15 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
     if dispatch.broadcast:
         members = people.service.members(scope or {"everyone": True}, tenant=people.tenant,
                                          resolve_member=resolve)
-        targets += [Target(p, display_id(p, p["identity"]), dispatch.properties) for p in members]
+        targets += [Reached(p, display_id(p, p["identity"]), dispatch.properties) for p in members]
     targets = [t for t in _dedupe(targets)
                if dispatch.include_control_group or t.name not in workspace.global_control_group]
     if due is not None:
         targets = [t for t in targets if due(t)]
-    deliveries = services.deliveries
+    send = services.deliveries.send(
+        tenant=dispatch.tenant, vendor="braze", campaign_id=dispatch.campaign_id or dispatch.canvas_id, time=iso(now),
+        extra={"dispatch_id": dispatch.dispatch_id, "send_id": dispatch.send_id, "canvas_id": dispatch.canvas_id,
+               "schedule_id": dispatch.schedule_id, "operation": dispatch.operation})
     for target in targets:
         for key, obj in dispatch.messages.items():
             if not eligible(key, obj, target.profile, dispatch.subscription_state, workspace):
@@ -125,20 +132,16 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
             channel, platform = CHANNEL_OF[key]
             content = render(obj, target.profile, target.properties)
             for device in destinations(key, obj, target.profile):
-                delivery = deliveries.record(
-                    tenant=dispatch.tenant, vendor="braze", campaign_id=dispatch.campaign_id or dispatch.canvas_id,
-                    user=target.name, channel=channel, platform=platform, device=device, content=content,
-                    time=iso(now), known=target.profile is not None,
-                    extra={"dispatch_id": dispatch.dispatch_id, "send_id": dispatch.send_id,
-                           "message_variation_id": obj.get("message_variation_id"), "messaging_object": key,
-                           "canvas_id": dispatch.canvas_id, "schedule_id": dispatch.schedule_id,
-                           "operation": dispatch.operation, **dispatch.extra})
+                delivery = send.deliver(
+                    Target(target.name, platform, device, known=target.profile is not None), channel, content,
+                    {"message_variation_id": obj.get("message_variation_id"), "messaging_object": key,
+                     **dispatch.extra})
                 if key == "webhook":
                     webhooks.fire(services, dispatch.tenant, dispatch.operation, content, target.name, delivery.id)
     return targets
 
 
-def _explicit(dispatch: Dispatch, people: People) -> list[Target]:
+def _explicit(dispatch: Dispatch, people: People) -> list[Reached]:
     found = []
     for recipient in dispatch.recipients:
         profile = lookup(people, recipient)
@@ -147,7 +150,7 @@ def _explicit(dispatch: Dispatch, people: People) -> list[Target]:
         if profile is not None and recipient.attributes:
             profile = people.apply_attributes(profile, recipient.attributes)
         name = display_id(profile, _addressed(recipient))
-        found.append(Target(profile, name, {**dispatch.properties, **recipient.properties}))
+        found.append(Reached(profile, name, {**dispatch.properties, **recipient.properties}))
     return found
 
 
@@ -185,7 +188,7 @@ def prioritized(profiles: list[dict[str, Any]], order: tuple[str, ...]) -> dict[
     return None
 
 
-def _dedupe(targets: list[Target]) -> list[Target]:
+def _dedupe(targets: list[Reached]) -> list[Reached]:
     """Recipients reaching the same user get one message (spec §11.1)."""
     seen: set[str] = set()
     unique = []

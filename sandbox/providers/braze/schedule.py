@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.braze import context, errors, send, timeparse
 from sandbox.providers.braze.context import Context
-from sandbox.providers.braze.dispatch import Dispatch, Target
+from sandbox.providers.braze.dispatch import Dispatch, Reached
 from sandbox.providers.braze.errors import BrazeFail
 from sandbox.providers.braze.state import Schedule
 
@@ -152,11 +152,11 @@ def run_due(provider: Braze, tenant: str | None) -> None:
                 state.schedules.pop(schedule.id, None)
 
 
-def _local_due(provider: Braze, schedule: Schedule, now: float) -> Callable[[Target], bool]:
+def _local_due(provider: Braze, schedule: Schedule, now: float) -> Callable[[Reached], bool]:
     wall = datetime.fromisoformat(schedule.wall)
     default = provider.workspace.time_zone
 
-    def due(target: Target) -> bool:
+    def due(target: Reached) -> bool:
         if target.key in schedule.done:
             return False
         return wall.replace(tzinfo=_zone((target.profile or {}).get("time_zone"), default)).timestamp() <= now

@@ -20,6 +20,7 @@ from sandbox.providers.clevertap.account import Account
 from sandbox.providers.clevertap.dashboard_data import DashboardData
 from sandbox.providers.clevertap.people import People
 from sandbox.providers.clevertap.state import Campaign, Tenant
+from sandbox.records.deliveries import Target
 
 VENDOR = "clevertap"
 ADDRESS = {"email": "email", "sms": "phone", "whatsapp": "phone"}
@@ -87,7 +88,7 @@ def run_campaign(services: Services, people: People, account: Account, dashboard
     report["targeted"] = len({t["identity"] for t in targets})
     expires = _expiry(body, now)
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
-    deliveries = services.deliveries
+    send = services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=campaign.id, time=iso(now))
     percentage, salt = _control(dashboard, tenant, body, campaign)
     seen: dict[str, str] = {}
     for target in targets:
@@ -113,10 +114,8 @@ def run_campaign(services: Services, people: People, account: Account, dashboard
             extra["expires_at"] = iso(expires)
         if campaign.target_mode in ADDRESS:
             extra["address"] = target.get(ADDRESS[campaign.target_mode])
-        deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign.id, user=identity,
-                          channel=campaign.target_mode, platform=target.get("platform"),
-                          device=target.get("token"), content=body.get("content"), time=iso(now), known=True,
-                          extra=extra)
+        send.deliver(Target(identity, target.get("platform"), target.get("token")), campaign.target_mode,
+                     body.get("content"), extra)
     for identity, verdict in seen.items():
         if verdict == "sent":
             capper.record(identity)
@@ -184,18 +183,15 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
     """Deliveries for an accepted send/*.json: one per addressed user (unknown ones with known=False)."""
     checked = channel in ("push", "webpush", "email", "sms", "whatsapp")
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
-    deliveries = services.deliveries
-    campaign_id = body.get("campaign_id")
-    extra_base = {"tag_group": body["tag_group"]} if "tag_group" in body else {}
+    tag_group = {"tag_group": body["tag_group"]} if "tag_group" in body else {}
+    send = services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=body.get("campaign_id"),
+                                    time=iso(now), extra=tag_group)
     done: set[str] = set()
     count = 0
-    when = iso(now)
     for key, value in addressed:
         row = None if key in ("FBID", "GPID") else people.row_of(value, tenant)
         if row is None:
-            deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign_id, user=value, channel=channel,
-                              platform=None, device=None, content=body.get("content"), time=when, known=False,
-                              extra={**extra_base, "identifier": key})
+            send.deliver(Target(value, known=False), channel, body.get("content"), {"identifier": key})
             count += 1
             continue
         profile = people.profile_at(row, tenant)
@@ -205,12 +201,10 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
             continue
         done.add(identity)
         platform, token = _last_device(profile, channel)
-        extra = {**extra_base, "identifier": key}
+        extra = {"identifier": key}
         if channel in ADDRESS:
             extra["address"] = profile.get(ADDRESS[channel])
-        deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign_id, user=identity, channel=channel,
-                          platform=platform, device=token, content=body.get("content"), time=when, known=True,
-                          extra=extra)
+        send.deliver(Target(identity, platform, token), channel, body.get("content"), extra)
         capper.record(identity)
         count += 1
     return count

@@ -17,7 +17,7 @@ from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call, Operation, Reply
 from sandbox.core.provider import AudienceQuery, Provider
 from sandbox.core.services import Services
-from sandbox.providers.netcore import audience, auth, engagement, errors, panel, publish, routes, v3, v4, webhooks
+from sandbox.providers.netcore import auth, engagement, errors, estimate, panel, publish, routes, v3, v4, webhooks
 from sandbox.providers.netcore.fixtures import check_item, check_rule, load_catalog
 from sandbox.providers.netcore.state import NetcoreState
 
@@ -124,7 +124,7 @@ class Netcore(Provider):
         v3 contact_details | gen-1 {"data_source", "list_id"}>, "tenant": "<API key>"}``."""
         if self.state is None:
             return None
-        return audience.translate(self.state, tenant, spec)
+        return estimate.translate(self.state, tenant, spec)
 
     def describe(self) -> dict[str, object]:
         if self.state is None:

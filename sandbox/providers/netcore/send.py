@@ -17,6 +17,7 @@ from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, panel, people
 from sandbox.providers.netcore.audience import CHANNELS, Audience, resolver, tree_of
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData
+from sandbox.records.deliveries import Target
 
 VENDOR = "netcore"
 FREQUENCY_CAP = 1
@@ -60,14 +61,12 @@ def personalise(text: str, values: Mapping[str, Any], contact: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
-    """One delivery: the address (identity for push, email for email), device, merge-tag values."""
+class Recipient:
+    """One delivery target (the address: identity for push, email for email; the device) and its merge-tag
+    values."""
 
-    user: str
+    target: Target
     attributes: Mapping[str, Any]
-    platform: str | None = None
-    device: str | None = None
-    known: bool = True
 
 
 def deliver(services: Services, state: NetcoreState, tenant: str | None, data: TenantData, campaign: Campaign,
@@ -83,28 +82,28 @@ def deliver(services: Services, state: NetcoreState, tenant: str | None, data: T
     for target in found:
         profile = state.people.profile_at(target["row"], tenant=tenant)
         user = target.get("email") if channel == "email" else people.customer_id(profile or target)
-        targets.append(Target(str(user), people.attributes_view(profile), target.get("platform"),
-                              target.get("token")))
+        targets.append(Recipient(Target(str(user), target.get("platform"), target.get("token")),
+                                 people.attributes_view(profile)))
     return record(services, tenant, data, campaign, content, targets, values=values or {}, capping=capping,
                   extra={"generation": campaign.generation, **audience.describe(), **(extra or {})})
 
 
 def record(services: Services, tenant: str | None, data: TenantData, campaign: Campaign,
-           content: Mapping[str, str], targets: Iterable[Target], *, values: Mapping[str, Any], capping: bool,
+           content: Mapping[str, str], recipients: Iterable[Recipient], *, values: Mapping[str, Any], capping: bool,
            extra: Mapping[str, Any]) -> int:
-    deliveries = services.deliveries
     now = services.clock.time(tenant)
+    send = services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=campaign.id, time=iso(now),
+                                    extra={"campaign_name": campaign.name, **extra})
     channel = CHANNELS.get(campaign.channel, campaign.channel)
     count = 0
-    for target in targets:
-        if capping and capped(data, channel, target.user, now):
+    for recipient in recipients:
+        user = recipient.target.user
+        if capping and capped(data, channel, user, now):
             continue
         if not extra.get("test"):
-            data.sends.setdefault((channel, target.user), []).append(now)
-        deliveries.record(tenant=tenant, vendor=VENDOR, campaign_id=campaign.id, user=target.user, channel=channel,
-                          platform=target.platform, device=target.device,
-                          content={k: personalise(v, values, target.attributes) for k, v in content.items()},
-                          time=iso(now), known=target.known, extra={"campaign_name": campaign.name, **extra})
+            data.sends.setdefault((channel, user), []).append(now)
+        send.deliver(recipient.target, channel,
+                     {k: personalise(v, values, recipient.attributes) for k, v in content.items()})
         count += 1
     return count
 

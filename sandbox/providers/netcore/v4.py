@@ -17,6 +17,7 @@ from sandbox.core.services import Services
 from sandbox.providers.netcore import errors, panel, people, schedule, send, webhooks
 from sandbox.providers.netcore.audience import Audience, check_audience, ids
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData, state_of
+from sandbox.records.deliveries import Target
 
 CHANNEL = "email"
 """The v4 campaign pages are email only (spec §4)."""
@@ -181,11 +182,11 @@ async def v4_campaign_delete(call: Call) -> Reply:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-def target(state: NetcoreState, email: str, tenant: str | None) -> send.Target:
+def target(state: NetcoreState, email: str, tenant: str | None) -> send.Recipient:
     """A test address: personalised with the contact it belongs to, if the population has one."""
     profile = people.find(state.people, {"EMAIL": email}, tenant)
-    return send.Target(email, people.attributes_view(profile) if profile else {"EMAIL": email},
-                       known=profile is not None)
+    return send.Recipient(Target(email, known=profile is not None),
+                          people.attributes_view(profile) if profile else {"EMAIL": email})
 
 
 def _context(call: Call) -> tuple[NetcoreState, TenantData, float]:

@@ -53,9 +53,6 @@ class Dashboard(Generic[T]):
         found = self.everyone.get(key)
         return found if found is not None else self.fixtures.get(key)
 
-    def __contains__(self, key: tuple[str | None, Any]) -> bool:
-        return self.get(*key) is not None
-
     def items(self, tenant: str | None) -> Iterator[tuple[str, T, bool]]:
         """(id, object, provisioned) for every object this tenant sees, fixtures first."""
         held = self.tenants.get(tenant) or {}
@@ -120,3 +117,33 @@ class Dashboard(Generic[T]):
     def import_state(self, data: dict[str, Any]) -> None:
         self.everyone = dict(data["everyone"])
         self.tenants.import_state(data["tenants"])
+
+
+class Dashboards:
+    """A vendor's collections by name. Subclasses build them and name them in ``by_name``; resetting,
+    persisting, listing and removing work alike for every vendor."""
+
+    def by_name(self) -> Mapping[str, Dashboard[Any]]:
+        raise NotImplementedError
+
+    def listed(self, collection: str, tenant: str | None,
+               show: Callable[[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+        """What ``collection`` holds for ``tenant``, each item as ``show(id, item)`` shows it, learned ones
+        marked ``"provisioned": true``."""
+        return [{**show(key, item), "provisioned": True} if provisioned else show(key, item)
+                for key, item, provisioned in self.by_name()[collection].items(tenant)]
+
+    def remove(self, collection: str, item_id: str, tenant: str | None) -> bool:
+        return self.by_name()[collection].remove(tenant, item_id)
+
+    def reset(self, tenant: str | None) -> None:
+        for dashboard in self.by_name().values():
+            dashboard.reset(tenant)
+
+    def export_state(self) -> dict[str, Any]:
+        return {name: dashboard.export_state() for name, dashboard in self.by_name().items()}
+
+    def import_state(self, data: Mapping[str, Any]) -> None:
+        for name, dashboard in self.by_name().items():
+            if name in data:
+                dashboard.import_state(data[name])

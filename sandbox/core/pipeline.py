@@ -69,7 +69,7 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
 def _is_page(request: web.Request) -> bool:
     """A page for people (a route whose handler has ``page = True``, e.g. ``/``), asked for by a browser
     (``Accept: text/html``) and claimed by no vendor; anything else there gets the vendor-shaped 404."""
-    return (getattr(request.match_info.handler, "page", False) and request.method in ("GET", "HEAD")
+    return (_holds_no_data(request) and request.method in ("GET", "HEAD")
             and "text/html" in request.headers.get("Accept", "")
             and _claimant(request.app[keys.PROVIDERS], request) is None)
 

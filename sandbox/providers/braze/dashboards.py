@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
 from sandbox.core.dashboard import Dashboard
+from sandbox.core.dashboard import Dashboards as CoreDashboards
 from sandbox.population.audience.tree import validate_tree
 from sandbox.providers.braze.workspace import (
     FIXTURE,
@@ -67,7 +68,7 @@ class View(Mapping[str, T], Generic[T]):
         return self.dashboard.provisioned(self.tenant, key)
 
 
-class Dashboards:
+class Dashboards(CoreDashboards):
     """The four collections, built from the workspace fixture at startup."""
 
     def __init__(self, vendor: str, workspace: Workspace) -> None:
@@ -88,8 +89,7 @@ class Dashboards:
 
     # -- /_sandbox/vendors/braze/<collection> ----------------------------------------------------------
     def list(self, collection: str, tenant: str | None) -> list[dict[str, Any]]:
-        return [{**raw_of(item), **({"provisioned": True} if provisioned else {})}
-                for _key, item, provisioned in self.by_name()[collection].items(tenant)]
+        return self.listed(collection, tenant, lambda _key, item: dict(raw_of(item)))
 
     def add(self, collection: str, item: Any, tenant: str | None) -> dict[str, Any]:
         """Validate ``item`` as the fixture file's items are validated; ValueError says what is wrong."""
@@ -105,22 +105,6 @@ class Dashboards:
                       else dict(item))
         self.by_name()[collection].add(tenant, item["id"], built)
         return dict(item)
-
-    def remove(self, collection: str, item_id: str, tenant: str | None) -> bool:
-        return self.by_name()[collection].remove(tenant, item_id)
-
-    # -- lifecycle -------------------------------------------------------------------------------------
-    def reset(self, tenant: str | None) -> None:
-        for dashboard in self.by_name().values():
-            dashboard.reset(tenant)
-
-    def export_state(self) -> dict[str, Any]:
-        return {name: dashboard.export_state() for name, dashboard in self.by_name().items()}
-
-    def import_state(self, data: Mapping[str, Any]) -> None:
-        for name, dashboard in self.by_name().items():
-            if name in data:
-                dashboard.import_state(data[name])
 
 
 def marked(row: dict[str, Any], collection: Mapping[str, Any], key: str) -> dict[str, Any]:

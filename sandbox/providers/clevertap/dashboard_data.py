@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sandbox.core.dashboard import Dashboard
+from sandbox.core.dashboard import Dashboard, Dashboards
 from sandbox.core.operations import Call
 from sandbox.providers.clevertap import errors
 from sandbox.providers.clevertap.account import (
@@ -71,7 +71,7 @@ def _nicknames(per_channel: dict[str, frozenset[str]]) -> dict[str, Nickname]:
     return {item.id: item for item in items}
 
 
-class DashboardData:
+class DashboardData(Dashboards):
     """Every CleverTap dashboard collection; fixtures come from ``load``."""
 
     def __init__(self) -> None:
@@ -91,36 +91,17 @@ class DashboardData:
         self.segments.fixtures = dict(account.segments)
         self.campaigns.fixtures = {str(key): campaign for key, campaign in campaigns.items()}
 
-    def all(self) -> dict[str, Dashboard[Any]]:
+    def by_name(self) -> dict[str, Dashboard[Any]]:
         return {name: getattr(self, name) for name in COLLECTIONS}
 
     # -- the control API ------------------------------------------------------------------------
     def list(self, collection: str, tenant: str | None) -> list[dict[str, Any]]:
-        out = []
-        for key, item, provisioned in self.all()[collection].items(tenant):
-            shown = show(key, item)
-            out.append({**shown, "provisioned": True} if provisioned else shown)
-        return out
+        return self.listed(collection, tenant, show)
 
     def add(self, collection: str, item: Any, tenant: str | None) -> dict[str, Any]:
         key, parsed = PARSERS[collection](item)
-        self.all()[collection].add(tenant, key, parsed)
+        self.by_name()[collection].add(tenant, key, parsed)
         return show(key, parsed)
-
-    def remove(self, collection: str, item_id: str, tenant: str | None) -> bool:
-        return self.all()[collection].remove(tenant, item_id)
-
-    def reset(self, tenant: str | None) -> None:
-        for dashboard in self.all().values():
-            dashboard.reset(tenant)
-
-    def export_state(self) -> dict[str, Any]:
-        return {name: dashboard.export_state() for name, dashboard in self.all().items()}
-
-    def import_state(self, data: dict[str, Any]) -> None:
-        for name, dashboard in self.all().items():
-            if name in data:
-                dashboard.import_state(data[name])
 
     # -- reads for estimates and deliveries (never provision) ------------------------------------
     def segment_where(self, tenant: str | None, segment_id: Any) -> dict[str, Any] | None:

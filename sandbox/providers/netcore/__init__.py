@@ -79,7 +79,7 @@ class Netcore(Provider):
         return self.settings.strict or (self.state is not None and self.state.catalog.strict)
 
     def list_data(self, collection: str, tenant: str | None) -> list[Any]:
-        return self._state().panel.listed(collection, tenant)
+        return self._state().panel.listed(collection, tenant, lambda _key, item: dict(item))
 
     def add_data(self, collection: str, item: Any, tenant: str | None) -> Any:
         state = self._state()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.core.dashboard import Dashboard
+from sandbox.core.dashboard import Dashboard, Dashboards
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call
 from sandbox.providers.netcore.fixtures import Catalog
@@ -43,7 +43,7 @@ the body its test emails get while it has no ``template_id``."""
 LEARNED_APP = "App {id}"
 
 
-class Panel:
+class Panel(Dashboards):
     """The five collections of one server (every tenant's view of them)."""
 
     def __init__(self, catalog: Catalog) -> None:
@@ -62,22 +62,8 @@ class Panel:
         found: Dashboard[dict[str, Any]] = getattr(self, collection)
         return found
 
-    def reset(self, tenant: str | None) -> None:
-        for name in COLLECTIONS:
-            self[name].reset(tenant)
-
-    def listed(self, collection: str, tenant: str | None) -> list[dict[str, Any]]:
-        """What ``collection`` holds for ``tenant``, learned items marked ``"provisioned": true``."""
-        return [{**item, "provisioned": True} if provisioned else item
-                for _key, item, provisioned in self[collection].items(tenant)]
-
-    def export_state(self) -> dict[str, Any]:
-        return {name: self[name].export_state() for name in COLLECTIONS}
-
-    def import_state(self, data: dict[str, Any]) -> None:
-        for name, state in data.items():
-            if name in COLLECTIONS:
-                self[name].import_state(state)
+    def by_name(self) -> dict[str, Dashboard[Any]]:
+        return {name: self[name] for name in COLLECTIONS}
 
 
 def learnable(item_id: Any) -> bool:

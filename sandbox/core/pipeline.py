@@ -12,7 +12,7 @@ from time import perf_counter
 from typing import Any
 
 import orjson
-from aiohttp import hdrs, web
+from aiohttp import StreamReader, hdrs, web
 
 from sandbox.core import gate, keys, safejson
 from sandbox.core.errors import (
@@ -236,11 +236,29 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> tuple[b
     declared = request.content_length
     if declared is not None and declared > limit:
         return b"", _too_large(limit)
+    content = request.content
+    if content.is_eof():  # the whole body came with the headers (the common case): no timer, no iteration
+        try:
+            raw = content.read_nowait()
+        except Exception as exc:
+            return b"", InvalidBody(f"the request body could not be read: {exc}", details={"reason": "unreadable"})
+        if len(raw) > limit:
+            return b"", _too_large(limit)
+    else:
+        raw, problem = await _read_streamed(content, limit, timeout)
+        if problem is not None:
+            return raw, problem
+    encoding = request.headers.get(hdrs.CONTENT_ENCODING)
+    return decode_content(raw, encoding, limit) if encoding and encoding.strip() else (raw, None)
+
+
+async def _read_streamed(content: StreamReader, limit: int, timeout: float) -> tuple[bytes, SandboxError | None]:
+    """A body still arriving: read as it comes, bounded in size and time."""
     chunks: list[bytes] = []
     size = 0
     try:
         async with asyncio.timeout(timeout):
-            async for chunk in request.content.iter_any():
+            async for chunk in content.iter_any():
                 size += len(chunk)
                 if size > limit:
                     return b"", _too_large(limit)
@@ -251,9 +269,7 @@ async def read_body(request: web.Request, limit: int, timeout: float) -> tuple[b
     except Exception as exc:  # a broken chunked encoding, a reset connection...
         return b"".join(chunks), InvalidBody(f"the request body could not be read: {exc}",
                                              details={"reason": "unreadable"})
-    raw = b"".join(chunks)
-    encoding = request.headers.get(hdrs.CONTENT_ENCODING, "")
-    return decode_content(raw, encoding, limit) if encoding.strip() else (raw, None)
+    return b"".join(chunks), None
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -29,7 +29,9 @@ class Delivery:
 
     def __init__(self, id: int, *, tenant: str | None, vendor: str, campaign_id: Any, user: Any, channel: str,
                  platform: str | None = None, device: str | None = None, content: Any = None, time: str = "",
-                 known: bool = True, extra: Mapping[str, Any] | None = None) -> None:
+                 known: bool = True, extra: Mapping[str, Any] | None = None,
+                 content_json: bytes | None = None) -> None:
+        """``content_json``: ``content`` already encoded (a send encodes its content once for every recipient)."""
         self.id = id
         self.tenant = tenant
         self.vendor = vendor
@@ -42,8 +44,8 @@ class Delivery:
         self.time = time
         self.known = known
         """False when the recipient is not in the population (recorded, not dropped)."""
-        self._content = _dump(content)
-        self._extra = _dump(dict(extra or {}))
+        self._content = _dump(content) if content_json is None else content_json
+        self._extra = _dump(extra if type(extra) is dict else dict(extra or {}))
         self.plan: tuple[tuple[str, float], ...] | None = None
         """Its lifecycle (``sandbox.records.engagement``), computed on first read."""
         self.settled = 0
@@ -78,7 +80,7 @@ class Send:
     """The one delivery recorder vendors call: one send or campaign run of one tenant, at one time. Every
     ``deliver`` records a delivery with the run's tenant, vendor, campaign, time and base ``extra``."""
 
-    __slots__ = ("_log", "campaign_id", "extra", "tenant", "time", "vendor")
+    __slots__ = ("_content", "_log", "campaign_id", "extra", "tenant", "time", "vendor")
 
     def __init__(self, log: Deliveries, *, tenant: str | None, vendor: str, campaign_id: Any, time: str,
                  extra: Mapping[str, Any] | None = None) -> None:
@@ -88,13 +90,18 @@ class Send:
         self.campaign_id = campaign_id
         self.time = time
         self.extra = dict(extra or {})
+        self._content: tuple[Any, bytes] | None = None
+        """(the content last delivered, its JSON): every recipient of a send gets the same object."""
 
     def deliver(self, target: Target, channel: str, content: Any,
                 extra: Mapping[str, Any] | None = None) -> Delivery:
+        encoded = self._content
+        if encoded is None or encoded[0] is not content:
+            encoded = self._content = (content, _dump(content))
         return self._log.record(tenant=self.tenant, vendor=self.vendor, campaign_id=self.campaign_id,
                                 user=target.user, channel=channel, platform=target.platform, device=target.device,
-                                content=content, time=self.time, known=target.known,
-                                extra={**self.extra, **(extra or {})})
+                                time=self.time, known=target.known, extra={**self.extra, **extra} if extra else
+                                self.extra, content_json=encoded[1])
 
 
 class Deliveries:

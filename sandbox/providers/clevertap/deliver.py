@@ -28,6 +28,9 @@ ESTIMATE_CHANNEL = {"push": "push", "webpush": "webpush", "email": "email", "sms
                     "webhook": None, "notificationinbox": None}
 """The neutral engine's channel per target mode (None: no reachability, e.g. webhooks and App Inbox)."""
 _DAY = 86400
+ADDRESSED_BY: dict[str, tuple[str, ...]] = {"Identity": ("identity",), "Email": ("email",),
+                                            "objectId": ("objectId",)}
+"""The population field a ``to`` key names its recipients by (FBID and GPID: none, recorded as unknown)."""
 
 
 def bucket(salt: str, identity: str) -> float:
@@ -189,12 +192,13 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
     done: set[str] = set()
     count = 0
     for key, value in addressed:
-        row = None if key in ("FBID", "GPID") else people.row_of(value, tenant)
-        if row is None:
+        fields = ADDRESSED_BY.get(key)
+        found = None if fields is None else people.locate(value, fields, tenant)
+        if found is None:
             send.deliver(Target(value, known=False), channel, body.get("content"), {"identifier": key})
             count += 1
             continue
-        profile = people.profile_at(row, tenant)
+        row, profile = found
         identity = str(profile.get("identity"))
         reachable = not checked or people.is_reachable(row, channel, tenant)
         if identity in done or not reachable or not capper.allows(identity):

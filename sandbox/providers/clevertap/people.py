@@ -41,8 +41,9 @@ class People:
     def find_by(self, key: str, value: str, tenant: str | None) -> dict[str, Any] | None:
         return self.service.find(value, (key,), tenant=tenant)
 
-    def row_of(self, value: str, tenant: str | None) -> int | None:
-        return self.service.row_of(value, tenant=tenant)
+    def locate(self, value: str, fields: tuple[str, ...], tenant: str | None) -> tuple[int, dict[str, Any]] | None:
+        """(row, profile) of the profile ``tenant`` sees with ``value`` under one of ``fields``."""
+        return self.service.locate(value, fields, tenant=tenant)
 
     def is_reachable(self, row: int, channel: str, tenant: str | None) -> bool:
         return self.service.is_reachable(row, channel, tenant=tenant)

@@ -79,6 +79,22 @@ class Clock:
         self._offsets = {str(k): float(v) for k, v in data.get("tenants", {}).items()}
 
 
+_second: tuple[float, str] = (math.nan, "")
+"""(the whole second last formatted, its text up to the seconds): one datetime per second, not per call."""
+
+
 def iso(ts: float) -> str:
-    """ISO 8601 UTC with milliseconds and a Z, e.g. 2026-11-26T08:16:00.123Z."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 UTC with milliseconds and a Z, e.g. 2026-11-26T08:16:00.123Z: the same text as
+    ``datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")`` (microseconds rounded half-even as
+    ``fromtimestamp`` does, then truncated), with the seconds' text reused within a second (every request)."""
+    global _second
+    frac, whole = math.modf(ts)
+    micros = round(frac * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    second = _second
+    if second[0] != whole:
+        second = _second = (whole, datetime.fromtimestamp(whole, UTC).isoformat()[:-6])
+    return f"{second[1]}.{micros // 1000:03d}Z"

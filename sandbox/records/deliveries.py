@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -65,10 +64,9 @@ class Delivery:
                 "content": self.content, "time": self.time, "known": self.known, "extra": self.extra}
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """One recipient x channel x device a vendor decided to reach: the user as the vendor addressed them,
-    the device (push) and whether the population knows them."""
+    the device (push) and whether the population knows them (a tuple: made per recipient, on the send path)."""
 
     user: str
     platform: str | None = None
@@ -98,10 +96,11 @@ class Send:
         encoded = self._content
         if encoded is None or encoded[0] is not content:
             encoded = self._content = (content, _dump(content))
-        return self._log.record(tenant=self.tenant, vendor=self.vendor, campaign_id=self.campaign_id,
+        log = self._log
+        return log.add(Delivery(log.next_id(), tenant=self.tenant, vendor=self.vendor, campaign_id=self.campaign_id,
                                 user=target.user, channel=channel, platform=target.platform, device=target.device,
                                 time=self.time, known=target.known, extra={**self.extra, **extra} if extra else
-                                self.extra, content_json=encoded[1])
+                                self.extra, content_json=encoded[1]))
 
 
 class Deliveries:
@@ -119,8 +118,14 @@ class Deliveries:
         return Send(self, tenant=tenant, vendor=vendor, campaign_id=campaign_id, time=time, extra=extra)
 
     def record(self, **fields: Any) -> Delivery:
-        delivery = Delivery(self._next_id, **fields)
+        return self.add(Delivery(self.next_id(), **fields))
+
+    def next_id(self) -> int:
+        """The id of the next delivery (taken: each call hands out a new one)."""
         self._next_id += 1
+        return self._next_id - 1
+
+    def add(self, delivery: Delivery) -> Delivery:
         if len(self._items) == self.limit:
             self.evicted += 1
         self._items.append(delivery)

@@ -205,10 +205,11 @@ class References:
 
     def _resolve(self, dashboard: Dashboard[Any], key: str, make: Callable[[], Any],
                  reject: Callable[[], errors.CleverTapFail]) -> Any:
-        known = dashboard.get(self.call.tenant, key) is not None
+        found = dashboard.get(self.call.tenant, key)
+        if found is not None:
+            return found
         found = dashboard.resolve(self.call, key, make, reject)
-        if not known:
-            self.made.append((dashboard, key))
+        self.made.append((dashboard, key))
         return found
 
     def undo(self) -> None:

@@ -2,8 +2,9 @@
 
 ``guard(call, entry)`` runs in place of the operation's handler: the vendor's rate limit first (429 in the
 vendor's shape when enforced and exceeded), then the first fault rule that fires, then the handler.
-``finish(request, entry, response)`` counts the answer for the metrics and carries out the effects that act
-on the connection itself (a dropped connection, a trickled body). Both are O(1) when no rule exists.
+``finish(request, entry)`` counts the answer for the metrics and tells whether a fault acts on the
+connection itself (a dropped connection, a trickled body), which ``faulted`` then carries out. Both are O(1)
+and add no coroutine when no rule exists.
 """
 
 from __future__ import annotations
@@ -29,27 +30,26 @@ async def guard(call: Call, entry: Any) -> Reply:
     app = call.app
     provider = call.provider
     limiter = app[keys.LIMITER]
+    book: FaultBook = app[keys.FAULTS]
     applied: Applied | None = provider.rate_limit(call)
     if applied is None:
-        return await _faulted(call, entry)
+        return await (_faulted(call, entry, book) if book else call.operation.handler(call))
     usage = limiter.hit(call.tenant, provider.name, applied, call.now)  # windows follow the tenant's clock
     if usage is None:
-        return await _faulted(call, entry)
+        return await (_faulted(call, entry, book) if book else call.operation.handler(call))
     call.extras[USAGE] = usage
     if usage.exceeded:
         limiter.rejected[(provider.name, usage.group)] += 1
         raise TooManyRequests(f"{usage.group} limit of {usage.limit} reached", details=usage.details())
     try:
-        return await _faulted(call, entry)
+        return await (_faulted(call, entry, book) if book else call.operation.handler(call))
     finally:
         if applied.limit.seconds is None:
             limiter.leave(call.tenant, provider.name, applied)
 
 
-async def _faulted(call: Call, entry: Any) -> Reply:
-    book: FaultBook = call.app[keys.FAULTS]
-    if not book:
-        return await call.operation.handler(call)
+async def _faulted(call: Call, entry: Any, book: FaultBook) -> Reply:
+    """The first fault rule that fires for this call, or the handler (no coroutine of its own without rules)."""
     request = call.request
     operation = call.operation
     paths = (request.path, operation.path, request.path.removeprefix(f"/{call.provider.name}"))
@@ -109,13 +109,18 @@ def _reshape(effect: str, body: Any) -> bytes:
     return raw[:-1] + b"," + raw[-1:] if raw else b"{"  # malformed: [1,2,] / {"a":1,}
 
 
-async def finish(request: web.Request, entry: Any, response: web.Response) -> web.StreamResponse:
-    """Count the answer; drop the connection or trickle the body when a fault says so."""
-    app = request.app
-    app[keys.METRICS].observe(entry)
+def finish(request: web.Request, entry: Any) -> bool:
+    """Count the answer; True when a fault acts on the connection (``faulted`` carries it out), so a request
+    without one costs no coroutine here."""
+    request.app[keys.METRICS].observe(entry)
     fault = entry.fault
-    if fault is None or fault["effect"] not in CONNECTION_EFFECTS:
-        return response
+    return fault is not None and fault["effect"] in CONNECTION_EFFECTS
+
+
+async def faulted(request: web.Request, entry: Any, response: web.Response) -> web.StreamResponse:
+    """Drop the connection or trickle the body as the entry's fault says."""
+    app = request.app
+    fault = entry.fault
     if fault["effect"] == "drop":
         if request.transport is not None:
             request.transport.abort()

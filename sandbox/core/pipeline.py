@@ -178,7 +178,7 @@ async def _vendor(request: web.Request, started: float) -> web.StreamResponse:
     journal.append(entry)
     access_log(request, reply.status, started, entry.vendor, entry.operation, entry.tenant)
     response = _closing(web.Response(body=body, status=reply.status, headers=headers), request)
-    return await gate.finish(request, entry, response)
+    return await gate.faulted(request, entry, response) if gate.finish(request, entry) else response
 
 
 def access_log(request: web.Request, status: int, started: float, vendor: str | None, operation: str | None,

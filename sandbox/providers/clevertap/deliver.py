@@ -189,13 +189,14 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
     tag_group = {"tag_group": body["tag_group"]} if "tag_group" in body else {}
     send = services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=body.get("campaign_id"),
                                     time=iso(now), extra=tag_group)
+    content = body.get("content")
     done: set[str] = set()
     count = 0
     for key, value in addressed:
         fields = ADDRESSED_BY.get(key)
         found = None if fields is None else people.locate(value, fields, tenant)
         if found is None:
-            send.deliver(Target(value, known=False), channel, body.get("content"), {"identifier": key})
+            send.deliver(Target(value, known=False), channel, content, {"identifier": key})
             count += 1
             continue
         row, profile = found
@@ -208,7 +209,7 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
         extra = {"identifier": key}
         if channel in ADDRESS:
             extra["address"] = profile.get(ADDRESS[channel])
-        send.deliver(Target(identity, platform, token), channel, body.get("content"), extra)
+        send.deliver(Target(identity, platform, token), channel, content, extra)
         capper.record(identity)
         count += 1
     return count

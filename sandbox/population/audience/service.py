@@ -52,6 +52,13 @@ MASK_CACHE_BYTES = 64 * 2**20
 """Memory for the masks of the built population kept per audience (``BaseMasks``)."""
 
 
+def as_text(value: Any) -> str:
+    """A field's value as the text a query string compares it with (``true``/``false`` for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
 class BaseMasks:
     """The built population's mask per audience tree and population time, most recently used kept within
     ``limit`` bytes. The base never changes, so an estimate or a campaign repeated between a tenant's writes
@@ -199,15 +206,21 @@ class AudienceService:
             return overlay.at(row) or {}
         return self.index.profile(row)
 
-    def profiles(self, *, tenant: str | None) -> Profiles:
-        """Every profile ``tenant`` sees, in view-row order (decoded as they are read)."""
+    def profiles(self, *, tenant: str | None, where: Mapping[str, str] | None = None) -> Profiles:
+        """Every profile ``tenant`` sees, in view-row order (decoded as they are read); ``where``: only those
+        whose field (or custom property) of each name reads as that text (``as_text``), matched on the
+        index's columns rather than by decoding every profile."""
         overlay = self._overlays.get(tenant)
-        if overlay is None:
+        if not where and overlay is None:
             return Profiles(self, tenant, np.arange(self.index.n))
-        deleted = [row for identity, row in overlay.rows.items() if overlay.profiles[identity] is None]
-        alive = np.ones(overlay.size, dtype=bool)
-        alive[deleted] = False
-        return Profiles(self, tenant, np.flatnonzero(alive))
+        parts = []
+        for part in self._parts(tenant):
+            mask = part.index.alive.copy() if part.live is None else part.live & part.index.alive
+            for name, text in (where or {}).items():
+                column = part.index.column(name)
+                mask &= column.spread(np.array([as_text(v) == text for v in column.uniq], dtype=bool))
+            parts.append((part, mask))
+        return Profiles(self, tenant, np.flatnonzero(self._combine(parts, tenant)))
 
     def size(self, *, tenant: str | None) -> int:
         overlay = self._overlays.get(tenant)

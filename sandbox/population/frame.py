@@ -225,10 +225,7 @@ class Frame:
         lo, hi = int(devices.start[row]), int(devices.start[row + 1])
         out["devices"] = [{"platform": PLATFORMS[int(devices.platform[d])], "token": devices.token(d),
                            "last_active": int(devices.last_active[d])} for d in range(lo, hi)]
-        reach = self.reach
-        out["reachability"] = {channel: {"state": STATES[int(reach.state[channel][row])],
-                                         "invalid": bool(reach.invalid[channel][row]),
-                                         "dnd": bool(reach.dnd[channel][row])} for channel in reach.state}
+        out["reachability"] = {channel: self.reachability(row, channel) for channel in self.reach.state}
         events = self.events
         lo, hi = int(events.start[row]), int(events.start[row + 1])
         occurred = []
@@ -242,6 +239,14 @@ class Frame:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (self.profile(row) for row in range(self.n))
+
+    def reachability(self, row: int, channel: str) -> dict[str, Any]:
+        """User ``row``'s ``reachability`` entry for ``channel`` ({} for a channel the population has not)."""
+        reach = self.reach
+        if channel not in reach.state:
+            return {}
+        return {"state": STATES[int(reach.state[channel][row])], "invalid": bool(reach.invalid[channel][row]),
+                "dnd": bool(reach.dnd[channel][row])}
 
     def value(self, row: int, name: str) -> Any:
         """One top-level field of user ``row`` (None when absent), without decoding the whole profile."""

@@ -302,6 +302,10 @@ class Index:
         """One top-level field of the profile at ``row`` (None when absent)."""
         return self.profiles[row].get(key)
 
+    def reachability(self, row: int, channel: str) -> dict[str, Any]:
+        """The ``reachability`` entry of the profile at ``row`` for ``channel`` ({} when it has none)."""
+        return ((self.profiles[row].get("reachability") or {}).get(channel)) or {}
+
     # -- attributes ----------------------------------------------------------------------------------
     def column(self, name: str) -> Column:
         col = self._columns.get(name)
@@ -519,6 +523,9 @@ class FrameIndex(Index):
     def value(self, row: int, key: str) -> Any:
         found = self._decoded.get(row)
         return self.frame.value(row, key) if found is None else found.get(key)
+
+    def reachability(self, row: int, channel: str) -> dict[str, Any]:
+        return self.frame.reachability(row, channel)
 
     def column(self, name: str) -> Column:
         col = self._columns.get(name)

@@ -174,10 +174,10 @@ class AudienceService:
         return list(self._overlays)
 
     # -- lookups ---------------------------------------------------------------------------------
-    def locate(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *,
-               tenant: str | None) -> tuple[int, Profile] | None:
-        """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
-        ``value``: the tenant's own writes first, then the base profiles it has not written."""
+    def _address(self, value: Any, keys: Sequence[str], tenant: str | None) -> tuple[int, Profile | None] | None:
+        """(view row, the tenant's own version or None when the row is the base's) of the profile ``tenant``
+        sees under the first of ``keys`` that knows ``value``: the tenant's own writes first, then the base
+        profiles it has not written. Decodes nothing."""
         text = str(value)
         overlay = self._overlays.get(tenant)
         for key in keys:
@@ -187,8 +187,18 @@ class AudienceService:
                     return overlay.rows[str(found.get("identity"))], found
             row = self.index.row_of(text, (key,))
             if row is not None and (overlay is None or overlay.base_live[row]):
-                return row, self.index.profile(row)
+                return row, None
         return None
+
+    def locate(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *,
+               tenant: str | None) -> tuple[int, Profile] | None:
+        """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
+        ``value`` (``_address``)."""
+        found = self._address(value, keys, tenant)
+        if found is None:
+            return None
+        row, own = found
+        return row, own if own is not None else self.index.profile(row)
 
     def find(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *, tenant: str | None) -> Profile | None:
         """The profile addressed by ``value`` under the first of ``keys`` that knows it."""
@@ -196,8 +206,19 @@ class AudienceService:
         return None if found is None else found[1]
 
     def row_of(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *, tenant: str | None) -> int | None:
-        found = self.locate(value, keys, tenant=tenant)
+        found = self._address(value, keys, tenant)
         return None if found is None else found[0]
+
+    def reachability(self, value: Any, channel: str, *, tenant: str | None) -> dict[str, Any] | None:
+        """The addressed user's ``reachability`` entry for ``channel`` (``{}`` when their profile has none),
+        None when nobody is known by ``value``; a base profile is not decoded for it."""
+        found = self._address(value, IDENTITY_KEYS, tenant)
+        if found is None:
+            return None
+        row, own = found
+        if own is not None:
+            return ((own.get("reachability") or {}).get(channel)) or {}
+        return self.index.reachability(row, channel)
 
     def profile_at(self, row: int, *, tenant: str | None) -> Profile:
         """The profile at a view row (as returned by ``recipients``/``row_of``); ``{}`` if deleted."""

@@ -35,8 +35,10 @@ def summary_of(parts: Iterable[tuple[Index, np.ndarray]]) -> dict[str, Any]:
         for name, code in PLATFORM_CODES.items():
             on = on_live & (devices.platform == code)
             if on.any():
+                users = np.zeros(index.n, dtype=bool)
+                users[devices.rows[on]] = True
                 totals["devices_per_platform"][name] += int(np.count_nonzero(on))
-                totals["users_per_platform"][name] += len(np.unique(devices.rows[on]))
+                totals["users_per_platform"][name] += int(np.count_nonzero(users))
         totals["customer_types"].update(_values(index.column("customer_type"), live))
         totals["countries"].update(_values(index.column("country"), live))
         for name, table in index.events().items():

@@ -91,7 +91,7 @@ async def request_detail(request: web.Request) -> web.Response:
     body keys, the tenant when it is the key), the raw answer, and under ``notes`` every further journal field
     that is set (notes, hint, an injected fault...), as it is."""
     raw = request.match_info["id"]
-    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isdigit() else None
+    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isascii() and raw.isdigit() else None
     if entry is None:
         raise NotFound(f"no request with id {raw}")
     view = _view(entry)

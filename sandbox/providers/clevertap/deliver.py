@@ -16,11 +16,11 @@ import numpy as np
 
 from sandbox.core.clock import iso
 from sandbox.core.services import Services
+from sandbox.population.audience import Unreached
 from sandbox.providers.clevertap.account import Account
 from sandbox.providers.clevertap.dashboard_data import DashboardData
 from sandbox.providers.clevertap.people import People
 from sandbox.providers.clevertap.state import Campaign, Tenant
-from sandbox.population.audience import Unreached
 from sandbox.records.deliveries import SKIPPED_PER_RUN, Target
 
 VENDOR = "clevertap"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 DEVICES = {"push": ("android", "ios"), "webpush": ("web",)}
@@ -33,17 +33,16 @@ def why(profile: Mapping[str, Any], channel: str, platforms: Iterable[str] | Non
     return None if has_destination(profile, channel, platforms) else "no_channel"
 
 
-def pick(profiles: list[dict[str, Any]], channel: str, key: Callable[[Mapping[str, Any]], Any] = lambda p: p["identity"],
-         platforms: Iterable[str] | None = None) -> dict[str, Any]:
-    """One user per outcome on ``channel``: ``reachable``, ``unsubscribed`` (with a destination) and
-    ``no_channel`` (subscribed, no destination), as ``key`` names them."""
-    found: dict[str, Any] = {}
+def pick(profiles: list[dict[str, Any]], channel: str, platforms: Iterable[str] | None = None) -> dict[str, str]:
+    """One identity per outcome on ``channel``: ``reachable``, ``unsubscribed`` (with a destination) and
+    ``no_channel`` (subscribed, no destination)."""
+    found: dict[str, str] = {}
     for profile in profiles:
         reason = why(profile, channel, platforms)
         outcome = reason or "reachable"
         if reason == "unsubscribed" and not has_destination(profile, channel, platforms):
             continue
-        found.setdefault(outcome, key(profile))
+        found.setdefault(outcome, profile["identity"])
     assert set(found) == {"reachable", "unsubscribed", "no_channel"}, found
     return found
 

@@ -76,7 +76,7 @@ async def test_recipients_outside_the_segment(bz: Braze) -> None:
 
 async def test_broadcast_skips_the_segment_members_it_cannot_reach(bz: Braze) -> None:
     profiles = await population(bz.api, "test-key")
-    status, body, _ = await bz.post("/messages/send", {"broadcast": True, "segment_id": SEGMENT_ALL,
+    status, _, _ = await bz.post("/messages/send", {"broadcast": True, "segment_id": SEGMENT_ALL,
                                                        "messages": {"apple_push": {"alert": "a"}}})
     assert status == 201
     found = await skipped(bz.api, vendor="braze")

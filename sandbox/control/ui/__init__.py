@@ -28,7 +28,7 @@ SUMMARY_PROFILES = 20_000
 """Tiers and top events are counted over at most this many profiles (reach counts cover everyone)."""
 CHANNELS = ("push", "webpush", "email", "sms", "whatsapp")
 ENTRY_FIELDS = frozenset({"id", "received_at", "tenant", "vendor", "operation", "method", "path", "query",
-                          "headers", "body", "raw_body", "status", "response", "duration_ms"})
+                          "headers", "body", "raw_body", "status", "response", "response_headers", "duration_ms"})
 
 
 def setup(app: web.Application, prefix: str) -> None:
@@ -114,6 +114,7 @@ async def request_detail(request: web.Request) -> web.Response:
         "raw_body": raw_body,
         "body_parsed": body is not None,
         "response_type": masked["response"]["content"]["mimeType"],
+        "response_headers": [[h["name"], h["value"]] for h in masked["response"]["headers"]],
         "notes": {k: v for k, v in view.items()
                   if k not in ENTRY_FIELDS and k != "response_text" and v not in (None, "", [], {})},
     })

@@ -248,7 +248,8 @@ async function showDetail(id) {
     h("h3", {}, entry.body_parsed ? "Body" : "Raw body (did not parse)"),
     h("pre", { id: "request-body" }, entry.body_parsed ? pretty(entry.body) : entry.raw_body || "(empty)"),
     h("h3", {}, "Answer"),
-    kvTable([["status", String(entry.status)], ["content-type", entry.response_type]]),
+    kvTable([["status", String(entry.status)], ...(entry.response_headers.length ? entry.response_headers
+      : [["content-type", entry.response_type]])]),
     h("pre", { id: "response-body" },
       entry.response !== null ? pretty(entry.response) : entry.response_text || "(empty)"));
 }

@@ -9,7 +9,6 @@ population summary and each vendor's tables. The files are read once at startup;
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,6 @@ from sandbox.records.journal import Entry, parse_json, query_dict
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-SUMMARY_PROFILES = 20_000
-"""Tiers and top events are counted over at most this many profiles (reach counts cover everyone)."""
-CHANNELS = ("push", "webpush", "email", "sms", "whatsapp")
 ENTRY_FIELDS = frozenset({"id", "received_at", "tenant", "vendor", "operation", "method", "path", "query",
                           "headers", "body", "raw_body", "status", "response", "response_headers", "duration_ms"})
 
@@ -134,20 +130,10 @@ async def population(request: web.Request) -> web.Response:
     """Users per channel and platform (reachable, from the audience engine), tiers, countries, top events, as
     ``?tenant=`` sees the population (its own writes on top of the shared one; default: the shared one)."""
     service = request.app[keys.AUDIENCE]
-    tenant = request.query.get("tenant") or None
-    everyone = {"everyone": True}
-    reach = {channel: service.estimate(everyone, tenant=tenant, channel=channel) for channel in CHANNELS}
-    profiles = service.profiles(tenant=tenant)[:SUMMARY_PROFILES]
-    tiers: Counter[str] = Counter()
-    countries: Counter[str] = Counter()
-    events: Counter[str] = Counter()
-    for profile in profiles:
-        tiers[str(profile.get("customer_type"))] += 1
-        countries[str(profile.get("country"))] += 1
-        events.update(e.get("name") for e in profile.get("events") or () if isinstance(e, dict))
-    return answer({"population": service.describe(), "reach": reach, "counted_profiles": len(profiles),
-                   "tiers": dict(tiers.most_common()), "countries": dict(countries.most_common(10)),
-                   "top_events": dict(events.most_common(10))})
+    counts = service.summary(tenant=request.query.get("tenant") or None)
+    return answer({"population": service.describe(), "reach": counts["reachable"],
+                   "counted_profiles": counts["profiles"], "tiers": counts["customer_types"],
+                   "countries": counts["countries"], "top_events": dict(counts["top_events"])})
 
 
 async def vendor(request: web.Request) -> web.Response:

@@ -377,20 +377,19 @@ def recipients_of(mask: np.ndarray, index: Index, *, channel: str | None, platfo
     wanted = list(platforms) if platforms is not None else None
     if channel is not None:
         mask &= index.reachable(channel, wanted)
-    profiles = index.profiles
     out: list[dict[str, Any]] = []
     if channel in ("push", "webpush"):
         devices = index.devices()
         names = {code: name for name, code in PLATFORM_CODES.items()}
         for pos in _device_picks(index, mask, _platforms(channel, wanted), all_devices)[:limit]:
             row = int(devices.rows[pos])
-            out.append({"row": row, "identity": profiles[row].get("identity"),
+            out.append({"row": row, "identity": index.value(row, "identity"),
                         "platform": names[int(devices.platform[pos])], "token": devices.tokens[pos]})
         return out
     field = {"email": "email", "sms": "phone", "whatsapp": "phone"}.get(channel or "")
     for row in np.flatnonzero(mask)[:limit]:
-        entry = {"row": int(row), "identity": profiles[row].get("identity")}
+        entry = {"row": int(row), "identity": index.value(int(row), "identity")}
         if field:
-            entry[field] = profiles[row].get(field)
+            entry[field] = index.value(int(row), field)
         out.append(entry)
     return out

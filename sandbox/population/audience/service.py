@@ -14,9 +14,9 @@ days") count back from ``now()`` = the reference date plus however far the sandb
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -31,36 +31,48 @@ from sandbox.population.audience.evaluate import (
     unreached_of,
     unreached_reason,
 )
-from sandbox.population.audience.index import IDENTITY_KEYS, Index
+from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex
 from sandbox.population.audience.overlay import Overlay, Part
+from sandbox.population.audience.summary import summary_of
 from sandbox.population.audience.tree import validate_tree
 from sandbox.population.generator import (
-    DEFAULT_REFERENCE_DATE,
     Profile,
     check_size,
     load_profile,
     parse_timestamp,
     paused_gc,
 )
-from sandbox.population.store import PopulationInfo, Store, load_population, population_fingerprint
-
-STORE_PREFIX = "population-"
-"""The TinyDB files inside ``--data-dir``: one per population fingerprint (``store_file``), so a data dir
-used with another size, seed or profile keeps both populations instead of overwriting one."""
-
-
-def store_file(fingerprint: str) -> str:
-    return f"{STORE_PREFIX}{fingerprint[:16]}.json"
-
-_GENERATED: dict[str, list[Profile]] = {}
-"""Memo of populations generated in this process, by fingerprint. Generated profiles are never mutated (every
-write is copy-on-write), so apps built one after another (test suites, the pytest plugin) share them
-instead of paying for Faker again. Bounded to a few entries."""
-_GENERATED_MAX = 4
+from sandbox.population.store import PopulationInfo, Store, load_population
 
 WARM_LIMIT = 50_000
 """Populations up to this size get their index caches built at startup; larger ones build each cache on the
 first query that needs it, so a warm start stays short (the first estimate then pays for it)."""
+
+
+class Profiles(Sequence[Profile]):
+    """A tenant's profiles in view-row order, decoded when read (``AudienceService.profiles``)."""
+
+    def __init__(self, service: AudienceService, tenant: str | None, rows: np.ndarray) -> None:
+        self.service = service
+        self.tenant = tenant
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Profile: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Profile]: ...
+
+    def __getitem__(self, i: int | slice) -> Profile | list[Profile]:
+        if isinstance(i, slice):
+            return [self.service.profile_at(int(row), tenant=self.tenant) for row in self.rows[i]]
+        return self.service.profile_at(int(self.rows[i]), tenant=self.tenant)
+
+    def __iter__(self) -> Iterator[Profile]:
+        return (self.service.profile_at(int(row), tenant=self.tenant) for row in self.rows)
 
 
 class AudienceService:
@@ -73,11 +85,9 @@ class AudienceService:
         self.info = info
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
-        self.index = Index.build(store.profile_list(), self.reference_ts)
+        self.index = FrameIndex(store.frame, self.reference_ts)
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
-        self._maps: dict[str, dict[str, int]] = {}
-        """identity key -> value -> base row, each built on first use (the base never changes)."""
         self._overlays: dict[str | None, Overlay] = {}
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
@@ -88,20 +98,9 @@ class AudienceService:
              on_progress: Callable[[int, int], None] | None = None) -> AudienceService:
         started = time.perf_counter()
         profile = load_profile(profile_path)
-        seed = int(profile.get("seed", 42) if seed is None else seed)
         size = int(profile.get("size", 10000) if size is None else size)
         check_size(size)
-        fingerprint = population_fingerprint(profile, seed, size,
-                                             str(profile.get("reference_date", DEFAULT_REFERENCE_DATE)))
-        store = Store.file(Path(data_dir) / store_file(fingerprint)) if data_dir is not None else Store.memory()
-        if fingerprint in _GENERATED and store.meta().get("population_fingerprint") != fingerprint:
-            store.profiles.insert_multiple(_GENERATED[fingerprint])
-            store.set_meta(population_fingerprint=fingerprint)
-        info = load_population(store, profile, seed=seed, size=size, on_progress=on_progress)
-        if fingerprint not in _GENERATED:
-            while len(_GENERATED) >= _GENERATED_MAX:
-                _GENERATED.pop(next(iter(_GENERATED)))
-            _GENERATED[fingerprint] = store.profile_list()
+        store, info = load_population(profile, seed=seed, size=size, data_dir=data_dir, on_progress=on_progress)
         service = cls(store, info, clock)
         service.load_seconds = time.perf_counter() - started
         return service
@@ -120,7 +119,7 @@ class AudienceService:
         return found
 
     def _base_identity_row(self, identity: str) -> int | None:
-        return self._map_for("identity").get(identity)
+        return self.index.row_of(identity, ("identity",))
 
     def _parts(self, tenant: str | None) -> list[Part]:
         overlay = self._overlays.get(tenant)
@@ -131,16 +130,6 @@ class AudienceService:
         return list(self._overlays)
 
     # -- lookups ---------------------------------------------------------------------------------
-    def _map_for(self, key: str) -> dict[str, int]:
-        """The first base profile with a value wins (hence ``reversed``)."""
-        found = self._maps.get(key)
-        if found is None:
-            profiles = self.index.profiles
-            found = self._maps[key] = {v if isinstance(v := profiles[row].get(key), str) else str(v): row
-                                       for row in range(len(profiles) - 1, -1, -1)
-                                       if profiles[row].get(key) is not None}
-        return found
-
     def locate(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *,
                tenant: str | None) -> tuple[int, Profile] | None:
         """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
@@ -152,9 +141,9 @@ class AudienceService:
                 found = overlay.lookup(key, text)
                 if found is not None:
                     return overlay.rows[str(found.get("identity"))], found
-            row = self._map_for(key).get(text)
+            row = self.index.row_of(text, (key,))
             if row is not None and (overlay is None or overlay.base_live[row]):
-                return row, self.index.profiles[row]
+                return row, self.index.profile(row)
         return None
 
     def find(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *, tenant: str | None) -> Profile | None:
@@ -171,17 +160,17 @@ class AudienceService:
         overlay = self._overlays.get(tenant)
         if overlay is not None and overlay.identity_at.get(row) is not None:
             return overlay.at(row) or {}
-        return self.index.profiles[row]
+        return self.index.profile(row)
 
-    def profiles(self, *, tenant: str | None) -> list[Profile]:
-        """Every profile ``tenant`` sees, in view-row order."""
+    def profiles(self, *, tenant: str | None) -> Profiles:
+        """Every profile ``tenant`` sees, in view-row order (decoded as they are read)."""
         overlay = self._overlays.get(tenant)
         if overlay is None:
-            return self.store.profile_list()
-        base = self.index.profiles
-        out = [base[row] if overlay.base_live[row] else overlay.at(row) for row in range(len(base))]
-        out += [overlay.at(row) for row in range(len(base), overlay.size)]
-        return [p for p in out if p]
+            return Profiles(self, tenant, np.arange(self.index.n))
+        deleted = [row for identity, row in overlay.rows.items() if overlay.profiles[identity] is None]
+        alive = np.ones(overlay.size, dtype=bool)
+        alive[deleted] = False
+        return Profiles(self, tenant, np.flatnonzero(alive))
 
     def size(self, *, tenant: str | None) -> int:
         overlay = self._overlays.get(tenant)
@@ -264,6 +253,11 @@ class AudienceService:
             else:
                 out[part.rows[mask]] = True
         return out
+
+    def summary(self, *, tenant: str | None) -> dict[str, Any]:
+        """``population show``'s counts over ``tenant``'s view (``sandbox.population.audience.summary``)."""
+        return summary_of((part.index, part.index.alive if part.live is None else part.live)
+                          for part in self._parts(tenant))
 
     def size_of_view(self, tenant: str | None) -> int:
         """Rows in ``tenant``'s view (deleted rows included): the length of ``evaluate``'s mask."""

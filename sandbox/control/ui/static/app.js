@@ -509,15 +509,11 @@ async function loadAudience() {
     Object.entries(counts).map(([key, n]) => [key === channel ? channel : `${channel} ${key}`, n]));
   const p = summary.population;
   show($("#population"), h("h2", {}, "Population"), h("div", { class: "stats" },
-    stat("Users", [["total", p.size], ["seed", p.seed], ["reference date", p.reference_date]]),
+    stat("Users", [["total", summary.counted_profiles], ["seed", p.seed], ["reference date", p.reference_date]]),
     stat("Reachable per channel", reach),
     stat("Tiers", Object.entries(summary.tiers)),
     stat("Countries (top 10)", Object.entries(summary.countries)),
-    stat("Top events", Object.entries(summary.top_events))),
-    summary.counted_profiles < p.size
-      ? h("p", { class: "hint" },
-        `tiers, countries and events counted over the first ${summary.counted_profiles} users`)
-      : null);
+    stat("Top events", Object.entries(summary.top_events))));
 }
 function setExample() {
   $("#p-audience").value = pretty(EXAMPLES[$("#p-vendor").value] || {});

@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from support.http import CLEVERTAP_HEADERS
+from support.clevertap import CREATE, EMAIL, PUSH, post
 from support.skipped import pick, population, reasons_by_user, skipped, why
-
-CREATE = "/1/targets/create.json"
-PUSH = {"name": "Winback", "target_mode": "push", "where": {}, "devices": ["ios"],
-        "content": {"title": "Hi", "body": "Come back"}, "when": "now"}
-EMAIL = {"name": "Newsletter", "target_mode": "email", "where": {}, "content": {"subject": "s", "body": "<p>b</p>"},
-         "when": "now"}
-
-
-async def post(api: Any, path: str, body: Any) -> Any:
-    status, answer, _ = await api.call("POST", path, json=body, headers=CLEVERTAP_HEADERS)
-    assert status == 200, answer
-    return answer
 
 
 async def test_send_records_addressed_users_it_cannot_reach(api) -> None:

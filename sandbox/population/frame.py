@@ -34,7 +34,7 @@ import numpy as np
 import orjson
 
 FRAME_FILE = "frame.json"
-FRAME_FORMAT = 1
+FRAME_FORMAT = 2
 CHANNELS: tuple[str, ...] = ("push", "webpush", "email", "sms", "whatsapp")
 PLATFORMS: tuple[str, ...] = ("android", "ios", "web")
 STATES: tuple[str, ...] = ("opted_in", "subscribed", "unsubscribed")
@@ -207,8 +207,9 @@ class Frame:
     devices: Devices
     reach: Reach
     events: Events
-    sorted_by: dict[str, np.ndarray] = field(default_factory=dict)
-    """Identity key -> row order sorting its values (``lookup``); none needed when already sorted."""
+    sorted_by: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """Text field -> (row order sorting its values, the values in that order), for ``lookup``; none needed
+    when the field is sorted already."""
 
     # -- profiles --------------------------------------------------------------------------------------
     def profile(self, row: int) -> dict[str, Any]:
@@ -258,12 +259,16 @@ class Frame:
         except UnicodeEncodeError:
             return None
         data = stored.data
-        order = self.sorted_by.get(ALIASED.get(key, key))
-        if order is None:
-            i = int(np.searchsorted(data, wanted))
+        if len(wanted) > data.dtype.itemsize:  # longer than any stored value (and numpy would copy the column)
+            return None
+        by = self.sorted_by.get(ALIASED.get(key, key))
+        key_array = np.array(wanted, dtype=data.dtype)
+        if by is None:
+            i = int(data.searchsorted(key_array))
             return i if i < self.n and data[i] == wanted else None
-        i = _search(data, order, wanted)
-        return None if i < 0 else int(order[i])
+        order, values = by
+        i = int(values.searchsorted(key_array))
+        return int(order[i]) if i < self.n and values[i] == wanted else None
 
     def sort_identities(self) -> None:
         """Order every text field for ``lookup`` (stable: among equal values the first row wins)."""
@@ -271,7 +276,8 @@ class Frame:
             if stored.kind == "text" and name not in self.sorted_by:
                 data = stored.data
                 if len(data) > 1 and not bool(np.all(data[1:] >= data[:-1])):
-                    self.sorted_by[name] = np.argsort(data, kind="stable").astype(np.int32)
+                    order = np.argsort(data, kind="stable").astype(np.int32)
+                    self.sorted_by[name] = (order, data[order])
 
     # -- persistence -----------------------------------------------------------------------------------
     def save(self, directory: str | os.PathLike[str], meta: Mapping[str, Any]) -> None:
@@ -301,8 +307,9 @@ class Frame:
             arrays[f"reach.{c}.state"] = self.reach.state[channel]
             arrays[f"reach.{c}.invalid"] = self.reach.invalid[channel]
             arrays[f"reach.{c}.dnd"] = self.reach.dnd[channel]
-        for name, order in self.sorted_by.items():
-            arrays[f"sorted.{name}"] = order
+        for name, (order, values) in self.sorted_by.items():
+            arrays[f"sorted.{name}.order"] = order
+            arrays[f"sorted.{name}.values"] = values
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
         (tmp / FRAME_FILE).write_bytes(orjson.dumps(layout))
@@ -341,22 +348,10 @@ class Frame:
         reach = Reach({ch: array(f"reach.{c}.state") for c, ch in enumerate(channels)},
                       {ch: array(f"reach.{c}.invalid") for c, ch in enumerate(channels)},
                       {ch: array(f"reach.{c}.dnd") for c, ch in enumerate(channels)})
-        sorted_by = {name: array(f"sorted.{name}") for name in layout["sorted_by"]}
+        sorted_by = {name: (array(f"sorted.{name}.order"), array(f"sorted.{name}.values"))
+                     for name in layout["sorted_by"]}
         frame = cls(int(layout["n"]), fields, properties, devices, reach, events, sorted_by)
         return frame, dict(layout["meta"])
-
-
-def _search(data: np.ndarray, order: np.ndarray, wanted: bytes) -> int:
-    """Position in ``order`` of the first row whose value is ``wanted`` (-1 when none): a binary search
-    through the permutation, so no sorted copy of the values is kept."""
-    lo, hi = 0, len(order)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if data[order[mid]] < wanted:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo if lo < len(order) and data[order[lo]] == wanted else -1
 
 
 def starts(rows: np.ndarray, n: int) -> np.ndarray:

@@ -46,9 +46,9 @@ CHANNELS: tuple[str, ...] = ("push", "webpush", "email", "sms", "whatsapp")
 _DAY = 86400
 
 
-BYTES_PER_USER = 9_000
-"""Resident memory one generated user costs once served (profile dicts plus the index; measured with
-``benchmarks/startup.py``: 8 to 8.5 KB at 100k users, loaded warm)."""
+BYTES_PER_USER = 1_000
+"""Resident memory one generated user costs at its peak: building the columns, then serving estimates over
+them (measured with ``benchmarks/estimate.py``: 0.75 KB at a million users)."""
 BASE_BYTES = 200_000_000
 """The server's own resident memory without a population."""
 

@@ -134,8 +134,8 @@ def test_export_and_import_state_round_trip(service: AudienceService) -> None:
 def test_population_size_is_checked_against_the_machine() -> None:
     with pytest.raises(PopulationError, match="at least 1"):
         check_size(0)
-    with pytest.raises(PopulationError, match=r"1,000,000 users needs about .* GiB .* this machine has 1.0 GiB"):
-        check_size(1_000_000, memory=2**30)
+    with pytest.raises(PopulationError, match=r"2,000,000 users needs about .* GiB .* this machine has 1.0 GiB"):
+        check_size(2_000_000, memory=2**30)
     check_size(1_000, memory=2**30)
     assert issubclass(PopulationError, ValueError)
 

@@ -322,7 +322,7 @@ def recipients(tree: Mapping[str, Any], index: Index, *, channel: str | None,
     return recipients_of(mask, index, channel=channel, platforms=platforms, all_devices=all_devices, limit=limit)
 
 
-UNSUBSCRIBED, DND, NO_CHANNEL = "unsubscribed", "dnd", "no_channel"
+UNSUBSCRIBED, DND, NO_CHANNEL, NOT_FOUND = "unsubscribed", "dnd", "no_channel", "not_found"
 """Why a matching user cannot receive a channel (keys of ``sandbox.records.deliveries.REASONS``)."""
 
 
@@ -358,10 +358,13 @@ def unreached_of(mask: np.ndarray, index: Index, *, channel: str,
 
 
 def unreached_reason(index: Index, row: int, channel: str, platforms: Iterable[str] | None = None) -> str | None:
-    """``unreached_of`` for one row: why it cannot receive ``channel``, or None when it can."""
+    """``unreached_of`` for one row: why it cannot receive ``channel`` (``not_found`` once deleted), or None
+    when it can."""
     wanted = list(platforms) if platforms is not None else None
-    if index.reachable(channel, wanted)[row] or not index.alive[row]:
+    if index.reachable(channel, wanted)[row]:
         return None
+    if not index.alive[row]:
+        return NOT_FOUND
     reach = index.reach(channel)
     if reach.state[row] == STATE_CODES["unsubscribed"]:
         return UNSUBSCRIBED

@@ -22,6 +22,7 @@ import numpy as np
 
 from sandbox.core.clock import Clock
 from sandbox.population.audience.evaluate import (
+    NOT_FOUND,
     MemberResolver,
     Unreached,
     count_reach,
@@ -301,10 +302,11 @@ class AudienceService:
 
     def unreached_reason(self, row: int, channel: str, *, tenant: str | None,
                          platforms: Iterable[str] | None = None) -> str | None:
-        """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``), None if it can."""
+        """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``; ``not_found`` once
+        deleted), None if it can."""
         overlay = self._overlays.get(tenant)
         found = (self.index, row) if overlay is None else overlay.current(row)
-        return None if found is None else unreached_reason(found[0], found[1], channel, platforms)
+        return NOT_FOUND if found is None else unreached_reason(found[0], found[1], channel, platforms)
 
     def members(self, tree: Mapping[str, Any], *, tenant: str | None, resolve_member: MemberResolver | None = None,
                 limit: int | None = None) -> list[Profile]:

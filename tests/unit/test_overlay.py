@@ -15,6 +15,7 @@ from sandbox.population.audience.evaluate import estimate, recipients
 from sandbox.population.audience.index import Index
 from sandbox.population.audience.overlay import FRESH_MIN
 from sandbox.population.audience.service import AudienceService
+from sandbox.population.audience.summary import summary
 from sandbox.population.generator import PopulationError, check_size, parse_timestamp
 
 SIZE = 300
@@ -72,6 +73,12 @@ def test_a_tenants_view_answers_like_an_index_over_the_merged_population(service
             want = [(r["identity"], r.get("token"), r.get("email")) for r in
                     recipients(tree, merged, channel=channel, now=now)]
             assert got == want
+    seen = list(service.profiles(tenant="A"))
+    for where in ({"customer_type": "Diamond"}, {"Plan": "x", "country": "IN"}, {"customer_type": "Gold"}):
+        expected = [p["identity"] for p in seen if all(
+            str(p.get(k, p.get("properties", {}).get(k))) == v for k, v in where.items())]
+        assert [p["identity"] for p in service.profiles(tenant="A", where=where)] == expected
+    assert service.summary(tenant="A") == summary(merged)
     assert service.size(tenant="A") == merged.n
 
 

@@ -294,8 +294,12 @@ def count_reach(mask: np.ndarray, index: Index, *, channel: str | None, platform
     mask &= index.reachable(channel, wanted)
     if channel in ("push", "webpush"):
         keys = _platforms(channel, wanted)
-        picks = _device_picks(index, mask, keys, count_devices)
-        counts = np.bincount(index.devices().platform[picks].astype(np.int64), minlength=len(PLATFORM_CODES))
+        if count_devices:
+            picks = _device_picks(index, mask, keys, count_devices)
+            counts = np.bincount(index.devices().platform[picks].astype(np.int64), minlength=len(PLATFORM_CODES))
+        else:  # one device per user: a gather of the users' picked platforms, no pass over the devices
+            picked = index.last_device_platform(keys)[mask].astype(np.int64)
+            counts = np.bincount(picked + 1, minlength=len(PLATFORM_CODES) + 1)[1:]
         return {p: int(counts[PLATFORM_CODES[p]]) for p in keys}
     return {channel: int(np.count_nonzero(mask))}
 

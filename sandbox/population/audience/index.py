@@ -408,6 +408,18 @@ class Index:
             self._masks[key] = cached
         return cached
 
+    def last_device_platform(self, platforms: Iterable[str]) -> np.ndarray:
+        """int8[n]: per row, the platform code of its most recently active device on ``platforms`` (-1 when
+        it has none): the device a campaign reaches when it reaches one device per user. Cached."""
+        key = ("last_device_platform", *sorted(set(platforms)))
+        found = self._masks.get(key)
+        if found is None:
+            positions, rows = self.device_selection(key[1:], last_only=True)
+            found = np.full(self.n, -1, dtype=np.int8)
+            found[rows] = self.devices().platform[positions]
+            self._masks[key] = found
+        return found
+
     def reach(self, channel: str) -> Reach:
         reach = self._reach.get(channel)
         if reach is None:

@@ -24,7 +24,7 @@ from sandbox.records.journal import Entry, parse_json, query_dict
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 ENTRY_FIELDS = frozenset({"id", "received_at", "tenant", "vendor", "operation", "method", "path", "query",
-                          "headers", "body", "raw_body", "status", "response", "duration_ms"})
+                          "headers", "body", "raw_body", "status", "response", "response_headers", "duration_ms"})
 
 
 def setup(app: web.Application, prefix: str) -> None:
@@ -87,7 +87,7 @@ async def request_detail(request: web.Request) -> web.Response:
     body keys, the tenant when it is the key), the raw answer, and under ``notes`` every further journal field
     that is set (notes, hint, an injected fault...), as it is."""
     raw = request.match_info["id"]
-    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isdigit() else None
+    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isascii() and raw.isdigit() else None
     if entry is None:
         raise NotFound(f"no request with id {raw}")
     view = _view(entry)
@@ -110,6 +110,7 @@ async def request_detail(request: web.Request) -> web.Response:
         "raw_body": raw_body,
         "body_parsed": body is not None,
         "response_type": masked["response"]["content"]["mimeType"],
+        "response_headers": [[h["name"], h["value"]] for h in masked["response"]["headers"]],
         "notes": {k: v for k, v in view.items()
                   if k not in ENTRY_FIELDS and k != "response_text" and v not in (None, "", [], {})},
     })

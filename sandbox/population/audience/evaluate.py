@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -323,6 +324,58 @@ def recipients(tree: Mapping[str, Any], index: Index, *, channel: str | None,
     ``email`` or ``phone``; in row order. Same selection rules as ``estimate``."""
     mask = evaluate(tree, index, resolve_member=resolve_member, now=now)
     return recipients_of(mask, index, channel=channel, platforms=platforms, all_devices=all_devices, limit=limit)
+
+
+UNSUBSCRIBED, DND, NO_CHANNEL, NOT_FOUND = "unsubscribed", "dnd", "no_channel", "not_found"
+"""Why a matching user cannot receive a channel (keys of ``sandbox.records.deliveries.REASONS``)."""
+
+
+@dataclass(slots=True)
+class Unreached:
+    """Filled by ``recipients``: matching users who cannot receive the channel, per reason (``unreached_of``):
+    how many, and the first ``sample`` of them as view rows."""
+
+    sample: int
+    counts: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, list[int]] = field(default_factory=dict)
+
+
+def unreached_of(mask: np.ndarray, index: Index, *, channel: str,
+                 platforms: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The rows of ``mask`` that cannot receive ``channel``, by reason: ``unsubscribed`` (the channel's state),
+    ``dnd`` (SMS/WhatsApp, with a usable phone), ``no_channel`` (no device of the platforms, no address, or an
+    address marked invalid). Empty when everyone in ``mask`` is reachable (one vector test)."""
+    wanted = list(platforms) if platforms is not None else None
+    missed = mask & ~index.reachable(channel, wanted) & index.alive
+    if not missed.any():
+        return {}
+    reach = index.reach(channel)
+    unsubscribed = missed & (reach.state == STATE_CODES["unsubscribed"])
+    rest = missed & ~unsubscribed
+    out = {UNSUBSCRIBED: unsubscribed}
+    if channel in ("sms", "whatsapp"):
+        dnd = rest & reach.dnd & ~reach.invalid & index.has_contact("phone")
+        out[DND] = dnd
+        rest &= ~dnd
+    out[NO_CHANNEL] = rest
+    return {reason: rows for reason, rows in out.items() if rows.any()}
+
+
+def unreached_reason(index: Index, row: int, channel: str, platforms: Iterable[str] | None = None) -> str | None:
+    """``unreached_of`` for one row: why it cannot receive ``channel`` (``not_found`` once deleted), or None
+    when it can."""
+    wanted = list(platforms) if platforms is not None else None
+    if index.reachable(channel, wanted)[row]:
+        return None
+    if not index.alive[row]:
+        return NOT_FOUND
+    reach = index.reach(channel)
+    if reach.state[row] == STATE_CODES["unsubscribed"]:
+        return UNSUBSCRIBED
+    if channel in ("sms", "whatsapp") and reach.dnd[row] and not reach.invalid[row] \
+            and index.has_contact("phone")[row]:
+        return DND
+    return NO_CHANNEL
 
 
 def recipients_of(mask: np.ndarray, index: Index, *, channel: str | None, platforms: Iterable[str] | None = None,

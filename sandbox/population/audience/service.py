@@ -24,11 +24,15 @@ import orjson
 
 from sandbox.core.clock import Clock
 from sandbox.population.audience.evaluate import (
+    NOT_FOUND,
     MemberResolver,
+    Unreached,
     count_reach,
     evaluate,
     occurrences,
     recipients_of,
+    unreached_of,
+    unreached_reason,
 )
 from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex
 from sandbox.population.audience.overlay import Overlay, Part
@@ -353,12 +357,16 @@ class AudienceService:
 
     def recipients(self, tree: Mapping[str, Any], *, tenant: str | None, channel: str | None,
                    platforms: Iterable[str] | None = None, all_devices: bool = False, limit: int | None = None,
-                   resolve_member: MemberResolver | None = None) -> list[dict[str, Any]]:
+                   resolve_member: MemberResolver | None = None,
+                   unreached: Unreached | None = None) -> list[dict[str, Any]]:
         """One dict per delivery target (``row``, ``identity``, ``platform``+``token`` | ``email`` | ``phone``),
-        in view-row order; ``row`` is a view row (``profile_at``)."""
+        in view-row order; ``row`` is a view row (``profile_at``). With ``unreached``, also who matched but
+        cannot receive ``channel`` (counts per reason, a sample of view rows)."""
         parts = self._part_masks(tree, tenant, resolve_member)
         out: list[dict[str, Any]] = []
         for part, mask in parts:
+            if unreached is not None and channel is not None:
+                _note_unreached(unreached, part, mask, channel, platforms)
             found = recipients_of(mask, part.index, channel=channel, platforms=platforms, all_devices=all_devices,
                                   limit=limit)
             if part.rows is not None:
@@ -367,7 +375,17 @@ class AudienceService:
             out += found
         if len(parts) > 1:
             out.sort(key=lambda entry: entry["row"])
+            if unreached is not None:
+                unreached.rows = {k: sorted(v)[:unreached.sample] for k, v in unreached.rows.items()}
         return out[:limit]
+
+    def unreached_reason(self, row: int, channel: str, *, tenant: str | None,
+                         platforms: Iterable[str] | None = None) -> str | None:
+        """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``; ``not_found`` once
+        deleted), None if it can."""
+        overlay = self._overlays.get(tenant)
+        found = (self.index, row) if overlay is None else overlay.current(row)
+        return NOT_FOUND if found is None else unreached_reason(found[0], found[1], channel, platforms)
 
     def members(self, tree: Mapping[str, Any], *, tenant: str | None, resolve_member: MemberResolver | None = None,
                 limit: int | None = None) -> list[Profile]:
@@ -407,3 +425,13 @@ class AudienceService:
     def describe(self) -> dict[str, Any]:
         return {"size": len(self), "seed": self.info.seed, "reference_date": self.info.reference_date,
                 "built": self.info.built, "load_seconds": round(self.load_seconds, 3)}
+
+
+def _note_unreached(unreached: Unreached, part: Part, mask: np.ndarray, channel: str,
+                    platforms: Iterable[str] | None) -> None:
+    for reason, rows in unreached_of(mask, part.index, channel=channel, platforms=platforms).items():
+        found = np.flatnonzero(rows)
+        unreached.counts[reason] = unreached.counts.get(reason, 0) + len(found)
+        sample = found[:unreached.sample]
+        view_rows = sample if part.rows is None else part.rows[sample]
+        unreached.rows.setdefault(reason, []).extend(int(r) for r in view_rows)

@@ -187,13 +187,19 @@ class Filters:
         return all(_dotted_matches(body, path, wanted) for path, wanted in self.body.items())
 
 
+def _integer(text: str) -> bool:
+    """``text`` is an integer ``int()`` reads (ASCII digits: ``"²".isdigit()`` is true, ``int("²")`` fails)."""
+    digits = text[1:] if text.startswith("-") else text
+    return digits.isascii() and digits.isdigit()
+
+
 def dotted(doc: Any, path: str, default: Any = None) -> Any:
     """The value at ``a.b.0.c`` in a parsed JSON document (list indexes may be negative), else ``default``."""
     node = doc
     for part in path.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+        elif isinstance(node, list) and _integer(part) and -len(node) <= int(part) < len(node):
             node = node[int(part)]
         else:
             return default

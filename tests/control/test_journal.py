@@ -82,6 +82,7 @@ async def test_filters(api) -> None:
     assert len(await api.requests(method="post", vendor="clevertap")) == 3
     assert [e["operation"] for e in await api.requests(**{"body.to.Identity": "JohnDoe"})] == ["send_push"]
     assert len(await api.requests(**{"body.content.body": "b"})) == 2
+    assert await api.requests(**{"body.to.Identity.²": "JohnDoe"}) == []  # not an index: no match, no 500
     first = (await api.requests())[0]["id"]
     assert len(await api.requests(after=first)) == 2
     assert [e["id"] for e in await api.requests(limit=1)] == [first]

@@ -382,14 +382,17 @@ class _Builder:
 
     def build(self, n: int, on_progress: ProgressCallback | None) -> Frame:
         rng = self.rng
+
+        def progress(share: float) -> None:
+            if on_progress is not None:
+                on_progress(int(n * share), n)
+
         with paused_gc():
             fields, facts = self._people(n)
-            if on_progress is not None:
-                on_progress(n * 3 // 10, n)
+            progress(0.2)
             devices = self._devices(n, facts["dormant"], facts["signup"])
-            events, charged = self._events(n, facts["activity"], facts["signup"])
-            if on_progress is not None:
-                on_progress(n * 8 // 10, n)
+            progress(0.3)
+            events, charged = self._events(n, facts["activity"], facts["signup"], progress)
             tiers = facts["tier"]
             low = np.array([float(t.get("ltv_base", [0, 100])[0]) for t in self.tiers.values()])
             high = np.array([float(t.get("ltv_base", [0, 100])[1]) for t in self.tiers.values()])
@@ -407,10 +410,10 @@ class _Builder:
                 reach.state[channel] = table[states.codes(rng, n)]
                 reach.invalid[channel] = rng.random(n) < invalid if invalid else np.zeros(n, dtype=bool)
                 reach.dnd[channel] = rng.random(n) < dnd if dnd else np.zeros(n, dtype=bool)
+            progress(0.9)
             frame = Frame(n, fields, properties, devices, reach, events)
             frame.sort_identities()
-        if on_progress is not None:
-            on_progress(n, n)
+        progress(1.0)
         return frame
 
     def _people(self, n: int) -> tuple[dict[str, Field], dict[str, np.ndarray]]:
@@ -499,7 +502,8 @@ class _Builder:
         seeds = rng.integers(0, 2**63 - 1, len(rows), dtype=np.int64).astype(np.uint64)
         return Devices(rows, platform, last_active, seeds, starts(rows, n))
 
-    def _events(self, n: int, activity: np.ndarray, signup: np.ndarray) -> tuple[Events, np.ndarray]:
+    def _events(self, n: int, activity: np.ndarray, signup: np.ndarray,
+                progress: Callable[[float], None]) -> tuple[Events, np.ndarray]:
         rng, ref_ts = self.rng, self.ref_ts
         begin = np.maximum(signup, ref_ts - self.history)
         span = ref_ts - begin
@@ -521,6 +525,7 @@ class _Builder:
             rows_parts.append(rows)
             ts_parts.append(ts)
             name_parts.append(np.full(len(rows), code, dtype=np.int16))
+            progress(0.3 + 0.5 * (code + 1) / len(self.events))
         rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int32)
         ts = np.concatenate(ts_parts) if ts_parts else np.zeros(0, dtype=np.int64)
         names = np.concatenate(name_parts) if name_parts else np.zeros(0, dtype=np.int16)

@@ -146,5 +146,6 @@ async def test_an_unexpected_handler_error_is_the_vendors_5xx_and_is_remembered(
     assert (status, body) == (500, {"status": "fail", "error": "Unexpected error, please try again", "code": 89})
     failures = (await api.control("GET", "/failures"))["failures"]
     assert failures and "RuntimeError: boom" in failures[-1]["traceback"]
+    assert api.client.server.app[keys.FAILURES].maxlen == keys.FAILURES_KEPT  # bounded: the oldest go first
     [entry] = await api.requests()
     assert entry["status"] == 500 and entry["operation"] == "send_push"

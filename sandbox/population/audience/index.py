@@ -13,13 +13,15 @@ unique value (vectorised) and gathered, so list values (array attributes, ``Item
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import orjson
 
 from sandbox.population.audience.tree import parse_date
 from sandbox.population.frame import ALIASED, Field, Frame
@@ -210,10 +212,50 @@ class Reach:
     dnd: np.ndarray  # bool[n]
 
 
+TREE_MASKS_BYTES = 2**20
+"""Memory for the masks of evaluated audience trees an ``Index`` keeps (``TreeMasks``)..."""
+FRAME_TREE_MASKS_BYTES = 64 * 2**20
+"""...and the built population's (``FrameIndex``)."""
+
+
+class TreeMasks:
+    """An index's mask per audience tree and population time, most recently used kept within ``limit`` bytes.
+    The built population and a tenant's overlay levels never change once built, so an estimate or a campaign
+    repeated between a tenant's writes evaluates only the level those writes made. Trees naming segments or
+    lists (``member_of``) are not kept: what a segment holds can change."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._masks: OrderedDict[tuple[bytes, float | None], np.ndarray] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, tree: Mapping[str, Any], now: float | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
+        try:
+            text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return compute()
+        if b'"member_of"' in text:
+            return compute()
+        key = (text, now)
+        found = self._masks.get(key)
+        if found is not None:
+            self._masks.move_to_end(key)
+            return found
+        found = compute()
+        if found.nbytes <= self.limit:
+            self._masks[key] = found
+            self._bytes += found.nbytes
+            while self._bytes > self.limit:
+                self._bytes -= self._masks.popitem(last=False)[1].nbytes
+        return found
+
+
 class Index:
     def __init__(self, profiles: list[dict[str, Any]], reference_ts: float | None = None) -> None:
         self.profiles = profiles
         self.reference_ts = reference_ts
+        self.trees = TreeMasks(TREE_MASKS_BYTES)
         self.alive = np.ones(len(profiles), dtype=bool)
         self._columns: dict[str, Column] = {}
         self._events: dict[str, EventTable] | None = None
@@ -267,6 +309,7 @@ class Index:
         """Drop the derived caches; keep the identity map (returned for the caller to update) so a run
         of upserts stays O(1) each."""
         identities = self._identity_map("identity")
+        self.trees = TreeMasks(self.trees.limit)
         self._columns = {}
         self._events = None
         self._devices = None
@@ -487,6 +530,7 @@ class FrameIndex(Index):
 
     def __init__(self, frame: Frame, reference_ts: float | None = None) -> None:
         super().__init__([], reference_ts)
+        self.trees = TreeMasks(FRAME_TREE_MASKS_BYTES)
         self.frame = frame
         self.alive = np.ones(frame.n, dtype=bool)
         self._decoded: dict[int, dict[str, Any]] = {}

@@ -14,13 +14,11 @@ days") count back from ``now()`` = the reference date plus however far the sandb
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
-import orjson
 
 from sandbox.core.clock import Clock
 from sandbox.population.audience.evaluate import (
@@ -52,48 +50,11 @@ WARM_LIMIT = 50_000
 first query that needs it, so a warm start stays short (the first estimate then pays for it)."""
 
 
-MASK_CACHE_BYTES = 64 * 2**20
-"""Memory for the masks of the built population kept per audience (``BaseMasks``)."""
-
-
 def as_text(value: Any) -> str:
     """A field's value as the text a query string compares it with (``true``/``false`` for booleans)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
-
-
-class BaseMasks:
-    """The built population's mask per audience tree and population time, most recently used kept within
-    ``limit`` bytes. The base never changes, so an estimate or a campaign repeated between a tenant's writes
-    evaluates only that tenant's overlay. Trees naming segments or lists (``member_of``) are not kept:
-    what a segment holds can change."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._masks: OrderedDict[tuple[bytes, float], np.ndarray] = OrderedDict()
-        self._bytes = 0
-
-    def get(self, tree: Mapping[str, Any], now: float, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
-        try:
-            text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
-        except TypeError:
-            return compute()
-        if b'"member_of"' in text:
-            return compute()
-        key = (text, now)
-        found = self._masks.get(key)
-        if found is not None:
-            self._masks.move_to_end(key)
-            return found
-        found = compute()
-        if found.nbytes <= self.limit:
-            self._masks[key] = found
-            self._bytes += found.nbytes
-            while self._bytes > self.limit:
-                self._bytes -= self._masks.popitem(last=False)[1].nbytes
-        return found
 
 
 class Profiles(Sequence[Profile]):
@@ -136,7 +97,6 @@ class AudienceService:
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
         self._overlays: dict[str | None, Overlay] = {}
-        self._base_masks = BaseMasks(MASK_CACHE_BYTES)
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
 
@@ -294,15 +254,10 @@ class AudienceService:
         validate_tree(tree)
         out = []
         for part in self._parts(tenant):
-            if part.index is self.index:
-                base = self._base_masks.get(tree, now, lambda: evaluate(
-                    tree, self.index, resolve_member=resolve_member, now=now, validate=False))
-                mask = base.copy() if part.live is None else base & part.live
-            else:
-                mask = evaluate(tree, part.index, resolve_member=resolve_member, now=now, validate=False)
-                if part.live is not None:
-                    mask &= part.live
-            out.append((part, mask))
+            index = part.index
+            found = index.trees.get(tree, now, lambda index=index: evaluate(
+                tree, index, resolve_member=resolve_member, now=now, validate=False))
+            out.append((part, found.copy() if part.live is None else found & part.live))
         return out
 
     def evaluate(self, tree: Mapping[str, Any], *, tenant: str | None,

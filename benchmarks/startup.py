@@ -2,8 +2,8 @@
 
 Run by hand:  python benchmarks/startup.py [--size 100000] [--runs 3]
 
-cold: no --data-dir, the population is generated at startup (Faker pools + seeded RNG).
-warm: --data-dir holding a population built earlier (`campaign-sandbox population build`): loaded, not rebuilt.
+cold: no --data-dir, the population is generated at startup (Faker pools, then numpy columns).
+warm: --data-dir holding a population built earlier (`campaign-sandbox population build`): mapped, not rebuilt.
 Each figure includes starting Python and importing the package, as users see it.
 """
 
@@ -61,8 +61,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         subprocess.run([sys.executable, "-m", "sandbox", "population", "build", "--data-dir", data_dir, *size],
                        check=True, capture_output=True)
-        files = list(Path(data_dir).glob("population-*.json"))
-        print(f"population of {args.size} users; data-dir file {sum(f.stat().st_size for f in files) / 1e6:.0f} MB")
+        files = list(Path(data_dir).glob("population-*/*"))
+        print(f"population of {args.size} users; saved frame {sum(f.stat().st_size for f in files) / 1e6:.0f} MB")
         for name, extra in (("cold", []), ("warm", ["--data-dir", data_dir])):
             times, rss = [], []
             for _ in range(args.runs):

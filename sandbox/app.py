@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None,
     app[keys.SETTINGS] = settings
     app[keys.JOURNAL] = Journal(settings.journal_limit, settings.journal_max_bytes)
     app[keys.CLOCK] = Clock()
-    app[keys.FAILURES] = []
+    app[keys.FAILURES] = deque(maxlen=keys.FAILURES_KEPT)
     app[keys.CHANGES] = [0]
     app[keys.DELIVERIES] = Deliveries(settings.journal_limit)
     app[keys.WEBHOOKS] = Webhooks(settings.webhooks, app[keys.CLOCK], settings.journal_limit)

@@ -163,7 +163,6 @@ def population_command(action: str, settings: Settings) -> int:
 
     from sandbox.core.clock import Clock
     from sandbox.population.audience.service import AudienceService
-    from sandbox.population.audience.summary import summary
 
     def progress(done: int, total: int) -> None:
         width = 40
@@ -180,7 +179,7 @@ def population_command(action: str, settings: Settings) -> int:
     print(f"population: {info['size']} users, seed {info['seed']}, reference date {info['reference_date']}, "
           f"{'built' if info['built'] else 'loaded'} in {info['load_seconds']} s, stored in {where}")
     if action == "show":
-        print(json.dumps(summary(service.profiles(tenant=None)), indent=2))
+        print(json.dumps(service.summary(tenant=None), indent=2))
     return 0
 
 

@@ -383,6 +383,16 @@ class SandboxClient:
         """How many matching deliveries reached each lifecycle status so far (``{"sent": N, "delivered": M...}``)."""
         return self.call("GET", "/_sandbox/deliveries", params=self._scoped({**filters, "limit": 1}))["funnel"]
 
+    def skipped(self, **filters: Any) -> list[dict[str, Any]]:
+        """Users sends left out, each with its ``reason`` (``unsubscribed``, ``no_channel``, ``control_group``,
+        ``frequency_capped``...) and vendor ``detail`` (filters: vendor, campaign_id, user, channel, platform,
+        reason). Past a run's first 500 a record has ``user: None`` and ``count`` users."""
+        return self.call("GET", "/_sandbox/deliveries/skipped", params=self._scoped(filters))["skipped"]
+
+    def skipped_counts(self, **filters: Any) -> dict[str, int]:
+        """Users skipped per reason, e.g. ``{"unsubscribed": 12, "control_group": 30}`` (same filters)."""
+        return self.call("GET", "/_sandbox/deliveries/skipped", params=self._scoped({**filters, "limit": 1}))["counts"]
+
     def wait_for_delivery(self, status: str = "delivered", timeout: float = 5.0, count: int = 1,
                           **filters: Any) -> list[dict[str, Any]]:
         """Block until ``count`` deliveries matching ``filters`` (vendor, campaign_id, user, channel...) have
@@ -630,6 +640,14 @@ class SandboxClient:
                              f"user={d.get('user')} channel={d.get('channel')} platform={d.get('platform')}")
         else:
             lines.append("No deliveries were recorded" + (f" for tenant {self.tenant!r}." if self.tenant else "."))
+        skipped = self.skipped(**{k: v for k, v in wanted.items() if k != "platform"})
+        if skipped:
+            lines.append(f"Skipped ({len(skipped)}):")
+            for s in skipped[:20]:
+                who = s.get("user") if s.get("user") is not None else f"{s.get('count')} more users"
+                lines.append(f"  {s.get('vendor')} campaign={s.get('campaign_id')} user={who} "
+                             f"channel={s.get('channel')}: {s.get('reason')}" + (f" ({s['detail']})" if s.get("detail")
+                                                                                else ""))
         raise AssertionError("\n".join(lines))
 
     # -- helpers ----------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from sandbox.control.body import answer, int_param, read_json
@@ -21,21 +19,13 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
 
 
 async def list_profiles(request: web.Request) -> web.Response:
-    """``?limit=&offset=`` and equality filters on top-level fields (``?country=IN&customer_type=Gold``);
+    """``?limit=&offset=`` and equality filters on fields or custom properties (``?country=IN&Plan=pro``);
     ``?tenant=T``: the population as tenant T sees it (with its writes), else the built population."""
-    people = request.app[keys.AUDIENCE].profiles(tenant=request.query.get("tenant"))
     filters = {k: v for k, v in request.query.items() if k not in ("limit", "offset", "tenant")}
-    if filters:
-        people = [p for p in people if all(_text(p.get(k)) == v for k, v in filters.items())]
+    people = request.app[keys.AUDIENCE].profiles(tenant=request.query.get("tenant"), where=filters)
     offset = int_param(request, "offset", 0) or 0
     limit = int_param(request, "limit", 100) or 100
     return answer({"profiles": people[offset:offset + limit], "total": len(people)})
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 async def get_profile(request: web.Request) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -27,8 +28,10 @@ CLOCK = web.AppKey("clock", Clock)
 PROVIDERS = web.AppKey("providers", list[Provider])
 VALIDATORS = web.AppKey("validators", Validators)
 ACCOUNTS = web.AppKey("accounts", dict[str, Any])
-FAILURES = web.AppKey("failures", list[dict[str, Any]])
-"""Unexpected server-side exceptions (entry id, operation, traceback), for the pytest plugin to re-raise."""
+FAILURES = web.AppKey("failures", deque[dict[str, Any]])
+"""Unexpected server-side exceptions (entry id, operation, traceback), for the pytest plugin to re-raise; the
+most recent ``FAILURES_KEPT``."""
+FAILURES_KEPT = 1000
 AUDIENCE = web.AppKey("audience", AudienceService)
 """The shared fake population: lookups, writes, audience evaluation and estimates."""
 DELIVERIES = web.AppKey("deliveries", Deliveries)

@@ -174,6 +174,7 @@ async def _vendor(request: web.Request, started: float) -> web.StreamResponse:
         entry.notes, entry.hint = tuple(call.notes), call.hint
     entry.status = reply.status
     entry.response_bytes = bytes(memoryview(body))  # orjson over-allocates its output; keep a tight copy
+    entry.response_headers = tuple(headers.items())
     entry.duration_ms = (perf_counter() - started) * 1000
     journal.append(entry)
     access_log(request, reply.status, started, entry.vendor, entry.operation, entry.tenant)

@@ -1,62 +1,84 @@
-"""TinyDB store of record of the population (profiles, meta) and of any table asked for by name.
+"""The built population's store of record: a TinyDB whose profiles live in columns.
 
-``Store.memory()`` keeps everything in memory; ``Store.file(path)`` loads a JSON file once through an
-orjson-backed storage and writes it back only on ``flush()`` (never per request). TinyDB is the store of
-record, not the query engine: audiences are evaluated on ``sandbox.population.audience.index.Index``.
-The built population in it never changes at run time: tenants' writes live in the audience service's
-overlays (``sandbox.population.audience.overlay``).
+TinyDB holds the population as documents: a ``profiles`` table (document id = row + 1) and a ``meta`` table.
+Its storage (``FrameStorage``) serves the profiles table from the columnar frame
+(``sandbox.population.frame``), decoding a document only when it is read, so a million users never sit in
+memory as dicts. The table is read-only: the built population never changes at run time, tenants' writes
+live in the audience service's overlays (``sandbox.population.audience.overlay``).
 
-``load_population`` builds the population once per fingerprint (profile content, seed, size, reference
-date, generator and Faker versions) and records the fingerprint in the ``meta`` table, so a later start on
-the same file loads it without rebuilding.
+``load_population`` builds the frame once per fingerprint (profile content, seed, size, reference date,
+generator and Faker versions). With a data dir the frame is saved there (``population-<fingerprint>/``, one
+``.npy`` per column) and memory-mapped by the next start with the same fingerprint; without one, frames
+built in this process are kept by fingerprint, so apps built one after another (test suites, the pytest
+plugin) share them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 from tinydb import TinyDB
-from tinydb.storages import MemoryStorage, Storage
+from tinydb.storages import Storage
 from tinydb.table import Table
 
 from sandbox.population import generator as population
-from sandbox.population.generator import ProgressCallback, paused_gc
+from sandbox.population.frame import Frame, saved_meta
+from sandbox.population.generator import ProgressCallback
 
 PROFILES = "profiles"
 META = "meta"
+FRAME_PREFIX = "population-"
+"""The saved frames inside ``--data-dir``: one per population fingerprint (``frame_dir``), so a data dir used
+with another size, seed or profile keeps both populations instead of overwriting one."""
+_BUILT: dict[str, Frame] = {}
+"""Frames built in this process without a data dir, by fingerprint (never mutated). Bounded."""
+_BUILT_MAX = 4
 
 
-class OrjsonStorage(Storage):
-    """TinyDB storage holding the whole database in memory; reads a JSON file once, writes on flush()."""
+def frame_dir(data_dir: Path, fingerprint: str) -> Path:
+    return Path(data_dir) / f"{FRAME_PREFIX}{fingerprint[:16]}"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._data: dict[str, dict[str, Any]] | None = None
-        if self.path.is_file() and self.path.stat().st_size:
-            with paused_gc():
-                self._data = orjson.loads(self.path.read_bytes())
 
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        return self._data
+class FrameTable(Mapping[str, dict[str, Any]]):
+    """The ``profiles`` table as TinyDB reads it: ``{doc_id: profile}``, decoded from the frame on access."""
 
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        self._data = data
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
 
-    def flush(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_bytes(orjson.dumps(self._data or {}))
-        os.replace(tmp, self.path)
+    def __getitem__(self, doc_id: str) -> dict[str, Any]:
+        row = int(doc_id) - 1 if str(doc_id).isdigit() else -1
+        if not 0 <= row < self.frame.n:
+            raise KeyError(doc_id)
+        return self.frame.profile(row)
 
-    def close(self) -> None:
-        pass
+    def __iter__(self) -> Iterator[str]:
+        return (str(row + 1) for row in range(self.frame.n))
+
+    def __len__(self) -> int:
+        return self.frame.n
+
+
+class FrameStorage(Storage):
+    """TinyDB storage: the frame's profiles (read-only) and the other tables in memory."""
+
+    def __init__(self, frame: Frame, meta: Mapping[str, Any]) -> None:
+        self.profiles = FrameTable(frame)
+        self.tables: dict[str, Any] = {META: {"1": dict(meta)}}
+
+    def read(self) -> dict[str, Any]:
+        return {**self.tables, PROFILES: self.profiles}
+
+    def write(self, data: dict[str, Any]) -> None:
+        if data.get(PROFILES) is not self.profiles:
+            raise TypeError("the built population is read-only: write through a tenant's overlay")
+        self.tables = {name: table for name, table in data.items() if name != PROFILES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,127 +92,22 @@ class PopulationInfo:
 
 
 class Store:
-    """Thin wrapper over one TinyDB: named tables, raw access for bulk reads, flush, population snapshot."""
+    """The TinyDB of one built population (``FrameStorage``) and its frame."""
 
-    def __init__(self, db: TinyDB, path: Path | None = None) -> None:
-        self.db = db
-        self.path = path
-        self._doc_by_identity: dict[str, int] | None = None
-
-    @classmethod
-    def memory(cls) -> Store:
-        return cls(TinyDB(storage=MemoryStorage))
-
-    @classmethod
-    def file(cls, path: str | os.PathLike[str]) -> Store:
-        return cls(TinyDB(path, storage=OrjsonStorage), Path(path))
-
-    # -- tables -------------------------------------------------------------------------------------
-    def table(self, name: str) -> Table:
-        return self.db.table(name)
+    def __init__(self, frame: Frame, meta: Mapping[str, Any]) -> None:
+        self.frame = frame
+        self.db = TinyDB(storage=FrameStorage, frame=frame, meta=meta)
 
     @property
     def profiles(self) -> Table:
-        return self.table(PROFILES)
+        return self.db.table(PROFILES)
 
-    @property
-    def campaigns(self) -> Table:
-        return self.table("campaigns")
-
-    @property
-    def deliveries(self) -> Table:
-        return self.table("deliveries")
-
-    @property
-    def uploads(self) -> Table:
-        return self.table("uploads")
-
-    def raw(self, name: str) -> dict[str, dict[str, Any]]:
-        """The live ``{doc_id: document}`` dict of a table (no copies; do not mutate without care)."""
-        data = self.db.storage.read() or {}
-        return data.get(name, {})
+    def meta(self) -> dict[str, Any]:
+        return dict(self.db.table(META).get(doc_id=1) or {})
 
     def profile_list(self) -> list[dict[str, Any]]:
-        """All profiles as the stored dicts, in document-id order (what ``Index.build`` takes)."""
-        return list(self.raw(PROFILES).values())
-
-    # -- meta ----------------------------------------------------------------------------------------
-    def meta(self) -> dict[str, Any]:
-        return dict(self.raw(META).get("1", {}))
-
-    def set_meta(self, **values: Any) -> None:
-        table = self.table(META)
-        if table.contains(doc_id=1):
-            table.update(values, doc_ids=[1])
-        else:
-            table.insert(values)
-
-    # -- profiles ------------------------------------------------------------------------------------
-    def get_profile(self, identity: str) -> dict[str, Any] | None:
-        doc_id = self._identity_map().get(identity)
-        return None if doc_id is None else self.raw(PROFILES).get(str(doc_id))
-
-    def upsert_profiles(self, profiles: Iterable[Mapping[str, Any]]) -> list[int]:
-        """Replace profiles by ``identity`` or append new ones, in one table write. Returns doc ids."""
-        ids = self._identity_map()
-        raw = self.raw(PROFILES)
-        new: list[dict[str, Any]] = []
-        pending: dict[str, int] = {}
-        slots: list[tuple[bool, int]] = []
-        for profile in profiles:
-            doc = dict(profile)
-            identity = str(doc.get("identity"))
-            doc_id = ids.get(identity)
-            if doc_id is not None and str(doc_id) in raw:
-                raw[str(doc_id)] = doc
-                slots.append((False, doc_id))
-            elif identity in pending:
-                new[pending[identity]] = doc
-                slots.append((True, pending[identity]))
-            else:
-                pending[identity] = len(new)
-                slots.append((True, len(new)))
-                new.append(doc)
-        new_ids = self.profiles.insert_multiple(new) if new else []
-        for identity, position in pending.items():
-            ids[identity] = new_ids[position]
-        out = [new_ids[value] if is_new else value for is_new, value in slots]
-        self.profiles.clear_cache()
-        return out
-
-    def delete_profiles(self, identities: Iterable[str]) -> int:
-        """Remove profiles by identity; returns how many existed."""
-        ids = self._identity_map()
-        raw = self.raw(PROFILES)
-        removed = 0
-        for identity in identities:
-            doc_id = ids.pop(str(identity), None)
-            if doc_id is not None and raw.pop(str(doc_id), None) is not None:
-                removed += 1
-        self.profiles.clear_cache()
-        return removed
-
-    def _identity_map(self) -> dict[str, int]:
-        if self._doc_by_identity is None:
-            self._doc_by_identity = {str(doc.get("identity")): int(doc_id)
-                                     for doc_id, doc in self.raw(PROFILES).items()}
-        return self._doc_by_identity
-
-    def reset(self, keep: Iterable[str] = (META,)) -> None:
-        """Drop every table except ``keep`` and the profiles."""
-        kept = set(keep) | {PROFILES}
-        for name in list(self.db.tables()):
-            if name not in kept:
-                self.db.drop_table(name)
-
-    # -- persistence ---------------------------------------------------------------------------------
-    def flush(self) -> None:
-        storage = self.db.storage
-        if isinstance(storage, OrjsonStorage):
-            storage.flush()
-
-    def close(self) -> None:
-        self.db.close()
+        """Every profile as a dict, in row order (decodes them all: for small populations and tools)."""
+        return list(self.frame)
 
 
 def _faker_version() -> str:
@@ -209,35 +126,51 @@ def _faker_version() -> str:
 
 
 def population_fingerprint(profile: Mapping[str, Any], seed: int, size: int, reference_date: str) -> str:
-    faker_version = _faker_version()
-
     payload = orjson.dumps({"profile": profile, "seed": seed, "size": size, "reference_date": reference_date,
-                            "generator": population.GENERATOR_VERSION, "faker": faker_version},
+                            "generator": population.GENERATOR_VERSION, "faker": _faker_version()},
                            option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(payload).hexdigest()
 
 
-def load_population(store: Store, profile: Mapping[str, Any], seed: int | None = None,
-                    size: int | None = None, on_progress: ProgressCallback | None = None) -> PopulationInfo:
-    """Build the population into ``store`` unless the stored fingerprint already matches; file stores
-    are flushed after a build so the next start is warm."""
+def load_population(profile: Mapping[str, Any], *, seed: int | None = None, size: int | None = None,
+                    data_dir: Path | None = None,
+                    on_progress: ProgressCallback | None = None) -> tuple[Store, PopulationInfo]:
+    """The population of ``profile`` (seed and size default to its own): loaded from ``data_dir`` when a
+    frame with the same fingerprint is saved there, else built (and saved there)."""
     started = time.perf_counter()
     seed = int(profile.get("seed", 42) if seed is None else seed)
     size = int(profile.get("size", 10000) if size is None else size)
     reference_date = str(profile.get("reference_date", population.DEFAULT_REFERENCE_DATE))
     fingerprint = population_fingerprint(profile, seed, size, reference_date)
-    meta = store.meta()
-    built = meta.get("population_fingerprint") != fingerprint or len(store.raw(PROFILES)) != size
-    if built:
-        users = population.generate(profile, seed=seed, size=size, reference_date=reference_date,
-                                     on_progress=on_progress)
-        store.db.drop_table(PROFILES)
-        with paused_gc():
-            store.profiles.insert_multiple(users)
-        store._doc_by_identity = None
-        store.set_meta(population_fingerprint=fingerprint, population_size=size, population_seed=seed,
-                       reference_date=reference_date)
-        store.flush()
+    meta = {"population_fingerprint": fingerprint, "population_size": size, "population_seed": seed,
+            "reference_date": reference_date}
+    frame = _saved(data_dir, fingerprint) if data_dir is not None else _BUILT.get(fingerprint)
+    built = frame is None
+    if frame is None:
+        frame = population.build_frame(profile, seed=seed, size=size, reference_date=reference_date,
+                                       on_progress=on_progress)
+        if data_dir is not None:
+            frame.save(frame_dir(data_dir, fingerprint), meta)
+            frame = Frame.load(frame_dir(data_dir, fingerprint))[0]  # mapped: its pages belong to the cache
+        else:
+            while len(_BUILT) >= _BUILT_MAX:
+                _BUILT.pop(next(iter(_BUILT)))
+            _BUILT[fingerprint] = frame
     elif on_progress is not None:
         on_progress(size, size)
-    return PopulationInfo(fingerprint, size, seed, reference_date, built, time.perf_counter() - started)
+    info = PopulationInfo(fingerprint, size, seed, reference_date, built, time.perf_counter() - started)
+    return Store(frame, meta), info
+
+
+def _saved(data_dir: Path, fingerprint: str) -> Frame | None:
+    """The frame saved for ``fingerprint`` in ``data_dir``; None (and the remains removed) when there is none
+    or it cannot be read, so it is built again."""
+    directory = frame_dir(data_dir, fingerprint)
+    meta = saved_meta(directory)
+    if meta is not None and meta.get("population_fingerprint") == fingerprint:
+        try:
+            return Frame.load(directory)[0]
+        except (OSError, ValueError, KeyError):
+            pass
+    shutil.rmtree(directory, ignore_errors=True)
+    return None

@@ -179,9 +179,8 @@ class Engagement:
         funnel = self.funnels.get(delivery.channel)
         if funnel is None or not funnel.steps:
             return tuple(out)
-        profile = (self.audience.find(delivery.user, tenant=delivery.tenant)
-                   if delivery.known and delivery.user else None)
-        reach = ((profile or {}).get("reachability") or {}).get(delivery.channel) or {}
+        reach = ((self.audience.reachability(delivery.user, delivery.channel, tenant=delivery.tenant)
+                  if delivery.known and delivery.user else None) or {})
         first = funnel.steps[0]
         happens, late = draw(self.seed, delivery, first.status)
         if not delivery.known or any(reach.get(flag) for flag in funnel.fails_when) or happens >= first.rate:

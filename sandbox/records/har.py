@@ -53,6 +53,9 @@ def mask_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
             value = mask_value(value)
         headers[name] = value
     out["headers"] = headers
+    if entry.get("response_headers"):
+        out["response_headers"] = {name: mask_value(value) if CREDENTIAL_HEADER.search(name) else value
+                                   for name, value in entry["response_headers"].items()}
     query: dict[str, Any] = {}
     for name, values in (entry.get("query") or {}).items():
         if CREDENTIAL_FIELD.search(name):
@@ -107,7 +110,7 @@ def har_entry(entry: Mapping[str, Any], *, mask: bool = True) -> dict[str, Any]:
         "request": request,
         "response": {
             "status": status, "statusText": _reason(status), "httpVersion": "HTTP/1.1", "cookies": [],
-            "headers": [{"name": "Content-Type", "value": mime}] if response_text else [],
+            "headers": _response_headers(entry, mime if response_text else None),
             "content": {"size": len(response_text.encode()), "mimeType": mime, "text": response_text},
             "redirectURL": "", "headersSize": -1, "bodySize": len(response_text.encode()),
         },
@@ -190,6 +193,14 @@ def _response_text(entry: Mapping[str, Any]) -> tuple[str, str]:
     if response is not None:
         return text, "application/json"
     return text, "text/plain" if text else "application/octet-stream"
+
+
+def _response_headers(entry: Mapping[str, Any], mime: str | None) -> list[dict[str, str]]:
+    """The answer's headers as journaled; entries without them (older exports) get the content type alone."""
+    kept = entry.get("response_headers")
+    if kept:
+        return [{"name": name, "value": value} for name, value in kept.items()]
+    return [{"name": "Content-Type", "value": mime}] if mime else []
 
 
 def _header(entry: Mapping[str, Any], name: str) -> str | None:

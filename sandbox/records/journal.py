@@ -25,8 +25,8 @@ ENTRY_OVERHEAD = 400
 
 class Entry:
     __slots__ = ("_body", "_response", "duration_ms", "fault", "form", "header_block", "hint", "id", "method",
-                 "notes", "operation", "path", "query", "raw_body", "received", "response_bytes", "status", "tenant",
-                 "vendor")
+                 "notes", "operation", "path", "query", "raw_body", "received", "response_bytes", "response_headers",
+                 "status", "tenant", "vendor")
 
     def __init__(self, id: int, received: float, method: str, path: str, query: str,
                  raw_headers: tuple[tuple[bytes, bytes], ...], raw_body: bytes) -> None:
@@ -44,6 +44,8 @@ class Entry:
         self.operation: str | None = None
         self.status = 0
         self.response_bytes = b""
+        self.response_headers: tuple[tuple[str, str], ...] = ()
+        """The answer's headers as the pipeline set them (``Content-Type``, a vendor's rate-limit headers...)."""
         self.duration_ms = 0.0
         self.notes: tuple[str, ...] = ()
         """What the sandbox did beyond the vendor's answer (e.g. "provisioned clevertap channel 'x'")."""
@@ -120,6 +122,7 @@ class Entry:
             "status": self.status,
             "response": self.response if keep or self._response is not _MISSING
             else safejson.loads_or_none(self.response_bytes, RESPONSE_DEPTH),
+            "response_headers": dict(self.response_headers),
             "duration_ms": round(self.duration_ms, 3),
             "notes": list(self.notes),
             "hint": self.hint,
@@ -184,13 +187,19 @@ class Filters:
         return all(_dotted_matches(body, path, wanted) for path, wanted in self.body.items())
 
 
+def _integer(text: str) -> bool:
+    """``text`` is an integer ``int()`` reads (ASCII digits: ``"²".isdigit()`` is true, ``int("²")`` fails)."""
+    digits = text[1:] if text.startswith("-") else text
+    return digits.isascii() and digits.isdigit()
+
+
 def dotted(doc: Any, path: str, default: Any = None) -> Any:
     """The value at ``a.b.0.c`` in a parsed JSON document (list indexes may be negative), else ``default``."""
     node = doc
     for part in path.split("."):
         if isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+        elif isinstance(node, list) and _integer(part) and -len(node) <= int(part) < len(node):
             node = node[int(part)]
         else:
             return default

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from support.browser import BRAZE_KEY, braze_send, push, reachable
-from support.http import DEFAULT_SETTINGS
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS
+from support.skipped import pick, population
 
 from sandbox.app import create_app
 
@@ -100,6 +101,9 @@ async def test_the_detail_shows_the_body_masked_credentials_and_curl(page: Any, 
     await expect(page.locator("#request-body")).to_contain_text('"body": "Hello detail"')
     await expect(page.locator("#response-body")).to_contain_text("Added to queue for processing")
     detail = page.locator("#detail")
+    answer = detail.locator("h3:text-is('Answer') + table")
+    await expect(answer).to_contain_text("Content-Type")
+    await expect(answer).to_contain_text("application/json;charset=utf-8")  # the answer's own header
     await expect(detail).to_contain_text(re.compile("X-CleverTap-Passcode", re.IGNORECASE))
     await expect(detail).to_contain_text("***")
     assert passcode not in await detail.inner_text()
@@ -151,6 +155,43 @@ async def test_deliveries_render_as_the_user_would_see_them(page: Any, sandbox_u
     await page.click("#tabs button[data-tab=campaigns]")
     await expect(page.locator("#campaign-sends tbody tr").first).to_contain_text("***6789")
     assert BRAZE_KEY not in await page.locator("body").inner_text()
+
+
+async def test_skipped_users_show_with_their_reasons(page: Any, sandbox_under_test: Any, screenshot: Shot) -> None:
+    sut = sandbox_under_test
+    users = pick(await population(sut.api), "push", ["ios"])
+    status, created, _ = await sut.api.call("POST", "/1/targets/create.json", headers=CLEVERTAP_HEADERS, json={
+        "name": "Winback", "target_mode": "push", "where": {}, "devices": ["ios"], "when": "now",
+        "content": {"title": "Hi", "body": "Come back"}, "control_group": {"type": "campaign", "percentage": 30}})
+    assert status == 200, created
+    counts = (await sut.api.control("GET", "/deliveries/skipped"))["counts"]
+    assert counts["unsubscribed"] and counts["control_group"]
+    await open_inspector(page, sut.url, "?tab=deliveries")
+
+    group = page.locator("#delivery-groups .group").first
+    heading = group.locator("h3")
+    await expect(heading).to_contain_text(f"campaign {created['id']}")
+    await expect(heading).to_contain_text(f"unsubscribed {counts['unsubscribed']}")
+    await expect(heading).to_contain_text(f"control group {counts['control_group']}")
+    await group.locator("details.skipped-users summary").click()  # many skipped users: folded at first
+    rows = group.locator("table.skipped tbody tr")
+    unsubscribed = rows.filter(has_text=users["unsubscribed"])
+    await expect(unsubscribed.locator("td.reason")).to_have_text("unsubscribed")
+    held = rows.locator("xpath=self::tr[@data-reason='control_group']").first
+    await expect(held.locator("td.detail-text")).to_contain_text(f"campaign:{created['id']} 30%")
+    await expect(page.locator("#delivery-count")).to_contain_text(f"unsubscribed {counts['unsubscribed']}")
+    await screenshot("skipped-per-campaign")
+
+    await page.select_option("#delivery-filters select[name=group]", "user")
+    await page.fill("#delivery-filters input[name=user]", users["unsubscribed"])
+    await page.click("#deliveries-refresh")
+    user_group = page.locator("#delivery-groups .group")
+    await expect(user_group).to_have_count(1)
+    await expect(user_group.locator("h3")).to_contain_text(f"user {users['unsubscribed']} — 0 sent")
+    await expect(user_group.locator("summary")).to_have_text("Why this user was skipped")
+    await expect(user_group.locator("td.reason")).to_have_text("unsubscribed")
+    await expect(user_group.locator("td.detail-text")).to_contain_text("unsubscribed from the channel")
+    await screenshot("skipped-per-user")
 
 
 async def test_the_estimate_playground_answers(page: Any, sandbox_under_test: Any, screenshot: Shot) -> None:

@@ -10,6 +10,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from support.skipped import pick
 
 from sandbox.client import ANY, SandboxClient, SandboxClientError
 from sandbox.core import keys
@@ -259,6 +260,23 @@ def test_assert_delivered(sandbox: SandboxClient, sandbox_server) -> None:
     assert str(failure.value).splitlines()[1:] == [
         "Recorded deliveries (1):",
         f"  #{delivery['id']} clevertap campaign=17 user=JohnDoe channel=push platform=android"]
+
+
+def test_skipped_users_and_why(sandbox: SandboxClient, ct) -> None:
+    users = pick(sandbox.profiles(limit=1000)["profiles"], "push")
+    to = {"Identity": [users["reachable"], users["unsubscribed"], users["no_channel"]]}
+    assert ct("/1/send/push.json", {**PUSH, "to": to})[0] == 200
+    assert [(s["user"], s["reason"]) for s in sandbox.skipped()] == [
+        (users["unsubscribed"], "unsubscribed"), (users["no_channel"], "no_channel")]
+    assert sandbox.skipped(reason="no_channel")[0]["user"] == users["no_channel"]
+    assert sandbox.skipped_counts() == {"unsubscribed": 1, "no_channel": 1}
+    assert sandbox.skipped_counts(user=users["reachable"]) == {}
+    with pytest.raises(AssertionError) as failure:
+        sandbox.assert_delivered(user=users["unsubscribed"], channel="push")
+    assert str(failure.value).splitlines()[-2:] == [
+        "Skipped (1):", f"  clevertap campaign=None user={users['unsubscribed']} channel=push: unsubscribed "
+                        f"(addressed by Identity {users['unsubscribed']})"]
+    assert sandbox.for_tenant("someone-else").skipped() == []
 
 
 def test_every_vendors_credentials_fixture_names_this_tests_tenant(sandbox: SandboxClient, ct, braze_credentials,

@@ -33,6 +33,7 @@ async def test_har_export_of_the_journal(api) -> None:
     assert first["response"]["status"] == 200 and first["response"]["statusText"] == "OK"
     assert json.loads(first["response"]["content"]["text"]) == push["response"]
     assert first["response"]["content"]["mimeType"] == "application/json"
+    assert first["response"]["headers"] == [{"name": "Content-Type", "value": "application/json;charset=utf-8"}]
     assert first["startedDateTime"] == push["received_at"]
     assert (first["_id"], first["_vendor"], first["_operation"], first["_tenant"]) == (
         push["id"], "clevertap", "send_push", "ACCOUNT_ID")
@@ -60,8 +61,11 @@ def test_bearer_keys_query_keys_and_body_keys_are_masked_and_so_is_a_tenant_name
              "headers": {"Host": "sandbox:8080", "Authorization": f"Bearer {key}",
                          "Content-Type": "application/x-www-form-urlencoded"},
              "body": {"apikey": key, "name": "n"}, "raw_body": f"apikey={key}&name=n", "status": 201,
-             "response": None, "response_text": "created", "duration_ms": 1.5}
+             "response": None, "response_text": "created", "duration_ms": 1.5,
+             "response_headers": {"Content-Type": "text/plain", "Set-Cookie": "session=abcdefghijklmnop"}}
     [har] = to_har([entry])["log"]["entries"]
+    assert har["response"]["headers"] == [{"name": "Content-Type", "value": "text/plain"},
+                                          {"name": "Set-Cookie", "value": "***mnop"}]
     assert har["request"]["url"] == "http://sandbox:8080/x?api_key=%2A%2A%2A90ab&page=2"
     assert {"name": "Authorization", "value": "***90ab"} in har["request"]["headers"]
     assert har["request"]["postData"] == {"mimeType": "application/x-www-form-urlencoded",

@@ -112,6 +112,8 @@ async def test_the_detail_masks_credentials_and_keeps_notes(api: Api) -> None:
     assert detail["body"]["external_user_ids"] == ["nobody"] and detail["body_parsed"] is True
     assert detail["status"] == entry["status"] and detail["response"] == entry["response"]
     assert detail["url"].endswith("/messages/send") and detail["notes"] == {}
+    answer_headers = dict(detail["response_headers"])
+    assert answer_headers["Content-Type"].startswith("application/json") and "X-Ratelimit-Remaining" in answer_headers
     async with api.client.get("/_sandbox/ui/live") as resp:
         [event] = await read_events(resp, 1)
     assert event["rows"][0]["tenant"] == "***6789"  # the list masks a tenant named by its key too

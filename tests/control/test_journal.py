@@ -18,7 +18,8 @@ async def test_entry_has_every_field(api) -> None:
     assert status == 200
     [entry] = await api.requests()
     assert set(entry) == {"id", "received_at", "tenant", "vendor", "operation", "method", "path", "query",
-                          "headers", "body", "raw_body", "status", "response", "duration_ms", "notes", "hint", "fault"}
+                          "headers", "body", "raw_body", "status", "response", "response_headers", "duration_ms",
+                          "notes", "hint", "fault"}
     assert entry["tenant"] == "ACCOUNT_ID"
     assert (entry["vendor"], entry["operation"], entry["method"]) == ("clevertap", "send_push", "POST")
     assert entry["path"] == "/1/send/push.json"
@@ -28,6 +29,20 @@ async def test_entry_has_every_field(api) -> None:
     assert entry["status"] == 200 and entry["response"] == body
     assert datetime.fromisoformat(entry["received_at"].replace("Z", "+00:00")).tzinfo is not None
     assert entry["duration_ms"] >= 0
+
+
+async def test_entry_keeps_the_answers_headers(api) -> None:
+    status, _, sent = await api.call("POST", "/1/send/push.json", json=PUSH, headers=CLEVERTAP_HEADERS)
+    assert status == 200
+    await api.call("POST", "/messages/send", json={"external_user_ids": ["x"], "messages": {}},
+                   headers={"Authorization": "Bearer some-braze-key", "Content-Type": "application/json"})
+    clevertap, braze = await api.requests()
+    assert clevertap["response_headers"] == {"Content-Type": sent["Content-Type"]}
+    assert clevertap["response_headers"]["Content-Type"] == "application/json;charset=utf-8"
+    headers = braze["response_headers"]
+    assert headers["Content-Type"].startswith("application/json")
+    assert headers["X-Ratelimit-Limit"] == "250000" and int(headers["X-Ratelimit-Remaining"]) < 250000
+    assert headers["X-Request-Id"] and braze["status"] == 400  # an empty messages object: rejected, still headed
 
 
 async def test_rejected_and_malformed_requests_are_journaled(api) -> None:
@@ -67,6 +82,7 @@ async def test_filters(api) -> None:
     assert len(await api.requests(method="post", vendor="clevertap")) == 3
     assert [e["operation"] for e in await api.requests(**{"body.to.Identity": "JohnDoe"})] == ["send_push"]
     assert len(await api.requests(**{"body.content.body": "b"})) == 2
+    assert await api.requests(**{"body.to.Identity.²": "JohnDoe"}) == []  # not an index: no match, no 500
     first = (await api.requests())[0]["id"]
     assert len(await api.requests(after=first)) == 2
     assert [e["id"] for e in await api.requests(limit=1)] == [first]
@@ -130,5 +146,6 @@ async def test_an_unexpected_handler_error_is_the_vendors_5xx_and_is_remembered(
     assert (status, body) == (500, {"status": "fail", "error": "Unexpected error, please try again", "code": 89})
     failures = (await api.control("GET", "/failures"))["failures"]
     assert failures and "RuntimeError: boom" in failures[-1]["traceback"]
+    assert api.client.server.app[keys.FAILURES].maxlen == keys.FAILURES_KEPT  # bounded: the oldest go first
     [entry] = await api.requests()
     assert entry["status"] == 500 and entry["operation"] == "send_push"

@@ -11,7 +11,8 @@ from support.engagement import DAY, advance, deliveries, outbound, received, rec
 
 async def known_users(api: Any, count: int) -> list[dict[str, Any]]:
     profiles = (await api.control("GET", "/profiles", params={"limit": "200"}))["profiles"]
-    return [p for p in profiles if p.get("email") and p.get("first_name")][:count]
+    return [p for p in profiles if p.get("email") and p.get("first_name")
+            and not p["reachability"]["email"]["invalid"]][:count]
 
 
 def email(variation: str = VARIATION["email"]) -> dict[str, Any]:

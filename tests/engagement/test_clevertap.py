@@ -3,20 +3,8 @@ select, the campaign report's funnel, and webhook campaigns called for real."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from support.clevertap import CREATE, EMAIL, post
 from support.engagement import DAY, advance, deliveries, outbound, received, receiver
-from support.http import CLEVERTAP_HEADERS
-
-CREATE = "/1/targets/create.json"
-EMAIL = {"name": "Newsletter", "target_mode": "email", "where": {}, "content": {"subject": "s", "body": "<p>b</p>"},
-         "when": "now"}
-
-
-async def post(api: Any, path: str, body: Any) -> Any:
-    status, answer, _ = await api.call("POST", path, json=body, headers=CLEVERTAP_HEADERS)
-    assert status == 200, answer
-    return answer
 
 
 async def test_lifecycle_moves_with_the_clock_and_the_report_shows_the_same_funnel(api) -> None:

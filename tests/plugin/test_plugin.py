@@ -214,7 +214,7 @@ def test_worker_state_dir(sandbox_settings, worker_id):
     result = project.runpytest_subprocess("-p", "xdist", "-n", "2", *SMALL, f"--sandbox-data-dir={data_dir}")
     result.assert_outcomes(passed=5)
     assert {p.name for p in (data_dir / "workers").iterdir()} <= {"gw0", "gw1"}
-    assert list(data_dir.glob("*.json")), "the population was stored once in the shared data dir"
+    assert list(data_dir.glob("population-*/frame.json")), "the population was stored once in the shared data dir"
 
 
 def test_ini_paths_are_relative_to_the_ini_file(project: pytest.Pytester) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -50,3 +50,11 @@ class Api:
             if body.get("next") is None or "limit" in filters:
                 return found
             params["after"] = str(body["next"])
+
+    async def user(self, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The first generated profile (of the first 500) that ``predicate`` accepts: tests name the traits
+        they need instead of relying on what one seed happens to give one user."""
+        profiles = (await self.control("GET", "/profiles", params={"limit": "500"}))["profiles"]
+        found = next((p for p in profiles if predicate(p)), None)
+        assert found is not None, "no generated profile has the traits this test needs"
+        return found

@@ -17,7 +17,8 @@ from sandbox.population.audience import (
     sample_identities,
     validate_tree,
 )
-from sandbox.population.generator import generate, load_profile
+from sandbox.population.audience.index import FrameIndex
+from sandbox.population.generator import build_frame, generate, load_profile
 
 REF = 1767225600  # 2026-01-01T00:00:00Z, the default profile's reference date
 DAY = 86400
@@ -29,9 +30,13 @@ def users() -> list[dict[str, Any]]:
     return generate(load_profile(), seed=7, size=300)
 
 
-@pytest.fixture(scope="module")
-def index(users: list[dict[str, Any]]) -> Index:
-    return Index.build(users, reference_ts=REF)
+@pytest.fixture(scope="module", params=["dicts", "columns"])
+def index(request: pytest.FixtureRequest, users: list[dict[str, Any]]) -> Index:
+    """Every check runs on both indexes: over profile dicts (tenants' writes) and over the built population's
+    columns (``FrameIndex``), which must answer exactly the same."""
+    if request.param == "dicts":
+        return Index.build(users, reference_ts=REF)
+    return FrameIndex(build_frame(load_profile(), seed=7, size=300), reference_ts=REF)
 
 
 def expected(users: list[dict[str, Any]], predicate: Predicate) -> list[str]:

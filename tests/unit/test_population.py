@@ -10,10 +10,12 @@ from typing import Any
 
 import orjson
 import pytest
+from tinydb import Query
 
+from sandbox.population.audience.index import Index
 from sandbox.population.audience.summary import summary
 from sandbox.population.generator import generate, load_profile
-from sandbox.population.store import Store, load_population
+from sandbox.population.store import frame_dir, load_population
 
 REF = 1767225600  # 2026-01-01T00:00:00Z
 
@@ -97,7 +99,7 @@ def test_same_seed_is_identical_and_another_seed_differs(profile: dict[str, Any]
 def test_progress_callback_reaches_the_total(profile: dict[str, Any]) -> None:
     calls: list[tuple[int, int]] = []
     generate(profile, seed=1, size=2500, on_progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert calls[-1] == (2500, 2500) and [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 
 def test_user_profile_file_overlays_the_default(tmp_path: Path) -> None:
@@ -112,7 +114,7 @@ def test_user_profile_file_overlays_the_default(tmp_path: Path) -> None:
 
 
 def test_summary_counts_match_a_python_loop(users: list[dict[str, Any]]) -> None:
-    result = summary(users)
+    result = summary(Index.build(users))
     assert result["profiles"] == len(users)
     assert result["users_per_platform"]["web"] == sum(
         any(d["platform"] == "web" for d in u["devices"]) for u in users
@@ -134,46 +136,32 @@ def test_summary_counts_match_a_python_loop(users: list[dict[str, Any]]) -> None
 
 
 # -- store ---------------------------------------------------------------------------------------------
-def test_file_store_builds_once_then_loads(tmp_path: Path, profile: dict[str, Any]) -> None:
-    path = tmp_path / "data" / "sandbox.json"
-    first = load_population(Store.file(path), profile, seed=9, size=120)
-    assert first.built and path.is_file()
-    store = Store.file(path)
-    second = load_population(store, profile, seed=9, size=120)
+def test_data_dir_builds_once_then_maps_the_same_users(tmp_path: Path, profile: dict[str, Any]) -> None:
+    data = tmp_path / "data"
+    store, first = load_population(profile, seed=9, size=120, data_dir=data)
+    assert first.built and (frame_dir(data, first.fingerprint) / "frame.json").is_file()
+    again, second = load_population(profile, seed=9, size=120, data_dir=data)
     assert not second.built and second.fingerprint == first.fingerprint
-    assert store.profile_list() == generate(profile, seed=9, size=120)
-    assert load_population(Store.file(path), profile, seed=10, size=120).built
-    assert load_population(Store.file(path), profile, seed=10, size=121).built
+    assert again.profile_list() == generate(profile, seed=9, size=120) == store.profile_list()
+    assert load_population(profile, seed=10, size=120, data_dir=data)[1].built
+    assert load_population(profile, seed=10, size=121, data_dir=data)[1].built
     changed = {**profile, "dormant_share": 0.5}
-    assert load_population(Store.file(path), changed, seed=10, size=121).built
+    assert load_population(changed, seed=10, size=121, data_dir=data)[1].built
 
 
-def test_writes_reach_the_file_only_on_flush(tmp_path: Path, profile: dict[str, Any]) -> None:
-    path = tmp_path / "s.json"
-    store = Store.file(path)
-    load_population(store, profile, seed=1, size=10)
-    store.table("campaigns").insert({"id": 1})
-    assert "campaigns" not in orjson.loads(path.read_bytes())
-    store.flush()
-    assert orjson.loads(path.read_bytes())["campaigns"] == {"1": {"id": 1}}
+def test_an_unreadable_saved_population_is_built_again(tmp_path: Path, profile: dict[str, Any]) -> None:
+    _, info = load_population(profile, seed=4, size=30, data_dir=tmp_path)
+    next(frame_dir(tmp_path, info.fingerprint).glob("events.ts.npy")).write_bytes(b"not numpy")
+    store, again = load_population(profile, seed=4, size=30, data_dir=tmp_path)
+    assert again.built and store.profile_list() == generate(profile, seed=4, size=30)
 
 
-def test_upsert_replaces_by_identity_and_reset_drops_the_other_tables(profile: dict[str, Any]) -> None:
-    store = Store.memory()
-    load_population(store, profile, seed=2, size=50)
-    pristine = [dict(p) for p in store.profile_list()]
-    ids = store.upsert_profiles(
-        [
-            {**pristine[0], "email": "changed@example.com"},
-            {"identity": "new-user", "email": "n@example.com"},
-            {"identity": "new-user", "email": "n2@example.com"},
-        ]
-    )
-    assert ids == [1, 51, 51]
-    assert store.get_profile(pristine[0]["identity"])["email"] == "changed@example.com"
-    assert store.get_profile("new-user") == {"identity": "new-user", "email": "n2@example.com"}
-    assert len(store.profiles) == 51
-    assert store.delete_profiles(["new-user", "nobody"]) == 1 and store.get_profile("new-user") is None
-    store.campaigns.insert({"id": 7})
-    store.reset()
-    assert len(store.campaigns) == 0 and store.meta()["population_size"] == 50
+def test_tinydb_serves_the_profiles_and_refuses_writes(profile: dict[str, Any]) -> None:
+    store, info = load_population(profile, seed=2, size=50)
+    people = store.profiles
+    assert len(people) == 50 and people.get(doc_id=1)["identity"] == "user0000001"
+    gold = people.search(Query().customer_type == "Gold")
+    assert gold and all(p["customer_type"] == "Gold" for p in gold)
+    assert store.meta()["population_size"] == 50 and store.meta()["population_fingerprint"] == info.fingerprint
+    with pytest.raises(TypeError, match="read-only"):
+        people.insert({"identity": "new-user"})

@@ -9,7 +9,6 @@ population summary and each vendor's tables. The files are read once at startup;
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,8 @@ from sandbox.records.journal import Entry, parse_json, query_dict
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-SUMMARY_PROFILES = 20_000
-"""Tiers and top events are counted over at most this many profiles (reach counts cover everyone)."""
-CHANNELS = ("push", "webpush", "email", "sms", "whatsapp")
 ENTRY_FIELDS = frozenset({"id", "received_at", "tenant", "vendor", "operation", "method", "path", "query",
-                          "headers", "body", "raw_body", "status", "response", "duration_ms"})
+                          "headers", "body", "raw_body", "status", "response", "response_headers", "duration_ms"})
 
 
 def setup(app: web.Application, prefix: str) -> None:
@@ -91,7 +87,7 @@ async def request_detail(request: web.Request) -> web.Response:
     body keys, the tenant when it is the key), the raw answer, and under ``notes`` every further journal field
     that is set (notes, hint, an injected fault...), as it is."""
     raw = request.match_info["id"]
-    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isdigit() else None
+    entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isascii() and raw.isdigit() else None
     if entry is None:
         raise NotFound(f"no request with id {raw}")
     view = _view(entry)
@@ -114,6 +110,7 @@ async def request_detail(request: web.Request) -> web.Response:
         "raw_body": raw_body,
         "body_parsed": body is not None,
         "response_type": masked["response"]["content"]["mimeType"],
+        "response_headers": [[h["name"], h["value"]] for h in masked["response"]["headers"]],
         "notes": {k: v for k, v in view.items()
                   if k not in ENTRY_FIELDS and k != "response_text" and v not in (None, "", [], {})},
     })
@@ -133,20 +130,10 @@ async def population(request: web.Request) -> web.Response:
     """Users per channel and platform (reachable, from the audience engine), tiers, countries, top events, as
     ``?tenant=`` sees the population (its own writes on top of the shared one; default: the shared one)."""
     service = request.app[keys.AUDIENCE]
-    tenant = request.query.get("tenant") or None
-    everyone = {"everyone": True}
-    reach = {channel: service.estimate(everyone, tenant=tenant, channel=channel) for channel in CHANNELS}
-    profiles = service.profiles(tenant=tenant)[:SUMMARY_PROFILES]
-    tiers: Counter[str] = Counter()
-    countries: Counter[str] = Counter()
-    events: Counter[str] = Counter()
-    for profile in profiles:
-        tiers[str(profile.get("customer_type"))] += 1
-        countries[str(profile.get("country"))] += 1
-        events.update(e.get("name") for e in profile.get("events") or () if isinstance(e, dict))
-    return answer({"population": service.describe(), "reach": reach, "counted_profiles": len(profiles),
-                   "tiers": dict(tiers.most_common()), "countries": dict(countries.most_common(10)),
-                   "top_events": dict(events.most_common(10))})
+    counts = service.summary(tenant=request.query.get("tenant") or None)
+    return answer({"population": service.describe(), "reach": counts["reachable"],
+                   "counted_profiles": counts["profiles"], "tiers": counts["customer_types"],
+                   "countries": counts["countries"], "top_events": dict(counts["top_events"])})
 
 
 async def vendor(request: web.Request) -> web.Response:

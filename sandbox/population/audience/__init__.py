@@ -2,6 +2,7 @@
 
 from sandbox.population.audience.evaluate import (
     UnknownMember,
+    Unreached,
     estimate,
     evaluate,
     matching_rows,
@@ -11,5 +12,5 @@ from sandbox.population.audience.evaluate import (
 from sandbox.population.audience.index import Index
 from sandbox.population.audience.tree import validate_tree
 
-__all__ = ["Index", "UnknownMember", "estimate", "evaluate", "matching_rows", "recipients",
+__all__ = ["Index", "UnknownMember", "Unreached", "estimate", "evaluate", "matching_rows", "recipients",
            "sample_identities", "validate_tree"]

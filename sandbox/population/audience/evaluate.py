@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -293,8 +294,12 @@ def count_reach(mask: np.ndarray, index: Index, *, channel: str | None, platform
     mask &= index.reachable(channel, wanted)
     if channel in ("push", "webpush"):
         keys = _platforms(channel, wanted)
-        picks = _device_picks(index, mask, keys, count_devices)
-        counts = np.bincount(index.devices().platform[picks].astype(np.int64), minlength=len(PLATFORM_CODES))
+        if count_devices:
+            picks = _device_picks(index, mask, keys, count_devices)
+            counts = np.bincount(index.devices().platform[picks].astype(np.int64), minlength=len(PLATFORM_CODES))
+        else:  # one device per user: a gather of the users' picked platforms, no pass over the devices
+            picked = index.last_device_platform(keys)[mask].astype(np.int64)
+            counts = np.bincount(picked + 1, minlength=len(PLATFORM_CODES) + 1)[1:]
         return {p: int(counts[PLATFORM_CODES[p]]) for p in keys}
     return {channel: int(np.count_nonzero(mask))}
 
@@ -321,26 +326,77 @@ def recipients(tree: Mapping[str, Any], index: Index, *, channel: str | None,
     return recipients_of(mask, index, channel=channel, platforms=platforms, all_devices=all_devices, limit=limit)
 
 
+UNSUBSCRIBED, DND, NO_CHANNEL, NOT_FOUND = "unsubscribed", "dnd", "no_channel", "not_found"
+"""Why a matching user cannot receive a channel (keys of ``sandbox.records.deliveries.REASONS``)."""
+
+
+@dataclass(slots=True)
+class Unreached:
+    """Filled by ``recipients``: matching users who cannot receive the channel, per reason (``unreached_of``):
+    how many, and the first ``sample`` of them as view rows."""
+
+    sample: int
+    counts: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, list[int]] = field(default_factory=dict)
+
+
+def unreached_of(mask: np.ndarray, index: Index, *, channel: str,
+                 platforms: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The rows of ``mask`` that cannot receive ``channel``, by reason: ``unsubscribed`` (the channel's state),
+    ``dnd`` (SMS/WhatsApp, with a usable phone), ``no_channel`` (no device of the platforms, no address, or an
+    address marked invalid). Empty when everyone in ``mask`` is reachable (one vector test)."""
+    wanted = list(platforms) if platforms is not None else None
+    missed = mask & ~index.reachable(channel, wanted) & index.alive
+    if not missed.any():
+        return {}
+    reach = index.reach(channel)
+    unsubscribed = missed & (reach.state == STATE_CODES["unsubscribed"])
+    rest = missed & ~unsubscribed
+    out = {UNSUBSCRIBED: unsubscribed}
+    if channel in ("sms", "whatsapp"):
+        dnd = rest & reach.dnd & ~reach.invalid & index.has_contact("phone")
+        out[DND] = dnd
+        rest &= ~dnd
+    out[NO_CHANNEL] = rest
+    return {reason: rows for reason, rows in out.items() if rows.any()}
+
+
+def unreached_reason(index: Index, row: int, channel: str, platforms: Iterable[str] | None = None) -> str | None:
+    """``unreached_of`` for one row: why it cannot receive ``channel`` (``not_found`` once deleted), or None
+    when it can."""
+    wanted = list(platforms) if platforms is not None else None
+    if index.reachable(channel, wanted)[row]:
+        return None
+    if not index.alive[row]:
+        return NOT_FOUND
+    reach = index.reach(channel)
+    if reach.state[row] == STATE_CODES["unsubscribed"]:
+        return UNSUBSCRIBED
+    if channel in ("sms", "whatsapp") and reach.dnd[row] and not reach.invalid[row] \
+            and index.has_contact("phone")[row]:
+        return DND
+    return NO_CHANNEL
+
+
 def recipients_of(mask: np.ndarray, index: Index, *, channel: str | None, platforms: Iterable[str] | None = None,
                   all_devices: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
     """``recipients`` for the rows already selected in ``mask`` (modified in place)."""
     wanted = list(platforms) if platforms is not None else None
     if channel is not None:
         mask &= index.reachable(channel, wanted)
-    profiles = index.profiles
     out: list[dict[str, Any]] = []
     if channel in ("push", "webpush"):
         devices = index.devices()
         names = {code: name for name, code in PLATFORM_CODES.items()}
         for pos in _device_picks(index, mask, _platforms(channel, wanted), all_devices)[:limit]:
             row = int(devices.rows[pos])
-            out.append({"row": row, "identity": profiles[row].get("identity"),
+            out.append({"row": row, "identity": index.value(row, "identity"),
                         "platform": names[int(devices.platform[pos])], "token": devices.tokens[pos]})
         return out
     field = {"email": "email", "sms": "phone", "whatsapp": "phone"}.get(channel or "")
     for row in np.flatnonzero(mask)[:limit]:
-        entry = {"row": int(row), "identity": profiles[row].get("identity")}
+        entry = {"row": int(row), "identity": index.value(int(row), "identity")}
         if field:
-            entry[field] = profiles[row].get(field)
+            entry[field] = index.value(int(row), field)
         out.append(entry)
     return out

@@ -13,15 +13,19 @@ unique value (vectorised) and gathered, so list values (array attributes, ``Item
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import orjson
 
 from sandbox.population.audience.tree import parse_date
+from sandbox.population.frame import ALIASED, Field, Frame
+from sandbox.population.frame import Devices as StoredDevices
 from sandbox.population.generator import paused_gc
 
 ATTRIBUTE_ALIASES: dict[str, str] = {
@@ -131,21 +135,32 @@ def _build_column(values: Sequence[Any]) -> Column:
     interned: dict[tuple[type, Any], int] = {}
     codes = [interned.setdefault(key, len(interned)) for key in keys]
     uniq = [value for _, value in interned]
-    row_arr = np.array(rows, dtype=np.int64)
-    present = np.zeros(len(values), dtype=bool)
-    present[row_arr] = True
+    return column_of(len(values), np.array(rows, dtype=np.int64), np.array(codes, dtype=np.int64), uniq)
+
+
+def column_of(n: int, rows: np.ndarray, codes: np.ndarray, uniq: list[Any]) -> Column:
+    """A ``Column`` over ``n`` entities from its exploded form (``uniq`` without repeats)."""
+    present = np.zeros(n, dtype=bool)
+    present[rows] = True
     return Column(
-        n=len(values),
-        rows=row_arr,
-        codes=np.array(codes, dtype=np.int64),
+        n=n,
+        rows=rows,
+        codes=codes,
         uniq=uniq,
         present=present,
         u_num=np.array([_number(v) for v in uniq], dtype=np.float64),
         u_bool=np.array([_boolean(v) for v in uniq], dtype=np.int8),
         u_isstr=np.array([isinstance(v, str) for v in uniq], dtype=bool),
         u_str=np.array([v if isinstance(v, str) else "" for v in uniq], dtype=_STR),
-        dense=len(rows) == len(values) and bool(present.all()),
+        dense=len(rows) == n and bool(present.all()),
     )
+
+
+def field_column(stored: Field | None, n: int) -> Column:
+    """The ``Column`` of a stored frame field (no field: nobody has a value)."""
+    if stored is None:
+        return column_of(n, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), [])
+    return column_of(n, *stored.column_parts(n))
 
 
 def attribute_values(profiles: Sequence[Mapping[str, Any]], name: str) -> list[Any]:
@@ -166,11 +181,16 @@ class EventTable:
     ts: np.ndarray  # float64[k]
     props: list[Any]
     columns: dict[str, Column]
+    stored: Mapping[str, Field] | None = None
+    """The frame's fields of these occurrences (``FrameIndex``), read instead of ``props``."""
 
     def column(self, name: str) -> Column:
         col = self.columns.get(name)
         if col is None:
-            col = build_column([p.get(name) if isinstance(p, dict) else None for p in self.props])
+            if self.stored is not None:
+                col = field_column(self.stored.get(name), len(self.rows))
+            else:
+                col = build_column([p.get(name) if isinstance(p, dict) else None for p in self.props])
             self.columns[name] = col
         return col
 
@@ -182,7 +202,7 @@ class Devices:
     rows: np.ndarray  # int64[d]
     platform: np.ndarray  # int8[d], -1 for unknown platforms
     last_active: np.ndarray  # float64[d]
-    tokens: list[Any]
+    tokens: Sequence[Any]
 
 
 @dataclass(slots=True)
@@ -192,10 +212,50 @@ class Reach:
     dnd: np.ndarray  # bool[n]
 
 
+TREE_MASKS_BYTES = 2**20
+"""Memory for the masks of evaluated audience trees an ``Index`` keeps (``TreeMasks``)..."""
+FRAME_TREE_MASKS_BYTES = 64 * 2**20
+"""...and the built population's (``FrameIndex``)."""
+
+
+class TreeMasks:
+    """An index's mask per audience tree and population time, most recently used kept within ``limit`` bytes.
+    The built population and a tenant's overlay levels never change once built, so an estimate or a campaign
+    repeated between a tenant's writes evaluates only the level those writes made. Trees naming segments or
+    lists (``member_of``) are not kept: what a segment holds can change."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._masks: OrderedDict[tuple[bytes, float | None], np.ndarray] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, tree: Mapping[str, Any], now: float | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
+        try:
+            text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return compute()
+        if b'"member_of"' in text:
+            return compute()
+        key = (text, now)
+        found = self._masks.get(key)
+        if found is not None:
+            self._masks.move_to_end(key)
+            return found
+        found = compute()
+        if found.nbytes <= self.limit:
+            self._masks[key] = found
+            self._bytes += found.nbytes
+            while self._bytes > self.limit:
+                self._bytes -= self._masks.popitem(last=False)[1].nbytes
+        return found
+
+
 class Index:
     def __init__(self, profiles: list[dict[str, Any]], reference_ts: float | None = None) -> None:
         self.profiles = profiles
         self.reference_ts = reference_ts
+        self.trees = TreeMasks(TREE_MASKS_BYTES)
         self.alive = np.ones(len(profiles), dtype=bool)
         self._columns: dict[str, Column] = {}
         self._events: dict[str, EventTable] | None = None
@@ -249,6 +309,7 @@ class Index:
         """Drop the derived caches; keep the identity map (returned for the caller to update) so a run
         of upserts stays O(1) each."""
         identities = self._identity_map("identity")
+        self.trees = TreeMasks(self.trees.limit)
         self._columns = {}
         self._events = None
         self._devices = None
@@ -275,6 +336,18 @@ class Index:
 
     def identities(self, rows: Iterable[int]) -> list[str]:
         return [str(self.profiles[int(r)].get("identity")) for r in rows]
+
+    def profile(self, row: int) -> dict[str, Any]:
+        """The profile at ``row`` (do not modify it)."""
+        return self.profiles[row]
+
+    def value(self, row: int, key: str) -> Any:
+        """One top-level field of the profile at ``row`` (None when absent)."""
+        return self.profiles[row].get(key)
+
+    def reachability(self, row: int, channel: str) -> dict[str, Any]:
+        """The ``reachability`` entry of the profile at ``row`` for ``channel`` ({} when it has none)."""
+        return ((self.profiles[row].get("reachability") or {}).get(channel)) or {}
 
     # -- attributes ----------------------------------------------------------------------------------
     def column(self, name: str) -> Column:
@@ -382,6 +455,18 @@ class Index:
             self._masks[key] = cached
         return cached
 
+    def last_device_platform(self, platforms: Iterable[str]) -> np.ndarray:
+        """int8[n]: per row, the platform code of its most recently active device on ``platforms`` (-1 when
+        it has none): the device a campaign reaches when it reaches one device per user. Cached."""
+        key = ("last_device_platform", *sorted(set(platforms)))
+        found = self._masks.get(key)
+        if found is None:
+            positions, rows = self.device_selection(key[1:], last_only=True)
+            found = np.full(self.n, -1, dtype=np.int8)
+            found[rows] = self.devices().platform[positions]
+            self._masks[key] = found
+        return found
+
     def reach(self, channel: str) -> Reach:
         reach = self._reach.get(channel)
         if reach is None:
@@ -432,3 +517,142 @@ class Index:
         if channel in ("sms", "whatsapp"):
             return subscribed & ~reach.invalid & ~reach.dnd & self.has_contact("phone") & self.alive
         raise ValueError(f"unknown channel {channel!r}")
+
+
+DECODED_MAX = 4096
+"""Decoded profiles a ``FrameIndex`` keeps (about 5 KB each)."""
+
+
+class FrameIndex(Index):
+    """The index over the built population's columns (``sandbox.population.frame.Frame``): the same queries
+    as ``Index`` without a profile dict per user; profiles are decoded when asked for. Read-only: tenants'
+    writes live in their overlays."""
+
+    def __init__(self, frame: Frame, reference_ts: float | None = None) -> None:
+        super().__init__([], reference_ts)
+        self.trees = TreeMasks(FRAME_TREE_MASKS_BYTES)
+        self.frame = frame
+        self.alive = np.ones(frame.n, dtype=bool)
+        self._decoded: dict[int, dict[str, Any]] = {}
+        """The most recently decoded profiles (a send addresses the same users again and again)."""
+
+    @property
+    def n(self) -> int:
+        return self.frame.n
+
+    def upsert(self, profile: dict[str, Any]) -> int:
+        raise TypeError("the built population is read-only: write through a tenant's overlay")
+
+    def remove(self, identity: str) -> bool:
+        raise TypeError("the built population is read-only: write through a tenant's overlay")
+
+    def row_of(self, value: str, keys: Sequence[str] = IDENTITY_KEYS) -> int | None:
+        for key in keys:
+            row = self.frame.lookup(key, value)
+            if row is not None:
+                return row
+        return None
+
+    def identities(self, rows: Iterable[int]) -> list[str]:
+        return [self.frame.value(int(r), "identity") for r in rows]
+
+    def profile(self, row: int) -> dict[str, Any]:
+        found = self._decoded.get(row)
+        if found is None:
+            if len(self._decoded) >= DECODED_MAX:
+                del self._decoded[next(iter(self._decoded))]
+            found = self._decoded[row] = self.frame.profile(row)
+        return found
+
+    def value(self, row: int, key: str) -> Any:
+        found = self._decoded.get(row)
+        return self.frame.value(row, key) if found is None else found.get(key)
+
+    def reachability(self, row: int, channel: str) -> dict[str, Any]:
+        return self.frame.reachability(row, channel)
+
+    def column(self, name: str) -> Column:
+        col = self._columns.get(name)
+        if col is None:
+            col = self._columns[name] = self._column(name)
+        return col
+
+    def _column(self, name: str) -> Column:
+        fields = self.frame.fields
+        prop = self.frame.properties.get(name)
+        top = None if name in STRUCTURED_FIELDS else fields.get(ALIASED.get(name, name))
+        if top is None:
+            alias = ATTRIBUTE_ALIASES.get(name.lower())
+            top = None if alias is None else fields.get(ALIASED.get(alias, alias))
+        if prop is not None and top is not None:  # a custom property named like a field: per user, it wins
+            return build_column([prop.get(row, top.get(row)) for row in range(self.n)])
+        return field_column(prop if prop is not None else top, self.n)
+
+    def _build_events(self) -> dict[str, EventTable]:
+        events = self.frame.events
+        codes = np.asarray(events.name)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(events.names) + 1))
+        rows = np.asarray(events.rows, dtype=np.int64)[order]
+        ts = np.asarray(events.ts, dtype=np.float64)[order]
+        out: dict[str, EventTable] = {}
+        for code, name in enumerate(events.names):
+            lo, hi = int(bounds[code]), int(bounds[code + 1])
+            if hi > lo:
+                out[name] = EventTable(rows[lo:hi], ts[lo:hi], [], {}, events.props.get(name, {}))
+        return out
+
+    def devices(self) -> Devices:
+        if self._devices is None:
+            stored = self.frame.devices
+            rows = np.asarray(stored.rows, dtype=np.int64)
+            last = np.asarray(stored.last_active, dtype=np.float64)
+            order = np.lexsort((last, rows))
+            self._devices = Devices(rows[order], np.asarray(stored.platform)[order], last[order],
+                                    _Tokens(stored, order))
+        return self._devices
+
+    def reach(self, channel: str) -> Reach:
+        reach = self._reach.get(channel)
+        if reach is None:
+            stored = self.frame.reach
+            if channel in stored.state:
+                reach = Reach(np.asarray(stored.state[channel]), np.asarray(stored.invalid[channel]),
+                              np.asarray(stored.dnd[channel]))
+            else:
+                n = self.n
+                reach = Reach(np.full(n, STATE_CODES[DEFAULT_STATE], dtype=np.int8), np.zeros(n, dtype=bool),
+                              np.zeros(n, dtype=bool))
+            self._reach[channel] = reach
+        return reach
+
+    def has_contact(self, field: str) -> np.ndarray:
+        mask = self._masks.get(("contact", field))
+        if mask is None:
+            stored = self.frame.fields.get(ALIASED.get(field, field))
+            if stored is None:
+                mask = np.zeros(self.n, dtype=bool)
+            elif stored.kind == "text":
+                mask = np.asarray(stored.data) != b""
+            else:
+                mask = np.array([isinstance(v := stored.get(row), str) and bool(v) for row in range(self.n)],
+                                dtype=bool)
+            self._masks[("contact", field)] = mask
+        return mask
+
+
+class _Tokens(Sequence[str]):
+    """Push tokens of the frame's devices in ``order``, derived when read (a list would cost ~100 bytes a
+    device)."""
+
+    def __init__(self, stored: StoredDevices, order: np.ndarray) -> None:
+        self.stored = stored
+        self.order = order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, position: Any) -> Any:
+        if isinstance(position, slice):
+            return self.stored.tokens(self.order[position])
+        return self.stored.token(int(self.order[position]))

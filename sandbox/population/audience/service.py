@@ -14,50 +14,73 @@ days") count back from ``now()`` = the reference date plus however far the sandb
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from sandbox.core.clock import Clock
 from sandbox.population.audience.evaluate import (
+    NOT_FOUND,
     MemberResolver,
+    Unreached,
     count_reach,
     evaluate,
     occurrences,
     recipients_of,
+    unreached_of,
+    unreached_reason,
 )
-from sandbox.population.audience.index import IDENTITY_KEYS, Index
+from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex
 from sandbox.population.audience.overlay import Overlay, Part
+from sandbox.population.audience.summary import summary_of
 from sandbox.population.audience.tree import validate_tree
 from sandbox.population.generator import (
-    DEFAULT_REFERENCE_DATE,
     Profile,
     check_size,
     load_profile,
     parse_timestamp,
     paused_gc,
 )
-from sandbox.population.store import PopulationInfo, Store, load_population, population_fingerprint
-
-STORE_PREFIX = "population-"
-"""The TinyDB files inside ``--data-dir``: one per population fingerprint (``store_file``), so a data dir
-used with another size, seed or profile keeps both populations instead of overwriting one."""
-
-
-def store_file(fingerprint: str) -> str:
-    return f"{STORE_PREFIX}{fingerprint[:16]}.json"
-
-_GENERATED: dict[str, list[Profile]] = {}
-"""Memo of populations generated in this process, by fingerprint. Generated profiles are never mutated (every
-write is copy-on-write), so apps built one after another (test suites, the pytest plugin) share them
-instead of paying for Faker again. Bounded to a few entries."""
-_GENERATED_MAX = 4
+from sandbox.population.store import PopulationInfo, Store, load_population
 
 WARM_LIMIT = 50_000
 """Populations up to this size get their index caches built at startup; larger ones build each cache on the
 first query that needs it, so a warm start stays short (the first estimate then pays for it)."""
+
+
+def as_text(value: Any) -> str:
+    """A field's value as the text a query string compares it with (``true``/``false`` for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+class Profiles(Sequence[Profile]):
+    """A tenant's profiles in view-row order, decoded when read (``AudienceService.profiles``)."""
+
+    def __init__(self, service: AudienceService, tenant: str | None, rows: np.ndarray) -> None:
+        self.service = service
+        self.tenant = tenant
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Profile: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Profile]: ...
+
+    def __getitem__(self, i: int | slice) -> Profile | list[Profile]:
+        if isinstance(i, slice):
+            return [self.service.profile_at(int(row), tenant=self.tenant) for row in self.rows[i]]
+        return self.service.profile_at(int(self.rows[i]), tenant=self.tenant)
+
+    def __iter__(self) -> Iterator[Profile]:
+        return (self.service.profile_at(int(row), tenant=self.tenant) for row in self.rows)
 
 
 class AudienceService:
@@ -70,11 +93,9 @@ class AudienceService:
         self.info = info
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
-        self.index = Index.build(store.profile_list(), self.reference_ts)
+        self.index = FrameIndex(store.frame, self.reference_ts)
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
-        self._maps: dict[str, dict[str, int]] = {}
-        """identity key -> value -> base row, each built on first use (the base never changes)."""
         self._overlays: dict[str | None, Overlay] = {}
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
@@ -85,20 +106,9 @@ class AudienceService:
              on_progress: Callable[[int, int], None] | None = None) -> AudienceService:
         started = time.perf_counter()
         profile = load_profile(profile_path)
-        seed = int(profile.get("seed", 42) if seed is None else seed)
         size = int(profile.get("size", 10000) if size is None else size)
         check_size(size)
-        fingerprint = population_fingerprint(profile, seed, size,
-                                             str(profile.get("reference_date", DEFAULT_REFERENCE_DATE)))
-        store = Store.file(Path(data_dir) / store_file(fingerprint)) if data_dir is not None else Store.memory()
-        if fingerprint in _GENERATED and store.meta().get("population_fingerprint") != fingerprint:
-            store.profiles.insert_multiple(_GENERATED[fingerprint])
-            store.set_meta(population_fingerprint=fingerprint)
-        info = load_population(store, profile, seed=seed, size=size, on_progress=on_progress)
-        if fingerprint not in _GENERATED:
-            while len(_GENERATED) >= _GENERATED_MAX:
-                _GENERATED.pop(next(iter(_GENERATED)))
-            _GENERATED[fingerprint] = store.profile_list()
+        store, info = load_population(profile, seed=seed, size=size, data_dir=data_dir, on_progress=on_progress)
         service = cls(store, info, clock)
         service.load_seconds = time.perf_counter() - started
         return service
@@ -117,7 +127,7 @@ class AudienceService:
         return found
 
     def _base_identity_row(self, identity: str) -> int | None:
-        return self._map_for("identity").get(identity)
+        return self.index.row_of(identity, ("identity",))
 
     def _parts(self, tenant: str | None) -> list[Part]:
         overlay = self._overlays.get(tenant)
@@ -128,20 +138,10 @@ class AudienceService:
         return list(self._overlays)
 
     # -- lookups ---------------------------------------------------------------------------------
-    def _map_for(self, key: str) -> dict[str, int]:
-        """The first base profile with a value wins (hence ``reversed``)."""
-        found = self._maps.get(key)
-        if found is None:
-            profiles = self.index.profiles
-            found = self._maps[key] = {v if isinstance(v := profiles[row].get(key), str) else str(v): row
-                                       for row in range(len(profiles) - 1, -1, -1)
-                                       if profiles[row].get(key) is not None}
-        return found
-
-    def locate(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *,
-               tenant: str | None) -> tuple[int, Profile] | None:
-        """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
-        ``value``: the tenant's own writes first, then the base profiles it has not written."""
+    def _address(self, value: Any, keys: Sequence[str], tenant: str | None) -> tuple[int, Profile | None] | None:
+        """(view row, the tenant's own version or None when the row is the base's) of the profile ``tenant``
+        sees under the first of ``keys`` that knows ``value``: the tenant's own writes first, then the base
+        profiles it has not written. Decodes nothing."""
         text = str(value)
         overlay = self._overlays.get(tenant)
         for key in keys:
@@ -149,10 +149,20 @@ class AudienceService:
                 found = overlay.lookup(key, text)
                 if found is not None:
                     return overlay.rows[str(found.get("identity"))], found
-            row = self._map_for(key).get(text)
+            row = self.index.row_of(text, (key,))
             if row is not None and (overlay is None or overlay.base_live[row]):
-                return row, self.index.profiles[row]
+                return row, None
         return None
+
+    def locate(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *,
+               tenant: str | None) -> tuple[int, Profile] | None:
+        """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
+        ``value`` (``_address``)."""
+        found = self._address(value, keys, tenant)
+        if found is None:
+            return None
+        row, own = found
+        return row, own if own is not None else self.index.profile(row)
 
     def find(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *, tenant: str | None) -> Profile | None:
         """The profile addressed by ``value`` under the first of ``keys`` that knows it."""
@@ -160,25 +170,42 @@ class AudienceService:
         return None if found is None else found[1]
 
     def row_of(self, value: Any, keys: Sequence[str] = IDENTITY_KEYS, *, tenant: str | None) -> int | None:
-        found = self.locate(value, keys, tenant=tenant)
+        found = self._address(value, keys, tenant)
         return None if found is None else found[0]
+
+    def reachability(self, value: Any, channel: str, *, tenant: str | None) -> dict[str, Any] | None:
+        """The addressed user's ``reachability`` entry for ``channel`` (``{}`` when their profile has none),
+        None when nobody is known by ``value``; a base profile is not decoded for it."""
+        found = self._address(value, IDENTITY_KEYS, tenant)
+        if found is None:
+            return None
+        row, own = found
+        if own is not None:
+            return ((own.get("reachability") or {}).get(channel)) or {}
+        return self.index.reachability(row, channel)
 
     def profile_at(self, row: int, *, tenant: str | None) -> Profile:
         """The profile at a view row (as returned by ``recipients``/``row_of``); ``{}`` if deleted."""
         overlay = self._overlays.get(tenant)
         if overlay is not None and overlay.identity_at.get(row) is not None:
             return overlay.at(row) or {}
-        return self.index.profiles[row]
+        return self.index.profile(row)
 
-    def profiles(self, *, tenant: str | None) -> list[Profile]:
-        """Every profile ``tenant`` sees, in view-row order."""
+    def profiles(self, *, tenant: str | None, where: Mapping[str, str] | None = None) -> Profiles:
+        """Every profile ``tenant`` sees, in view-row order (decoded as they are read); ``where``: only those
+        whose field (or custom property) of each name reads as that text (``as_text``), matched on the
+        index's columns rather than by decoding every profile."""
         overlay = self._overlays.get(tenant)
-        if overlay is None:
-            return self.store.profile_list()
-        base = self.index.profiles
-        out = [base[row] if overlay.base_live[row] else overlay.at(row) for row in range(len(base))]
-        out += [overlay.at(row) for row in range(len(base), overlay.size)]
-        return [p for p in out if p]
+        if not where and overlay is None:
+            return Profiles(self, tenant, np.arange(self.index.n))
+        parts = []
+        for part in self._parts(tenant):
+            mask = part.index.alive.copy() if part.live is None else part.live & part.index.alive
+            for name, text in (where or {}).items():
+                column = part.index.column(name)
+                mask &= column.spread(np.array([as_text(v) == text for v in column.uniq], dtype=bool))
+            parts.append((part, mask))
+        return Profiles(self, tenant, np.flatnonzero(self._combine(parts, tenant)))
 
     def size(self, *, tenant: str | None) -> int:
         overlay = self._overlays.get(tenant)
@@ -227,10 +254,10 @@ class AudienceService:
         validate_tree(tree)
         out = []
         for part in self._parts(tenant):
-            mask = evaluate(tree, part.index, resolve_member=resolve_member, now=now, validate=False)
-            if part.live is not None:
-                mask &= part.live
-            out.append((part, mask))
+            index = part.index
+            found = index.trees.get(tree, now, lambda index=index: evaluate(
+                tree, index, resolve_member=resolve_member, now=now, validate=False))
+            out.append((part, found.copy() if part.live is None else found & part.live))
         return out
 
     def evaluate(self, tree: Mapping[str, Any], *, tenant: str | None,
@@ -262,6 +289,11 @@ class AudienceService:
                 out[part.rows[mask]] = True
         return out
 
+    def summary(self, *, tenant: str | None) -> dict[str, Any]:
+        """``population show``'s counts over ``tenant``'s view (``sandbox.population.audience.summary``)."""
+        return summary_of((part.index, part.index.alive if part.live is None else part.live)
+                          for part in self._parts(tenant))
+
     def size_of_view(self, tenant: str | None) -> int:
         """Rows in ``tenant``'s view (deleted rows included): the length of ``evaluate``'s mask."""
         overlay = self._overlays.get(tenant)
@@ -280,12 +312,16 @@ class AudienceService:
 
     def recipients(self, tree: Mapping[str, Any], *, tenant: str | None, channel: str | None,
                    platforms: Iterable[str] | None = None, all_devices: bool = False, limit: int | None = None,
-                   resolve_member: MemberResolver | None = None) -> list[dict[str, Any]]:
+                   resolve_member: MemberResolver | None = None,
+                   unreached: Unreached | None = None) -> list[dict[str, Any]]:
         """One dict per delivery target (``row``, ``identity``, ``platform``+``token`` | ``email`` | ``phone``),
-        in view-row order; ``row`` is a view row (``profile_at``)."""
+        in view-row order; ``row`` is a view row (``profile_at``). With ``unreached``, also who matched but
+        cannot receive ``channel`` (counts per reason, a sample of view rows)."""
         parts = self._part_masks(tree, tenant, resolve_member)
         out: list[dict[str, Any]] = []
         for part, mask in parts:
+            if unreached is not None and channel is not None:
+                _note_unreached(unreached, part, mask, channel, platforms)
             found = recipients_of(mask, part.index, channel=channel, platforms=platforms, all_devices=all_devices,
                                   limit=limit)
             if part.rows is not None:
@@ -294,7 +330,17 @@ class AudienceService:
             out += found
         if len(parts) > 1:
             out.sort(key=lambda entry: entry["row"])
+            if unreached is not None:
+                unreached.rows = {k: sorted(v)[:unreached.sample] for k, v in unreached.rows.items()}
         return out[:limit]
+
+    def unreached_reason(self, row: int, channel: str, *, tenant: str | None,
+                         platforms: Iterable[str] | None = None) -> str | None:
+        """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``; ``not_found`` once
+        deleted), None if it can."""
+        overlay = self._overlays.get(tenant)
+        found = (self.index, row) if overlay is None else overlay.current(row)
+        return NOT_FOUND if found is None else unreached_reason(found[0], found[1], channel, platforms)
 
     def members(self, tree: Mapping[str, Any], *, tenant: str | None, resolve_member: MemberResolver | None = None,
                 limit: int | None = None) -> list[Profile]:
@@ -334,3 +380,13 @@ class AudienceService:
     def describe(self) -> dict[str, Any]:
         return {"size": len(self), "seed": self.info.seed, "reference_date": self.info.reference_date,
                 "built": self.info.built, "load_seconds": round(self.load_seconds, 3)}
+
+
+def _note_unreached(unreached: Unreached, part: Part, mask: np.ndarray, channel: str,
+                    platforms: Iterable[str] | None) -> None:
+    for reason, rows in unreached_of(mask, part.index, channel=channel, platforms=platforms).items():
+        found = np.flatnonzero(rows)
+        unreached.counts[reason] = unreached.counts.get(reason, 0) + len(found)
+        sample = found[:unreached.sample]
+        view_rows = sample if part.rows is None else part.rows[sample]
+        unreached.rows.setdefault(reason, []).extend(int(r) for r in view_rows)

@@ -1,4 +1,5 @@
-"""``campaign-sandbox population show``: what a population holds, counted with the audience engine."""
+"""What a population holds (``population show``, the inspector's audience view), counted with the audience
+engine's columns: a million users count in a moment, and a tenant's view is counted part by part."""
 
 from __future__ import annotations
 
@@ -6,34 +7,58 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sandbox.population.audience.evaluate import estimate
-from sandbox.population.audience.index import Index
-from sandbox.population.generator import CHANNELS, Profile
+import numpy as np
+
+from sandbox.population.audience.evaluate import count_reach
+from sandbox.population.audience.index import PLATFORM_CODES, Column, Index
+from sandbox.population.generator import CHANNELS
+
+TOP = 10
 
 
-def summary(profiles: Iterable[Profile]) -> dict[str, Any]:
-    """Counts for ``population show``: users, devices and users per platform, reachable users per channel
-    (same rules as the audience engine), customer types and the top events."""
-    profiles = list(profiles)
-    index = Index.build(profiles)
-    everyone = {"everyone": True}
-    platform_users: Counter[str] = Counter()
-    devices: Counter[str] = Counter()
-    events: Counter[str] = Counter()
-    tiers: Counter[str] = Counter()
-    for p in profiles:
-        platforms = {d.get("platform") for d in p.get("devices") or ()}
-        platform_users.update(str(x) for x in platforms)
-        devices.update(str(d.get("platform")) for d in p.get("devices") or ())
-        events.update(str(e.get("name")) for e in p.get("events") or ())
-        tiers[str(p.get("customer_type"))] += 1
-    reachable = {channel: estimate(everyone, index, channel=channel) for channel in CHANNELS}
+def summary(index: Index) -> dict[str, Any]:
+    """Counts over every live row of ``index``."""
+    return summary_of([(index, index.alive)])
+
+
+def summary_of(parts: Iterable[tuple[Index, np.ndarray]]) -> dict[str, Any]:
+    """Counts over the rows in ``live`` of each (index, live) part: users, users and devices per platform,
+    reachable users per channel (the audience engine's rules), customer types, countries and top events."""
+    totals: dict[str, Counter[Any]] = {key: Counter() for key in (
+        "profiles", "users_per_platform", "devices_per_platform", "customer_types", "countries", "events")}
+    reachable: dict[str, Counter[str]] = {channel: Counter() for channel in CHANNELS}
+    for index, live in parts:
+        live = live & index.alive
+        totals["profiles"]["n"] += int(np.count_nonzero(live))
+        devices = index.devices()
+        on_live = live[devices.rows]
+        for name, code in PLATFORM_CODES.items():
+            on = on_live & (devices.platform == code)
+            if on.any():
+                users = np.zeros(index.n, dtype=bool)
+                users[devices.rows[on]] = True
+                totals["devices_per_platform"][name] += int(np.count_nonzero(on))
+                totals["users_per_platform"][name] += int(np.count_nonzero(users))
+        totals["customer_types"].update(_values(index.column("customer_type"), live))
+        totals["countries"].update(_values(index.column("country"), live))
+        for name, table in index.events().items():
+            totals["events"][name] += int(np.count_nonzero(live[table.rows]))
+        for channel in CHANNELS:
+            reachable[channel].update(count_reach(live.copy(), index, channel=channel))
+    events = [(name, count) for name, count in totals["events"].most_common() if count]
     return {
-        "profiles": len(profiles),
-        "users_per_platform": dict(sorted(platform_users.items())),
-        "devices_per_platform": dict(sorted(devices.items())),
-        "reachable": reachable,
-        "customer_types": dict(tiers.most_common()),
-        "events_total": sum(events.values()),
-        "top_events": events.most_common(10),
+        "profiles": totals["profiles"]["n"],
+        "users_per_platform": dict(sorted(totals["users_per_platform"].items())),
+        "devices_per_platform": dict(sorted(totals["devices_per_platform"].items())),
+        "reachable": {channel: dict(counts) for channel, counts in reachable.items()},
+        "customer_types": dict(totals["customer_types"].most_common()),
+        "countries": dict(totals["countries"].most_common(TOP)),
+        "events_total": sum(count for _, count in events),
+        "top_events": [list(pair) for pair in events[:TOP]],
     }
+
+
+def _values(column: Column, live: np.ndarray) -> Counter[str]:
+    counts = np.bincount(column.codes[live[column.rows]], minlength=len(column.uniq))
+    return Counter({str(value): int(count) for value, count in zip(column.uniq, counts.tolist(), strict=True)
+                    if count})

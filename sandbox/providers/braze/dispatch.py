@@ -24,7 +24,7 @@ from sandbox.providers.braze.audience import to_tree
 from sandbox.providers.braze.people import People, display_id
 from sandbox.providers.braze.targeting import Recipient
 from sandbox.providers.braze.workspace import Workspace
-from sandbox.records.deliveries import Target
+from sandbox.records.deliveries import Send, Target
 
 UNKNOWN_CONTENT = "unknown"
 """The message of a campaign or Canvas whose dashboard content the sandbox does not know (learned from a
@@ -47,6 +47,13 @@ PROPERTY_SCOPES = frozenset({"api_trigger_properties", "context", "canvas_entry_
 PROFILE_ALIASES = {"email_address": "email", "user_id": "external_id", "braze_id": "internal_id",
                    "city": "city", "home_city": "city"}
 SEGMENT_PREFIX = "segment:"
+GLOBAL_CONTROL_GROUP = "Global Control Group (dashboard campaigns and Canvases leave it out)"
+NOT_IN_SCOPE = "not in {what} the send is limited to"
+NO_DESTINATION = {"apple_push": "no iOS push token", "android_push": "no Android push token",
+                  "kindle_push": "no Kindle push token", "web_push": "no web push token",
+                  "email": "no email address, or one marked invalid", "sms": "no phone number",
+                  "whats_app": "no phone number"}
+"""Skip details (``Send.skip``) when a known user has nowhere to receive a messaging object."""
 
 
 @dataclass(slots=True)
@@ -108,37 +115,81 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
     """Record one delivery per reached user, channel and device; return the users reached."""
     scope = scope_tree(dispatch.segment_id, dispatch.audience)
     resolve = resolver(workspace)
-    targets = _explicit(dispatch, people)
-    if scope is not None and targets:
-        inside = {p["identity"] for p in people.service.members(scope, tenant=people.tenant,
-                                                                 resolve_member=resolve)}
-        targets = [t for t in targets if t.profile is None or t.profile["identity"] in inside]
-    if dispatch.broadcast:
-        members = people.service.members(scope or {"everyone": True}, tenant=people.tenant,
-                                         resolve_member=resolve)
-        targets += [Reached(p, display_id(p, p["identity"]), dispatch.properties) for p in members]
-    targets = [t for t in _dedupe(targets)
-               if dispatch.include_control_group or t.name not in workspace.global_control_group]
-    if due is not None:
-        targets = [t for t in targets if due(t)]
     send = services.deliveries.send(
         tenant=dispatch.tenant, vendor="braze", campaign_id=dispatch.campaign_id or dispatch.canvas_id, time=iso(now),
         extra={"dispatch_id": dispatch.dispatch_id, "send_id": dispatch.send_id, "canvas_id": dispatch.canvas_id,
                "schedule_id": dispatch.schedule_id, "operation": dispatch.operation})
+    targets = _explicit(dispatch, people)
+    if scope is not None and targets:
+        inside = {p["identity"] for p in people.service.members(scope, tenant=people.tenant,
+                                                                 resolve_member=resolve)}
+        outside = [t for t in targets if t.profile is not None and t.profile["identity"] not in inside]
+        if outside:
+            _skip_users(send, dispatch, outside, "not_in_audience", NOT_IN_SCOPE.format(what=_scope_name(dispatch)))
+            targets = [t for t in targets if t.profile is None or t.profile["identity"] in inside]
+    if dispatch.broadcast:
+        members = people.service.members(scope or {"everyone": True}, tenant=people.tenant,
+                                         resolve_member=resolve)
+        targets += [Reached(p, display_id(p, p["identity"]), dispatch.properties) for p in members]
+    targets = _dedupe(targets)
+    if not dispatch.include_control_group and workspace.global_control_group:
+        held = [t for t in targets if t.name in workspace.global_control_group]
+        if held:
+            _skip_users(send, dispatch, held, "control_group", GLOBAL_CONTROL_GROUP)
+            targets = [t for t in targets if t.name not in workspace.global_control_group]
+    if due is not None:
+        targets = [t for t in targets if due(t)]
     for target in targets:
+        missed: list[tuple[str, str, str | None]] | None = None
         for key, obj in dispatch.messages.items():
-            if not eligible(key, obj, target.profile, dispatch.subscription_state, workspace):
+            why = ineligible(key, obj, target.profile, dispatch.subscription_state, workspace)
+            if why is not None:  # nowhere to send it says more than the subscription does
+                why = ("no_channel", NO_DESTINATION.get(key)) if not destinations(key, obj, target.profile) else why
+                missed = [*(missed or ()), (key, *why)]
                 continue
             channel, platform = CHANNEL_OF[key]
             content = render(obj, target.profile, target.properties)
-            for device in destinations(key, obj, target.profile):
+            devices = destinations(key, obj, target.profile)
+            if not devices:
+                missed = [*(missed or ()), (key, "no_channel", NO_DESTINATION.get(key))]
+            for device in devices:
                 delivery = send.deliver(
                     Target(target.name, platform, device, known=target.profile is not None), channel, content,
                     {"message_variation_id": obj.get("message_variation_id"), "messaging_object": key,
                      **dispatch.extra})
                 if key == "webhook":
                     webhooks.fire(services, dispatch.tenant, dispatch.operation, content, target.name, delivery.id)
+        if missed:
+            _skip_missed(send, dispatch, target, missed)
     return targets
+
+
+def _skip_users(send: Send, dispatch: Dispatch, users: list[Reached], reason: str, detail: str) -> None:
+    """Users the dispatch leaves out before any channel: skipped on each channel it sends on."""
+    for channel in dict.fromkeys(CHANNEL_OF[key][0] for key in dispatch.messages):
+        for user in users:
+            send.skip(Target(user.name, known=user.profile is not None), channel, reason, detail)
+
+
+def _skip_missed(send: Send, dispatch: Dispatch, target: Reached, missed: list[tuple[str, str, str | None]]) -> None:
+    """A user is skipped on a channel when none of the dispatch's messaging objects of that channel reached
+    them (an iOS-only user of an iOS + Android push is reached); the first object's reason is kept."""
+    missed_keys = {key for key, _, _ in missed}
+    done: set[str] = set()
+    for key, reason, detail in missed:
+        channel, platform = CHANNEL_OF[key]
+        if channel in done:
+            continue
+        done.add(channel)
+        same = [k for k in dispatch.messages if CHANNEL_OF[k][0] == channel]
+        if all(k in missed_keys for k in same):
+            send.skip(Target(target.name, platform if len(same) == 1 else None, known=target.profile is not None),
+                      channel, reason, detail)
+
+
+def _scope_name(dispatch: Dispatch) -> str:
+    return " and ".join(p for p in (dispatch.segment_id and f"segment {dispatch.segment_id}",
+                                    dispatch.audience is not None and "the connected audience") if p)
 
 
 def _explicit(dispatch: Dispatch, people: People) -> list[Reached]:
@@ -216,19 +267,24 @@ def destinations(key: str, obj: Mapping[str, Any], profile: Mapping[str, Any] | 
     return [None]
 
 
-def eligible(key: str, obj: Mapping[str, Any], profile: Mapping[str, Any] | None, wanted: str,
-             workspace: Workspace) -> bool:
-    """``recipient_subscription_state``: opted_in, subscribed (default: not unsubscribed) or all."""
+def ineligible(key: str, obj: Mapping[str, Any], profile: Mapping[str, Any] | None, wanted: str,
+               workspace: Workspace) -> tuple[str, str] | None:
+    """Why ``recipient_subscription_state`` (opted_in, subscribed (default: not unsubscribed) or all) or the
+    subscription group leaves the user out of this messaging object: (skip reason, detail), else None."""
     if key in GROUPED:
-        return _group_member(str(obj.get("subscription_group_id")), STATE_CHANNEL[key], profile, workspace)
-    if key not in STATE_CHANNEL:
-        return True
+        group = str(obj.get("subscription_group_id"))
+        if _group_member(group, STATE_CHANNEL[key], profile, workspace):
+            return None
+        return "unsubscribed", f"not subscribed to subscription group {group}"
+    if key not in STATE_CHANNEL or wanted == "all":
+        return None
     state = (((profile or {}).get("reachability") or {}).get(STATE_CHANNEL[key]) or {}).get("state", "subscribed")
-    if wanted == "all":
-        return True
-    if wanted == "opted_in":
-        return state == "opted_in"
-    return state != "unsubscribed"
+    if wanted == "opted_in" and state != "opted_in":
+        return ("unsubscribed" if state == "unsubscribed" else "not_opted_in"), f"{key}: {state}"
+    if state == "unsubscribed":
+        return "unsubscribed", f"{key}: unsubscribed"
+    return None
+
 
 
 def _group_member(group_id: str, channel: str, profile: Mapping[str, Any] | None, workspace: Workspace) -> bool:

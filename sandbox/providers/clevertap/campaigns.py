@@ -46,7 +46,7 @@ def follow_up(call: Call[CleverTap]) -> Reply:
     if not raw:
         raise create_checks.fail(errors.FIELD_EMPTY.format(field="req_id"))
     pending = call.provider.state.tenant(call.tenant).pending
-    answer = pending.pop(int(raw), None) if raw.isdigit() else None
+    answer = pending.pop(int(raw), None) if raw.isascii() and raw.isdigit() else None
     if answer is None:
         raise create_checks.fail(errors.REQUEST_ID_UNKNOWN)
     return Reply(answer)

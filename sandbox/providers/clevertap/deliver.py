@@ -16,11 +16,12 @@ import numpy as np
 
 from sandbox.core.clock import iso
 from sandbox.core.services import Services
+from sandbox.population.audience import Unreached
 from sandbox.providers.clevertap.account import Account
 from sandbox.providers.clevertap.dashboard_data import DashboardData
 from sandbox.providers.clevertap.people import People
 from sandbox.providers.clevertap.state import Campaign, Tenant
-from sandbox.records.deliveries import Target
+from sandbox.records.deliveries import SKIPPED_PER_RUN, Target
 
 VENDOR = "clevertap"
 ADDRESS = {"email": "email", "sms": "phone", "whatsapp": "phone"}
@@ -39,11 +40,14 @@ def bucket(salt: str, identity: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64 * 100
 
 
-def held_out(account: Account, body: dict[str, Any], salt: str, percentage: float, identity: str) -> bool:
+def held_out(account: Account, body: dict[str, Any], salt: str, percentage: float, identity: str) -> str | None:
+    """The control group holding ``identity`` out (``"campaign:<id> 10%"``, ``"system 5%"``), else None."""
     if percentage and bucket(salt, identity) < percentage:
-        return True
-    return bool(body.get("system_control_group_include") and account.system_control_group
-                and bucket("system", identity) < account.system_control_group)
+        return f"{salt} {percentage:g}%"
+    if body.get("system_control_group_include") and account.system_control_group \
+            and bucket("system", identity) < account.system_control_group:
+        return f"system {account.system_control_group:g}%"
+    return None
 
 
 class Capper:
@@ -54,6 +58,10 @@ class Capper:
         self.cap = self.account_cap if respect else None
         self.state = state
         self.now = now
+
+    def describe(self) -> str:
+        messages, days = self.cap or (0, 0)
+        return f"account cap: {messages} messages in {days:g} days"
 
     def allows(self, identity: str) -> bool:
         if self.cap is None:
@@ -83,32 +91,38 @@ def run_campaign(services: Services, people: People, account: Account, dashboard
     body = campaign.body
     report: Counter[str] = Counter(sent=0, control_group=0, frequency_capped=0, expired=0)
     channel = ESTIMATE_CHANNEL[campaign.target_mode]
+    unreached = Unreached(SKIPPED_PER_RUN) if channel is not None else None
     targets = people.service.recipients(campaign.tree, tenant=tenant, channel=channel, platforms=_platforms(campaign),
                                         all_devices=bool(body.get("send_to_all_devices")),
-                                        resolve_member=segment_resolver(dashboard, tenant))
+                                        resolve_member=segment_resolver(dashboard, tenant), unreached=unreached)
     if campaign.target_mode == "notificationinbox":
         targets = _inbox_targets(people, campaign, targets, tenant)
     report["targeted"] = len({t["identity"] for t in targets})
     expires = _expiry(body, now)
     capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
     send = services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=campaign.id, time=iso(now))
+    if unreached is not None and unreached.counts:
+        send.skip_unreached(campaign.target_mode, unreached.counts, unreached.rows,
+                            lambda row: Target(str(people.profile_at(row, tenant).get("identity"))))
     percentage, salt = _control(dashboard, tenant, body, campaign)
     seen: dict[str, str] = {}
     for target in targets:
         identity = str(target["identity"])
         verdict = seen.get(identity)
         if verdict is None:
-            if held_out(account, body, salt, percentage, identity):
+            detail = held_out(account, body, salt, percentage, identity)
+            if detail is not None:
                 verdict = "control_group"
             elif expires is not None and expires < now:
-                verdict = "expired"
+                verdict, detail = "expired", f"ttl ended at {iso(expires)}"
             elif not capper.allows(identity):
-                verdict = "frequency_capped"
+                verdict, detail = "frequency_capped", capper.describe()
             else:
                 verdict = "sent"
             seen[identity] = verdict
             if verdict != "sent":
                 report[verdict] += 1
+                send.skip(Target(identity), campaign.target_mode, verdict, detail)
         if verdict != "sent":
             continue
         report["sent"] += 1
@@ -201,10 +215,16 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
             continue
         row, profile = found
         identity = str(profile.get("identity"))
-        reachable = not checked or people.is_reachable(row, channel, tenant)
-        if identity in done or not reachable or not capper.allows(identity):
+        if identity in done:
             continue
         done.add(identity)
+        reason = people.service.unreached_reason(row, channel, tenant=tenant) if checked else None
+        if reason is not None:
+            send.skip(Target(identity), channel, reason, f"addressed by {key} {value}")
+            continue
+        if not capper.allows(identity):
+            send.skip(Target(identity), channel, "frequency_capped", capper.describe())
+            continue
         platform, token = _last_device(profile, channel)
         extra = {"identifier": key}
         if channel in ADDRESS:

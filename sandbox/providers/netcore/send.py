@@ -14,16 +14,18 @@ from typing import Any
 from sandbox.core.clock import iso
 from sandbox.core.operations import Call
 from sandbox.core.services import Services
+from sandbox.population.audience import Unreached
 from sandbox.providers.netcore import errors, panel, people
 from sandbox.providers.netcore.audience import CHANNELS, Audience, resolver, tree_of
 from sandbox.providers.netcore.state import Campaign, NetcoreState, TenantData
-from sandbox.records.deliveries import Target
+from sandbox.records.deliveries import SKIPPED_PER_RUN, Send, Target
 
 VENDOR = "netcore"
 FREQUENCY_CAP = 1
 FREQUENCY_WINDOW = 86400.0
 """[INF] With frequency capping on, a contact gets at most one capped campaign per channel per 24 h of
 sandbox clock (Netcore's caps are set in its panel; their values are not in the docs, spec §1)."""
+CAP_DETAIL = f"frequency capping: at most {FREQUENCY_CAP} capped campaign per channel in {FREQUENCY_WINDOW / 3600:g} h"
 TOKEN = re.compile(r"\[([A-Za-z0-9_. -]+)\]")
 """Merge tags like ``[NAME]`` / ``[FIRSTNAME]`` (spec §3, §4.4)."""
 
@@ -76,31 +78,52 @@ def deliver(services: Services, state: NetcoreState, tenant: str | None, data: T
     Reach is the engine's (push needs an app device, email an address; unsubscribed/invalid are skipped)."""
     state.heal(data, tenant)
     channel = CHANNELS.get(campaign.channel, campaign.channel)
+    unreached = Unreached(SKIPPED_PER_RUN)
     found = state.people.recipients(tree_of(audience), tenant=tenant, channel=channel, limit=audience.limit,
-                                    resolve_member=resolver(state, data, tenant))
+                                    resolve_member=resolver(state, data, tenant), unreached=unreached)
     targets = []
     for target in found:
         profile = state.people.profile_at(target["row"], tenant=tenant)
-        user = target.get("email") if channel == "email" else people.customer_id(profile or target)
-        targets.append(Recipient(Target(str(user), target.get("platform"), target.get("token")),
-                                 people.attributes_view(profile)))
+        targets.append(Recipient(Target(_address(channel, profile or target), target.get("platform"),
+                                        target.get("token")), people.attributes_view(profile)))
+    send = _send(services, tenant, campaign, {"generation": campaign.generation, **audience.describe(),
+                                              **(extra or {})})
+    if unreached.counts:
+        send.skip_unreached(channel, unreached.counts, unreached.rows,
+                            lambda row: Target(_address(channel, state.people.profile_at(row, tenant=tenant))))
     return record(services, tenant, data, campaign, content, targets, values=values or {}, capping=capping,
-                  extra={"generation": campaign.generation, **audience.describe(), **(extra or {})})
+                  send=send)
+
+
+def _address(channel: str, profile: Mapping[str, Any]) -> str:
+    """The user as a delivery names them: the email address for email, else the contact's customer id."""
+    email = profile.get("email") if channel == "email" else None
+    return str(email or people.customer_id(profile))
+
+
+def _send(services: Services, tenant: str | None, campaign: Campaign, extra: Mapping[str, Any]) -> Send:
+    return services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=campaign.id,
+                                    time=iso(services.clock.time(tenant)),
+                                    extra={"campaign_name": campaign.name, **extra})
 
 
 def record(services: Services, tenant: str | None, data: TenantData, campaign: Campaign,
            content: Mapping[str, str], recipients: Iterable[Recipient], *, values: Mapping[str, Any], capping: bool,
-           extra: Mapping[str, Any]) -> int:
+           extra: Mapping[str, Any] | None = None, send: Send | None = None) -> int:
+    """Record a delivery per recipient (``send``: the run's recorder, else one made with ``extra``); with
+    ``capping``, recipients over the frequency cap are skipped."""
     now = services.clock.time(tenant)
-    send = services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=campaign.id, time=iso(now),
-                                    extra={"campaign_name": campaign.name, **extra})
+    if send is None:
+        send = _send(services, tenant, campaign, extra or {})
     channel = CHANNELS.get(campaign.channel, campaign.channel)
+    test = bool(send.extra.get("test"))
     count = 0
     for recipient in recipients:
         user = recipient.target.user
         if capping and capped(data, channel, user, now):
+            send.skip(recipient.target, channel, "frequency_capped", CAP_DETAIL)
             continue
-        if not extra.get("test"):
+        if not test:
             data.sends.setdefault((channel, user), []).append(now)
         send.deliver(recipient.target, channel,
                      {k: personalise(v, values, recipient.attributes) for k, v in content.items()})

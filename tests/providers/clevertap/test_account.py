@@ -81,23 +81,22 @@ async def deliveries(api, **filters: Any) -> list[dict[str, Any]]:
 
 
 async def test_send_records_known_and_unknown_recipients(api) -> None:
-    # seed-42 population: user0000003 is push-reachable on one Android device
-    payload = {"to": {"Identity": ["user0000003", "nobody-here"], "FBID": ["102029292929388"]},
+    user = (await api.user(lambda p: p["reachability"]["push"]["state"] != "unsubscribed"
+                           and [d["platform"] for d in p["devices"]] == ["android"]))["identity"]
+    payload = {"to": {"Identity": [user, "nobody-here"], "FBID": ["102029292929388"]},
                "campaign_id": 1000000043, "content": {"title": "t", "body": "b"}}
     assert (await post(api, "/1/send/push.json", payload))[0] == 200
     sent = await deliveries(api)
     assert [(d["user"], d["known"], d["campaign_id"]) for d in sent] == [
-        ("102029292929388", False, "1000000043"), ("user0000003", True, "1000000043"),
+        ("102029292929388", False, "1000000043"), (user, True, "1000000043"),
         ("nobody-here", False, "1000000043")]
     assert sent[1]["platform"] == "android" and sent[1]["device"] and sent[1]["content"] == payload["content"]
     assert sent[0]["extra"] == {"identifier": "FBID"}
 
 
 async def test_send_skips_known_users_who_are_unreachable(api) -> None:
-    # user0000001 is unsubscribed from email in the seed-42 population
-    _, answer, _ = await api.call("GET", "/_sandbox/profiles/user0000001")
-    assert answer["reachability"]["email"]["state"] == "unsubscribed"
-    await post(api, "/1/send/email.json", {"to": {"Identity": ["user0000001"], "Email": ["x@example.com"]},
+    user = (await api.user(lambda p: p["reachability"]["email"]["state"] == "unsubscribed"))["identity"]
+    await post(api, "/1/send/email.json", {"to": {"Identity": [user], "Email": ["x@example.com"]},
                                            "content": {"subject": "s", "body": "b"}})
     assert [(d["user"], d["known"]) for d in await deliveries(api)] == [("x@example.com", False)]
 

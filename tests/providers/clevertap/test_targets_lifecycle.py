@@ -109,6 +109,8 @@ async def test_async_estimate_follow_up_resolves_once(api) -> None:
     status, again, _ = await api.call("GET", CREATE, params={"req_id": str(partial["req_id"])},
                                       headers=CLEVERTAP_HEADERS)
     assert (status, again) == (400, {"status": "fail", "error": "Invalid request id", "code": 78})
+    status, odd, _ = await api.call("GET", CREATE, params={"req_id": "²"}, headers=CLEVERTAP_HEADERS)
+    assert (status, odd) == (400, {"status": "fail", "error": "Invalid request id", "code": 78})
 
 
 async def test_async_create_follow_up_by_re_post_carries_the_id(api) -> None:

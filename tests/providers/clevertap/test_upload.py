@@ -142,9 +142,10 @@ async def test_uploaded_profile_is_readable_and_counted_and_reset_undoes_it(api)
 
 
 async def test_profile_of_a_generated_user(api) -> None:
-    status, answer = await read_profile(api, identity="user0000001")
+    user = (await api.user(lambda p: [d["platform"] for d in p["devices"]] == ["android"]))["identity"]
+    status, answer = await read_profile(api, identity=user)
     record = answer["record"]
-    assert status == 200 and record["identity"] == "user0000001" and record["profileData"]["Customer Type"]
+    assert status == 200 and record["identity"] == user and record["profileData"]["Customer Type"]
     assert [p["platform"] for p in record["platformInfo"]] == ["Android"]
     assert (await read_profile(api, objectId=record["platformInfo"][0]["objectId"]))[1] == answer
     assert (await read_profile(api, email=record["email"]))[1] == answer

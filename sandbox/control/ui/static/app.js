@@ -5,7 +5,7 @@
 
 const API = "/_sandbox";
 const MAX_ROWS = 1000;
-const state = { tab: "requests", rows: [], selected: null, stream: null, tenants: new Set(), vendors: [] };
+const state = { tab: "requests", rows: [], selected: null, stream: null, tenants: new Set(), vendors: [], reasons: {} };
 const $ = (selector) => document.querySelector(selector);
 
 // ---- DOM and formatting helpers --------------------------------------------------------------------------
@@ -248,7 +248,8 @@ async function showDetail(id) {
     h("h3", {}, entry.body_parsed ? "Body" : "Raw body (did not parse)"),
     h("pre", { id: "request-body" }, entry.body_parsed ? pretty(entry.body) : entry.raw_body || "(empty)"),
     h("h3", {}, "Answer"),
-    kvTable([["status", String(entry.status)], ["content-type", entry.response_type]]),
+    kvTable([["status", String(entry.status)], ...(entry.response_headers.length ? entry.response_headers
+      : [["content-type", entry.response_type]])]),
     h("pre", { id: "response-body" },
       entry.response !== null ? pretty(entry.response) : entry.response_text || "(empty)"));
 }
@@ -358,24 +359,65 @@ function sendLabel(delivery, extra) {
   return [delivery.vendor, what, extra.campaign_name, extra.send_id && `send ${extra.send_id}`,
           extra.tag_group && `tag group ${extra.tag_group}`].filter(Boolean).join(" · ");
 }
+function runKey(item) {  // deliveries and skipped users of one campaign (or one send without a campaign) meet here
+  return item.campaign_id ? `${item.vendor}|campaign|${item.campaign_id}` : `${item.vendor}|send|${item.time}`;
+}
+const REASON_LABELS = { no_channel: "no channel", control_group: "control group", frequency_capped: "frequency cap",
+                        not_opted_in: "not opted in", not_in_audience: "not in audience", not_found: "not found" };
+const SKIPPED_OPEN = 20;  // a campaign's skipped users start folded when there are more
+function reasonLabel(reason) { return REASON_LABELS[reason] || reason; }
+function skippedSummary(items) {  // "unsubscribed 3 · control group 5" (records beyond a run's cap count for many)
+  const counts = new Map();
+  for (const item of items) counts.set(item.reason, (counts.get(item.reason) || 0) + item.count);
+  return [...counts].map(([reason, count]) => `${reasonLabel(reason)} ${count}`).join(" · ");
+}
+function skippedTable(items, byUser) {
+  return h("table", { class: "skipped" },
+    h("thead", {}, h("tr", {}, h("th", {}, byUser ? "campaign / send" : "user"), h("th", {}, "channel"),
+      h("th", {}, "reason"), h("th", {}, "detail"))),
+    h("tbody", {}, items.map((item) => h("tr", { "data-reason": item.reason },
+      h("td", {}, byUser ? (item.campaign_id ? `${item.vendor} · campaign ${item.campaign_id}`
+                                             : `${item.vendor} · send at ${item.time}`)
+        : item.user === null ? `${item.count} more users` : h("a", { class: "user", onclick: () => openProfile(item.user) },
+          item.user)),
+      h("td", {}, [item.channel, item.platform].filter(Boolean).join(" · ")),
+      h("td", { class: "reason", title: state.reasons[item.reason] || "" }, reasonLabel(item.reason)),
+      h("td", { class: "detail-text" }, [item.detail || state.reasons[item.reason] || "",
+                                         item.known ? "" : " (not in population)"].join(""))))));
+}
 async function loadDeliveries() {
   const form = $("#delivery-filters");
   const params = { tenant: tenantParam(), vendor: form.vendor.value, channel: form.channel.value,
                    campaign_id: form.campaign_id.value.trim(), user: form.user.value.trim(), limit: 500 };
-  const found = await json(`/deliveries?${query(params)}`);
+  const [found, skipped] = await Promise.all([json(`/deliveries?${query(params)}`),
+                                              json(`/deliveries/skipped?${query(params)}`)]);
+  state.reasons = skipped.reasons;
   const byUser = form.group.value === "user";
   const groups = new Map();
+  const group = (key, label) => {
+    if (!groups.has(key)) groups.set(key, { label, sent: [], skipped: [] });
+    return groups.get(key);
+  };
   for (const delivery of found.deliveries.slice().reverse()) {  // newest first
     if (!KEY_TENANTS.has(delivery.vendor)) noteTenant(delivery.tenant);
-    const extra = delivery.extra || {};
-    const key = byUser ? `user ${delivery.user}` : sendLabel(delivery, extra);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(delivery);
+    const key = byUser ? `user ${delivery.user}` : runKey(delivery);
+    group(key, byUser ? key : sendLabel(delivery, delivery.extra || {})).sent.push(delivery);
   }
-  $("#delivery-count").textContent = `${found.deliveries.length} of ${found.total} deliveries`;
-  $("#delivery-groups").replaceChildren(...(groups.size ? [...groups].map(([key, items]) =>
-    h("div", { class: "group" }, h("h3", {}, `${key} — ${items.length}`),
-      h("div", { class: "cards" }, items.map(deliveryCard))))
+  for (const item of skipped.skipped.slice().reverse()) {
+    if (byUser && item.user === null) continue;  // users beyond a run's cap are counted, not named
+    const key = byUser ? `user ${item.user}` : runKey(item);
+    group(key, byUser ? key : sendLabel(item, {})).skipped.push(item);
+  }
+  $("#delivery-count").textContent = `${found.deliveries.length} of ${found.total} deliveries · ` +
+    `${skipped.total} skipped` + (skipped.total ? ` (${skippedSummary(skipped.skipped)})` : "");
+  $("#delivery-groups").replaceChildren(...(groups.size ? [...groups].map(([key, g]) =>
+    h("div", { class: "group", "data-key": key },
+      h("h3", {}, `${g.label} — ${g.sent.length} sent`,
+        g.skipped.length ? h("span", { class: "skipped-counts" }, ` · skipped: ${skippedSummary(g.skipped)}`) : null),
+      g.skipped.length ? h("details", { class: "skipped-users", open: byUser || g.skipped.length <= SKIPPED_OPEN },
+        h("summary", {}, byUser ? "Why this user was skipped" : `Skipped users (${g.skipped.length})`),
+        skippedTable(g.skipped, byUser)) : null,
+      g.sent.length ? h("div", { class: "cards" }, g.sent.map(deliveryCard)) : null))
     : [h("p", { class: "empty" }, "Nothing would have reached a user yet.")]));
 }
 
@@ -467,15 +509,11 @@ async function loadAudience() {
     Object.entries(counts).map(([key, n]) => [key === channel ? channel : `${channel} ${key}`, n]));
   const p = summary.population;
   show($("#population"), h("h2", {}, "Population"), h("div", { class: "stats" },
-    stat("Users", [["total", p.size], ["seed", p.seed], ["reference date", p.reference_date]]),
+    stat("Users", [["total", summary.counted_profiles], ["seed", p.seed], ["reference date", p.reference_date]]),
     stat("Reachable per channel", reach),
     stat("Tiers", Object.entries(summary.tiers)),
     stat("Countries (top 10)", Object.entries(summary.countries)),
-    stat("Top events", Object.entries(summary.top_events))),
-    summary.counted_profiles < p.size
-      ? h("p", { class: "hint" },
-        `tiers, countries and events counted over the first ${summary.counted_profiles} users`)
-      : null);
+    stat("Top events", Object.entries(summary.top_events))));
 }
 function setExample() {
   $("#p-audience").value = pretty(EXAMPLES[$("#p-vendor").value] || {});

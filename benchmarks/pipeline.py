@@ -1,0 +1,125 @@
+"""The sandbox's own CPU per ``POST /1/send/push.json``, in process: its middleware, without HTTP.
+
+Run by hand:  python benchmarks/pipeline.py [--requests 20000] [--rounds 3] [--profile tottime]
+
+``benchmarks/peers.py`` measures a whole server over HTTP, where the machine's other load moves each figure by
+several µs; this one runs the middleware (auth, body, schema validation, journal entry, delivery recording,
+metrics, rendering) on requests whose body has already arrived, in one process on one loop (uvloop where
+installed), and subtracts the cost of making the requests. It is the steady figure for comparing levers on
+the request path; ``--profile`` prints a ``cProfile`` (``time.process_time``) of one more round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from aiohttp import streams, web
+from aiohttp.test_utils import make_mocked_request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from throughput import BODY, HEADERS
+
+from sandbox.app import create_app
+from sandbox.cli import event_loop_factory
+from sandbox.core import pipeline
+from sandbox.settings import Settings
+
+PATH = "/1/send/push.json"
+
+
+class _Protocol:
+    """What a payload stream asks of its connection (nothing to pause: the body is all there)."""
+
+    _reading_paused = False
+
+    def pause_reading(self, **_: Any) -> None:
+        pass
+
+    def resume_reading(self, **_: Any) -> None:
+        pass
+
+
+async def measure(requests: int, rounds: int, population: int, profile: str | None) -> None:
+    app = create_app(Settings(population_size=population))
+    runner = web.AppRunner(app)
+    await runner.setup()  # builds the population and starts the providers, as serve does
+    loop = asyncio.get_running_loop()
+    headers = {**HEADERS, "Content-Length": str(len(BODY))}
+    connection = mock.Mock(_reading_paused=False)
+    template = make_mocked_request("POST", PATH, headers=headers, app=app, loop=loop, protocol=connection,
+                                   payload=streams.StreamReader(connection, 2**16, loop=loop))
+    match = await app.router.resolve(template)
+    match.add_app(app)
+    match.freeze()
+    protocol = _Protocol()
+
+    def request() -> web.Request:
+        payload = streams.StreamReader(protocol, 2**16, loop=loop)  # type: ignore[arg-type]
+        payload.feed_data(BODY)
+        payload.feed_eof()
+        made = template.clone()
+        made._payload = payload
+        made._match_info = match
+        return made
+
+    async def send() -> None:
+        response = await pipeline.sandbox_middleware(request(), None)
+        if response.status != 200:
+            raise SystemExit(f"the send was answered {response.status}: {getattr(response, 'body', b'')!r}")
+
+    def cpu(action: Callable[[], Any]) -> float:
+        started = time.process_time()
+        action()
+        return time.process_time() - started
+
+    async def sends(count: int) -> float:
+        started = time.process_time()
+        for _ in range(count):
+            await send()
+        return time.process_time() - started
+
+    await sends(2_000)  # warm up: lazily built maps, first-use state
+    figures = []
+    for _ in range(rounds):
+        making = cpu(lambda: [request() for _ in range(requests)])
+        figures.append((await sends(requests) - making) / requests * 1e6)
+    print(f"{requests} sends x {rounds} rounds on {type(loop).__module__.split('.')[0]}'s loop, "
+          f"{population} users: the middleware's own CPU per send {statistics.median(figures):.1f} µs "
+          f"(rounds: {', '.join(f'{f:.1f}' for f in figures)})")
+    if profile:
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+        await sends(requests)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(profile).print_stats(40)
+    await runner.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--population-size", type=int, default=10_000)
+    parser.add_argument("--profile", choices=("tottime", "cumulative"), help="also print a cProfile, sorted so")
+    args = parser.parse_args()
+    if (os.cpu_count() or 1) > 1 and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    factory = event_loop_factory()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(measure(args.requests, args.rounds, args.population_size, args.profile))
+
+
+if __name__ == "__main__":
+    main()

@@ -423,7 +423,7 @@ class Index:
                 platform = np.array([codes(d.get("platform"), -1) for d in flat], dtype=np.int8)
                 last = np.array([_number(d.get("last_active")) for d in flat], dtype=np.float64)
                 tokens = [d.get("token") for d in flat]
-            last = np.nan_to_num(last, nan=-np.inf)
+            last[np.isnan(last)] = -np.inf
             order = np.lexsort((last, rows))
             picked = [tokens[j] for j in order.tolist()]
             self._devices = Devices(rows[order], platform[order], last[order], picked)
@@ -446,10 +446,14 @@ class Index:
         cached = self._masks.get(key)
         if cached is None:
             devices = self.devices()
-            positions = np.flatnonzero(np.isin(devices.platform, [PLATFORM_CODES[p] for p in key[2:]]))
+            wanted = np.zeros(len(PLATFORM_CODES) + 1, dtype=bool)  # by platform code + 1 (-1: unknown)
+            wanted[[PLATFORM_CODES[p] + 1 for p in key[2:]]] = True
+            positions = np.flatnonzero(wanted[devices.platform.astype(np.intp) + 1])
             rows = devices.rows[positions]
             if last_only and len(positions):
-                last_of_row = np.r_[rows[1:] != rows[:-1], True]  # devices are sorted by (row, last_active)
+                last_of_row = np.empty(len(rows), dtype=bool)  # devices are sorted by (row, last_active)
+                np.not_equal(rows[1:], rows[:-1], out=last_of_row[:-1])
+                last_of_row[-1] = True
                 positions, rows = positions[last_of_row], rows[last_of_row]
             cached = (positions, rows)
             self._masks[key] = cached

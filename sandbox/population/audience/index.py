@@ -229,15 +229,20 @@ class TreeMasks:
         self._masks: OrderedDict[tuple[bytes, float | None], np.ndarray] = OrderedDict()
         self._bytes = 0
 
-    def get(self, tree: Mapping[str, Any], now: float | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
+    @staticmethod
+    def key(tree: Mapping[str, Any], now: float | None) -> tuple[bytes, float | None] | None:
+        """What a tree's results are kept under (None: not to be kept)."""
         try:
             text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
         except TypeError:
+            return None
+        return None if b'"member_of"' in text else (text, now)
+
+    def get(self, tree: Mapping[str, Any], now: float | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
+        key = self.key(tree, now)
+        if key is None:
             return compute()
-        if b'"member_of"' in text:
-            return compute()
-        key = (text, now)
         found = self._masks.get(key)
         if found is not None:
             self._masks.move_to_end(key)

@@ -10,6 +10,9 @@ from sandbox.core.errors import BadRequest, NotFound
 from sandbox.population.audience.tree import validate_tree
 
 SAMPLE_SIZE = 10
+PROFILES_PAGE_MAX = 10_000
+"""The most profiles one ``GET /_sandbox/profiles`` returns (each is decoded for the answer); page with
+``offset`` for more."""
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
@@ -23,8 +26,9 @@ async def list_profiles(request: web.Request) -> web.Response:
     ``?tenant=T``: the population as tenant T sees it (with its writes), else the built population."""
     filters = {k: v for k, v in request.query.items() if k not in ("limit", "offset", "tenant")}
     people = request.app[keys.AUDIENCE].profiles(tenant=request.query.get("tenant"), where=filters)
-    offset = int_param(request, "offset", 0) or 0
+    offset = max(int_param(request, "offset", 0) or 0, 0)
     limit = int_param(request, "limit", 100) or 100
+    limit = min(limit if limit > 0 else 100, PROFILES_PAGE_MAX)
     return answer({"profiles": people[offset:offset + limit], "total": len(people)})
 
 

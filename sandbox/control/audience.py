@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from aiohttp import web
 
 from sandbox.control.body import answer, int_param, read_json
@@ -70,15 +71,16 @@ async def estimate(request: web.Request) -> web.Response:
         platforms = platforms if platforms is not None else query.platforms
     else:
         tree = body["tree"]
+    size = body.get("sample", SAMPLE_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise BadRequest(f"sample must be a whole number of ids to show (default {SAMPLE_SIZE}), got {size!r}")
     try:
         validate_tree(tree)
-        users = service.members(tree, tenant=tenant, resolve_member=resolve)
+        matched = int(np.count_nonzero(service.evaluate(tree, tenant=tenant, resolve_member=resolve)))
+        sample = service.members(tree, tenant=tenant, resolve_member=resolve, limit=min(size, PROFILES_PAGE_MAX))
         counts = service.estimate(tree, tenant=tenant, channel=channel, platforms=platforms,
                                   count_devices=bool(body.get("count_devices")), resolve_member=resolve)
     except (ValueError, LookupError) as exc:
         raise BadRequest(str(exc)) from None
-    size = body.get("sample", SAMPLE_SIZE)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise BadRequest(f"sample must be a whole number of ids to show (default {SAMPLE_SIZE}), got {size!r}")
-    return answer({"tree": tree, "channel": channel, "matched": len(users), "estimates": counts,
-                   "sample": [p.get("identity") for p in users[:size]]})
+    return answer({"tree": tree, "channel": channel, "matched": matched, "estimates": counts,
+                   "sample": [p.get("identity") for p in sample]})

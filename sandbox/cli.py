@@ -331,7 +331,7 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 async def _serve(settings: Settings) -> None:
     from sandbox.app import create_app
     from sandbox.core.persistence import build_lock
-    from sandbox.population.audience.service import AudienceService
+    from sandbox.population.audience.service import WARM_LIMIT, AudienceService
 
     preflight_listen(settings)
     app = create_app(settings)
@@ -362,6 +362,11 @@ async def _serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     port = runner.addresses[0][1] if runner.addresses else settings.port
+    audience = app[keys.AUDIENCE]
+    # A large population's index columns (events, devices, reachability) are built in a thread while the
+    # server already answers, so the first estimate does not pay for them (numpy sorts release the GIL).
+    if len(audience) > WARM_LIMIT:
+        loop.run_in_executor(None, audience.index.warm).add_done_callback(_warmed)
     line, fields = startup_line(app, settings, port)
     say(settings, line, **fields)
     if not settings.control_token and not is_loopback(settings.host):
@@ -373,6 +378,12 @@ async def _serve(settings: Settings) -> None:
         app[keys.JOURNAL].wake_all()  # long polls in flight are answered now, not cut off
         await runner.cleanup()
         say(settings, "campaign-sandbox stopped")
+
+
+def _warmed(done: asyncio.Future[Any]) -> None:
+    """The background warm-up failed: say so (the queries build what they need themselves)."""
+    if not done.cancelled() and done.exception() is not None:
+        log.warning("warming the population index failed (queries build it as they go): %s", done.exception())
 
 
 def preflight_listen(settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from aiohttp import web
 
 from sandbox.control.body import answer, int_param, read_json
@@ -10,6 +11,9 @@ from sandbox.core.errors import BadRequest, NotFound
 from sandbox.population.audience.tree import validate_tree
 
 SAMPLE_SIZE = 10
+PROFILES_PAGE_MAX = 10_000
+"""The most profiles one ``GET /_sandbox/profiles`` returns (each is decoded for the answer); page with
+``offset`` for more."""
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
@@ -23,8 +27,9 @@ async def list_profiles(request: web.Request) -> web.Response:
     ``?tenant=T``: the population as tenant T sees it (with its writes), else the built population."""
     filters = {k: v for k, v in request.query.items() if k not in ("limit", "offset", "tenant")}
     people = request.app[keys.AUDIENCE].profiles(tenant=request.query.get("tenant"), where=filters)
-    offset = int_param(request, "offset", 0) or 0
+    offset = max(int_param(request, "offset", 0) or 0, 0)
     limit = int_param(request, "limit", 100) or 100
+    limit = min(limit if limit > 0 else 100, PROFILES_PAGE_MAX)
     return answer({"profiles": people[offset:offset + limit], "total": len(people)})
 
 
@@ -66,15 +71,16 @@ async def estimate(request: web.Request) -> web.Response:
         platforms = platforms if platforms is not None else query.platforms
     else:
         tree = body["tree"]
+    size = body.get("sample", SAMPLE_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise BadRequest(f"sample must be a whole number of ids to show (default {SAMPLE_SIZE}), got {size!r}")
     try:
         validate_tree(tree)
-        users = service.members(tree, tenant=tenant, resolve_member=resolve)
+        matched = int(np.count_nonzero(service.evaluate(tree, tenant=tenant, resolve_member=resolve)))
+        sample = service.members(tree, tenant=tenant, resolve_member=resolve, limit=min(size, PROFILES_PAGE_MAX))
         counts = service.estimate(tree, tenant=tenant, channel=channel, platforms=platforms,
                                   count_devices=bool(body.get("count_devices")), resolve_member=resolve)
     except (ValueError, LookupError) as exc:
         raise BadRequest(str(exc)) from None
-    size = body.get("sample", SAMPLE_SIZE)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise BadRequest(f"sample must be a whole number of ids to show (default {SAMPLE_SIZE}), got {size!r}")
-    return answer({"tree": tree, "channel": channel, "matched": len(users), "estimates": counts,
-                   "sample": [p.get("identity") for p in users[:size]]})
+    return answer({"tree": tree, "channel": channel, "matched": matched, "estimates": counts,
+                   "sample": [p.get("identity") for p in sample]})

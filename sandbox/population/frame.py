@@ -48,6 +48,9 @@ ALIASED = {"external_id": "identity"}
 """Fields stored once and read under two names (a generated user's external id is their identity)."""
 
 
+_ABSENT = object()
+
+
 def iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -75,7 +78,7 @@ class Field:
     def value(self, i: int) -> Any:
         kind = self.kind
         if kind == "code":
-            return self.values[int(self.data[i])]
+            return self.values[self.data[i]]
         if kind == "text":
             return self.data[i].decode()
         if kind == "int":
@@ -90,7 +93,11 @@ class Field:
         return [self.values[c] for c in self.data[lo:hi].tolist()]
 
     def get(self, i: int, default: Any = None) -> Any:
-        return self.value(i) if self.has(i) else default
+        """The value of entity ``i``, ``default`` when it has none (one read for coded fields)."""
+        if self.kind == "code":
+            code = self.data[i]
+            return default if code < 0 else self.values[code]
+        return self.value(i) if self.present is None or self.present[i] else default
 
     def permuted(self, order: np.ndarray) -> Field:
         """The same field over the entities in ``order`` (entity ``j`` of the result is ``order[j]``)."""
@@ -218,22 +225,26 @@ class Frame:
         fields = self.fields
         for name in TOP_FIELDS:
             stored = fields.get(ALIASED.get(name, name))
-            if stored is not None and stored.has(row):
-                out[name] = stored.value(row)
-        out["properties"] = {name: prop.value(row) for name, prop in self.properties.items() if prop.has(row)}
+            if stored is not None and (value := stored.get(row, _ABSENT)) is not _ABSENT:
+                out[name] = value
+        out["properties"] = {name: value for name, prop in self.properties.items()
+                             if (value := prop.get(row, _ABSENT)) is not _ABSENT}
         devices = self.devices
-        lo, hi = int(devices.start[row]), int(devices.start[row + 1])
-        out["devices"] = [{"platform": PLATFORMS[int(devices.platform[d])], "token": devices.token(d),
-                           "last_active": int(devices.last_active[d])} for d in range(lo, hi)]
+        lo, hi = devices.start[row:row + 2].tolist()
+        out["devices"] = [{"platform": PLATFORMS[platform], "token": token(platform, seed), "last_active": last}
+                          for platform, seed, last in zip(devices.platform[lo:hi].tolist(),
+                                                          devices.seed[lo:hi].tolist(),
+                                                          devices.last_active[lo:hi].tolist(), strict=True)]
         out["reachability"] = {channel: self.reachability(row, channel) for channel in self.reach.state}
         events = self.events
-        lo, hi = int(events.start[row]), int(events.start[row + 1])
+        lo, hi = events.start[row:row + 2].tolist()
         occurred = []
-        for e in range(lo, hi):
-            name = events.names[int(events.name[e])]
-            rank = int(events.rank[e])
-            props = {key: prop.value(rank) for key, prop in events.props[name].items() if prop.has(rank)}
-            occurred.append({"name": name, "ts": int(events.ts[e]), "props": props})
+        names, props = events.names, events.props
+        for code, rank, ts in zip(events.name[lo:hi].tolist(), events.rank[lo:hi].tolist(),
+                                  events.ts[lo:hi].tolist(), strict=True):
+            name = names[code]
+            occurred.append({"name": name, "ts": ts, "props": {
+                key: value for key, prop in props[name].items() if (value := prop.get(rank, _ABSENT)) is not _ABSENT}})
         out["events"] = occurred
         return out
 

@@ -26,6 +26,18 @@ async def test_profiles_listing_filters_and_lookup(api) -> None:
     assert status == 404 and body["error"]["kind"] == "not_found"
 
 
+async def test_a_profiles_page_is_bounded_and_total_counts_everyone(api, monkeypatch) -> None:
+    if not hasattr(api.client, "server"):
+        pytest.skip("lowers the bound of the in-process app")
+    from sandbox.control import audience
+
+    monkeypatch.setattr(audience, "PROFILES_PAGE_MAX", 7)  # the real bound (10,000) exceeds the test population
+    size = (await api.control("GET", "/health"))["population"]["size"]
+    page = await api.control("GET", "/profiles", params={"limit": "999999", "offset": "-3"})
+    assert len(page["profiles"]) == 7 and page["total"] == size
+    assert page["profiles"][0]["identity"] == (await api.control("GET", "/profiles"))["profiles"][0]["identity"]
+
+
 async def test_estimate_of_a_neutral_tree_counts_like_a_plain_loop(api) -> None:
     size = (await api.control("GET", "/health"))["population"]["size"]
     people = (await api.control("GET", "/profiles", params={"limit": str(size)}))["profiles"]

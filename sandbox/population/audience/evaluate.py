@@ -287,21 +287,29 @@ def estimate(tree: Mapping[str, Any], index: Index, *, channel: str | None,
 
 def count_reach(mask: np.ndarray, index: Index, *, channel: str | None, platforms: Iterable[str] | None = None,
                 count_devices: bool = False) -> dict[str, int]:
-    """``estimate``'s counts for the rows already selected in ``mask`` (modified in place)."""
+    """``estimate``'s counts for the rows selected in ``mask``."""
+    return count_rows(np.flatnonzero(mask), index, channel=channel, platforms=platforms, count_devices=count_devices)
+
+
+def count_rows(rows: np.ndarray, index: Index, *, channel: str | None, platforms: Iterable[str] | None = None,
+               count_devices: bool = False) -> dict[str, int]:
+    """``estimate``'s counts for the (distinct) ``rows``: work in proportion to them, not to the index."""
     if channel is None:
-        return {"users": int(np.count_nonzero(mask))}
+        return {"users": len(rows)}
     wanted = list(platforms) if platforms is not None else None
-    mask &= index.reachable(channel, wanted)
-    if channel in ("push", "webpush"):
-        keys = _platforms(channel, wanted)
-        if count_devices:
-            picks = _device_picks(index, mask, keys, count_devices)
-            counts = np.bincount(index.devices().platform[picks].astype(np.int64), minlength=len(PLATFORM_CODES))
-        else:  # one device per user: a gather of the users' picked platforms, no pass over the devices
-            picked = index.last_device_platform(keys)[mask].astype(np.int64)
-            counts = np.bincount(picked + 1, minlength=len(PLATFORM_CODES) + 1)[1:]
-        return {p: int(counts[PLATFORM_CODES[p]]) for p in keys}
-    return {channel: int(np.count_nonzero(mask))}
+    rows = rows[index.reachable(channel, wanted)[rows]]
+    if channel not in ("push", "webpush"):
+        return {channel: len(rows)}
+    keys = _platforms(channel, wanted)
+    if count_devices:
+        mask = np.zeros(index.n, dtype=bool)
+        mask[rows] = True
+        picks = _device_picks(index, mask, keys, True)
+        counts = np.bincount(index.devices().platform[picks].astype(np.int64), minlength=len(PLATFORM_CODES))
+    else:  # one device per user: a gather of the users' picked platforms, no pass over the devices
+        picked = index.last_device_platform(keys)[rows].astype(np.int64)
+        counts = np.bincount(picked + 1, minlength=len(PLATFORM_CODES) + 1)[1:]
+    return {p: int(counts[PLATFORM_CODES[p]]) for p in keys}
 
 
 def matching_rows(tree: Mapping[str, Any], index: Index, *, resolve_member: MemberResolver | None = None,

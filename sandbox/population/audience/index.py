@@ -229,15 +229,20 @@ class TreeMasks:
         self._masks: OrderedDict[tuple[bytes, float | None], np.ndarray] = OrderedDict()
         self._bytes = 0
 
-    def get(self, tree: Mapping[str, Any], now: float | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
+    @staticmethod
+    def key(tree: Mapping[str, Any], now: float | None) -> tuple[bytes, float | None] | None:
+        """What a tree's results are kept under (None: not to be kept)."""
         try:
             text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
         except TypeError:
+            return None
+        return None if b'"member_of"' in text else (text, now)
+
+    def get(self, tree: Mapping[str, Any], now: float | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
+        key = self.key(tree, now)
+        if key is None:
             return compute()
-        if b'"member_of"' in text:
-            return compute()
-        key = (text, now)
         found = self._masks.get(key)
         if found is not None:
             self._masks.move_to_end(key)
@@ -423,7 +428,7 @@ class Index:
                 platform = np.array([codes(d.get("platform"), -1) for d in flat], dtype=np.int8)
                 last = np.array([_number(d.get("last_active")) for d in flat], dtype=np.float64)
                 tokens = [d.get("token") for d in flat]
-            last = np.nan_to_num(last, nan=-np.inf)
+            last[np.isnan(last)] = -np.inf
             order = np.lexsort((last, rows))
             picked = [tokens[j] for j in order.tolist()]
             self._devices = Devices(rows[order], platform[order], last[order], picked)
@@ -446,10 +451,14 @@ class Index:
         cached = self._masks.get(key)
         if cached is None:
             devices = self.devices()
-            positions = np.flatnonzero(np.isin(devices.platform, [PLATFORM_CODES[p] for p in key[2:]]))
+            wanted = np.zeros(len(PLATFORM_CODES) + 1, dtype=bool)  # by platform code + 1 (-1: unknown)
+            wanted[[PLATFORM_CODES[p] + 1 for p in key[2:]]] = True
+            positions = np.flatnonzero(wanted[devices.platform.astype(np.intp) + 1])
             rows = devices.rows[positions]
             if last_only and len(positions):
-                last_of_row = np.r_[rows[1:] != rows[:-1], True]  # devices are sorted by (row, last_active)
+                last_of_row = np.empty(len(rows), dtype=bool)  # devices are sorted by (row, last_active)
+                np.not_equal(rows[1:], rows[:-1], out=last_of_row[:-1])
+                last_of_row[-1] = True
                 positions, rows = positions[last_of_row], rows[last_of_row]
             cached = (positions, rows)
             self._masks[key] = cached

@@ -71,6 +71,8 @@ class Overlay:
         self.created = 0
         self.base_live = np.ones(self.base_n, dtype=bool)
         """Base rows the tenant has not written."""
+        self._written_base = np.empty(16, dtype=np.int64)
+        self._written_count = 0
         self._maps: dict[str, dict[str, str]] = {}
         self._pending: dict[str, None] = {}
         self._levels: list[_Segment] = []
@@ -96,6 +98,10 @@ class Overlay:
                 self.created += 1
             else:
                 self.base_live[row] = False
+                if self._written_count == len(self._written_base):
+                    self._written_base = np.resize(self._written_base, 2 * len(self._written_base))
+                self._written_base[self._written_count] = row
+                self._written_count += 1
             self.rows[identity] = row
             self.identity_at[row] = identity
         self._unmap(identity)
@@ -125,6 +131,11 @@ class Overlay:
                                          if p is not None and (v := p.get(key)) is not None}
         identity = mapping.get(value)
         return None if identity is None else self.profiles[identity]
+
+    def written_base_rows(self) -> np.ndarray:
+        """The base rows the tenant has written (its version, or its deletion, replaces them), in the order
+        first written."""
+        return self._written_base[:self._written_count]
 
     def written(self, identity: str) -> bool:
         return identity in self.profiles

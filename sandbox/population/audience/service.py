@@ -14,25 +14,27 @@ days") count back from ``now()`` = the reference date plus however far the sandb
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
+import orjson
 
 from sandbox.core.clock import Clock
 from sandbox.population.audience.evaluate import (
     NOT_FOUND,
     MemberResolver,
     Unreached,
-    count_reach,
+    count_rows,
     evaluate,
     occurrences,
     recipients_of,
     unreached_of,
     unreached_reason,
 )
-from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex
+from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex, Index, TreeMasks
 from sandbox.population.audience.overlay import Overlay, Part
 from sandbox.population.audience.summary import summary_of
 from sandbox.population.audience.tree import validate_tree
@@ -48,6 +50,10 @@ from sandbox.population.store import PopulationInfo, Store, load_population
 WARM_LIMIT = 50_000
 """Populations up to this size get their index caches built at startup; larger ones build each cache on the
 first query that needs it, so a warm start stays short (the first estimate then pays for it)."""
+
+
+COUNTS_KEPT = 4096
+"""Estimates of the built population kept (``AudienceService.estimate``)."""
 
 
 def as_text(value: Any) -> str:
@@ -97,6 +103,8 @@ class AudienceService:
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
         self._overlays: dict[str | None, Overlay] = {}
+        self._counts: dict[tuple[Any, bytes], dict[str, int]] = {}
+        """The built population's counts per (tree, population time) and count arguments (``estimate``)."""
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
 
@@ -254,11 +262,16 @@ class AudienceService:
         validate_tree(tree)
         out = []
         for part in self._parts(tenant):
-            index = part.index
-            found = index.trees.get(tree, now, lambda index=index: evaluate(
-                tree, index, resolve_member=resolve_member, now=now, validate=False))
+            found = self._tree_mask(part.index, tree, now, resolve_member)
             out.append((part, found.copy() if part.live is None else found & part.live))
         return out
+
+    @staticmethod
+    def _tree_mask(index: Index, tree: Mapping[str, Any], now: float,
+                   resolve_member: MemberResolver | None) -> np.ndarray:
+        """``tree``'s mask over ``index`` (kept by the index: do not modify it)."""
+        return index.trees.get(tree, now, lambda: evaluate(tree, index, resolve_member=resolve_member, now=now,
+                                                           validate=False))
 
     def evaluate(self, tree: Mapping[str, Any], *, tenant: str | None,
                  resolve_member: MemberResolver | None = None) -> np.ndarray:
@@ -302,13 +315,39 @@ class AudienceService:
     def estimate(self, tree: Mapping[str, Any], *, tenant: str | None, channel: str | None,
                  platforms: Iterable[str] | None = None, count_devices: bool = False,
                  resolve_member: MemberResolver | None = None) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for part, mask in self._part_masks(tree, tenant, resolve_member):
-            counts = count_reach(mask, part.index, channel=channel, platforms=platforms,
-                                 count_devices=count_devices)
-            for key, value in counts.items():
-                totals[key] = totals.get(key, 0) + value
-        return totals
+        """Reachable counts (``sandbox.population.audience.evaluate``'s keys) over ``tenant``'s view. The built
+        population's count of a tree is kept, and a tenant's rewritten rows are taken off it, so the cost
+        follows the tenant's writes, not the population's size."""
+        now = self.now(tenant)
+        validate_tree(tree)
+        args = {"channel": channel, "platforms": None if platforms is None else list(platforms),
+                "count_devices": count_devices}
+        overlay = self._overlays.get(tenant)
+        totals: Counter[str] = Counter()
+        for part in self._parts(tenant):
+            found = self._tree_mask(part.index, tree, now, resolve_member)
+            if part.rows is None:  # the built population
+                totals.update(self._base_counts(tree, now, found, args))
+                if overlay is not None:
+                    written = overlay.written_base_rows()
+                    totals.subtract(count_rows(written[found[written]], part.index, **args))
+            else:
+                rows = np.flatnonzero(found if part.live is None else found & part.live)
+                totals.update(count_rows(rows, part.index, **args))
+        return {key: int(value) for key, value in totals.items()}
+
+    def _base_counts(self, tree: Mapping[str, Any], now: float, found: np.ndarray,
+                     args: dict[str, Any]) -> dict[str, int]:
+        key = TreeMasks.key(tree, now)
+        if key is None:
+            return count_rows(np.flatnonzero(found), self.index, **args)
+        full = (key, orjson.dumps(args))
+        counts = self._counts.get(full)
+        if counts is None:
+            counts = self._counts[full] = count_rows(np.flatnonzero(found), self.index, **args)
+            while len(self._counts) > COUNTS_KEPT:
+                del self._counts[next(iter(self._counts))]
+        return counts
 
     def recipients(self, tree: Mapping[str, Any], *, tenant: str | None, channel: str | None,
                    platforms: Iterable[str] | None = None, all_devices: bool = False, limit: int | None = None,

@@ -44,7 +44,7 @@ def summary_of(parts: Iterable[tuple[Index, np.ndarray]]) -> dict[str, Any]:
         for name, table in index.events().items():
             totals["events"][name] += int(np.count_nonzero(live[table.rows]))
         for channel in CHANNELS:
-            reachable[channel].update(count_reach(live.copy(), index, channel=channel))
+            reachable[channel].update(count_reach(live, index, channel=channel))
     events = [(name, count) for name, count in totals["events"].most_common() if count]
     return {
         "profiles": totals["profiles"]["n"],

@@ -121,12 +121,16 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
                "schedule_id": dispatch.schedule_id, "operation": dispatch.operation})
     targets = _explicit(dispatch, people)
     if scope is not None and targets:
-        inside = {p["identity"] for p in people.service.members(scope, tenant=people.tenant,
-                                                                 resolve_member=resolve)}
-        outside = [t for t in targets if t.profile is not None and t.profile["identity"] not in inside]
+        matched = people.service.evaluate(scope, tenant=people.tenant, resolve_member=resolve)
+
+        def inside(target: Reached) -> bool:
+            row = people.service.row_of(target.profile["identity"], ("identity",), tenant=people.tenant)
+            return row is not None and bool(matched[row])
+
+        outside = [t for t in targets if t.profile is not None and not inside(t)]
         if outside:
             _skip_users(send, dispatch, outside, "not_in_audience", NOT_IN_SCOPE.format(what=_scope_name(dispatch)))
-            targets = [t for t in targets if t.profile is None or t.profile["identity"] in inside]
+            targets = [t for t in targets if t.profile is None or inside(t)]
     if dispatch.broadcast:
         members = people.service.members(scope or {"everyone": True}, tenant=people.tenant,
                                          resolve_member=resolve)

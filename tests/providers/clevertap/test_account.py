@@ -94,6 +94,17 @@ async def test_send_records_known_and_unknown_recipients(api) -> None:
     assert sent[0]["extra"] == {"identifier": "FBID"}
 
 
+async def test_send_looks_each_recipient_up_by_the_key_it_was_addressed_by(api) -> None:
+    user = await api.user(lambda p: p["reachability"]["email"]["state"] != "unsubscribed" and p.get("email"))
+    payload = {"to": {"Email": [user["email"]], "Identity": [user["email"]]}, "content": {"subject": "s", "body": "b"}}
+    assert (await post(api, "/1/send/email.json", payload))[0] == 200
+    sent = await deliveries(api)
+    # Email finds the user by their email; the same text as an Identity names nobody (identities are not emails)
+    assert [(d["user"], d["known"], d["extra"]["identifier"]) for d in sent] == [
+        (user["identity"], True, "Email"), (user["email"], False, "Identity")]
+    assert sent[0]["extra"]["address"] == user["email"]
+
+
 async def test_send_skips_known_users_who_are_unreachable(api) -> None:
     user = (await api.user(lambda p: p["reachability"]["email"]["state"] == "unsubscribed"))["identity"]
     await post(api, "/1/send/email.json", {"to": {"Identity": [user], "Email": ["x@example.com"]},

@@ -530,6 +530,9 @@ class Index:
 
 DECODED_MAX = 4096
 """Decoded profiles a ``FrameIndex`` keeps (about 5 KB each)."""
+FOUND_MAX = 16384
+"""Identifier lookups a ``FrameIndex`` keeps."""
+_UNSEEN = object()
 
 
 class FrameIndex(Index):
@@ -544,6 +547,8 @@ class FrameIndex(Index):
         self.alive = np.ones(frame.n, dtype=bool)
         self._decoded: dict[int, dict[str, Any]] = {}
         """The most recently decoded profiles (a send addresses the same users again and again)."""
+        self._found: dict[tuple[str, str], int | None] = {}
+        """The most recent lookups (key, value) -> row (None: nobody), for the same reason."""
 
     @property
     def n(self) -> int:
@@ -556,8 +561,13 @@ class FrameIndex(Index):
         raise TypeError("the built population is read-only: write through a tenant's overlay")
 
     def row_of(self, value: str, keys: Sequence[str] = IDENTITY_KEYS) -> int | None:
+        found = self._found
         for key in keys:
-            row = self.frame.lookup(key, value)
+            row = found.get((key, value), _UNSEEN)
+            if row is _UNSEEN:
+                if len(found) >= FOUND_MAX:
+                    del found[next(iter(found))]
+                row = found[(key, value)] = self.frame.lookup(key, value)
             if row is not None:
                 return row
         return None

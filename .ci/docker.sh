@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 IMAGE=${IMAGE:-campaign-sandbox:ci}
 DOCKER_CI=${DOCKER_CI:-../shared/tools/docker-ci.sh}
-MAX_ADDED_MB=115  # ~106 MB measured 2026-11-30: uvloop (a 14 MB library) and prometheus-client joined
+MAX_ADDED_MB=115  # ~101 MB measured 2026-11-30 (libraries stripped in the builder stage; jsonschema-rs and uvloop joined)
 export DOCKER_BUILDKIT=1  # the Dockerfile bind-mounts the builder's wheels (RUN --mount)
 
 say() { printf '[docker.sh] %s\n' "$*" >&2; }

@@ -261,7 +261,9 @@ def test_population_is_kept_across_a_restart_with_the_volume(run: Run, volume: s
 
 
 def population_files(files: dict[str, Any]) -> dict[str, Any]:
-    return {path: facts for path, facts in files.items() if Path(path).name.startswith("population-")}
+    """The saved population's files (its columns, in ``/data/population-<fingerprint>/``)."""
+    return {path: facts for path, facts in files.items()
+            if any(part.startswith("population-") for part in Path(path).parts)}
 
 
 def test_time_zones_resolve_without_the_base_images_tz_database(image: str) -> None:

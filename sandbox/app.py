@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None,
     app[keys.CLOCK] = Clock()
     app[keys.FAILURES] = deque(maxlen=keys.FAILURES_KEPT)
     app[keys.CHANGES] = [0]
-    app[keys.DELIVERIES] = Deliveries(settings.journal_limit)
+    app[keys.DELIVERIES] = Deliveries(settings.journal_limit, settings.journal_max_bytes)
     app[keys.WEBHOOKS] = Webhooks(settings.webhooks, app[keys.CLOCK], settings.journal_limit)
     app[keys.FAULTS] = FaultBook(settings.seed)
     app[keys.LIMITER] = RateLimiter(settings.rate_limits)

@@ -48,8 +48,8 @@ class Settings:
     journal_limit: int = field(default=100_000, metadata={
         "help": "capacity of the journal and of the deliveries log; the oldest are evicted (and counted) beyond it"})
     journal_max_bytes: int = field(default=256 * 1024 * 1024, metadata={
-        "help": "bytes of request and response bodies the journal keeps; the oldest entries are evicted "
-                "(and counted) beyond it"})
+        "help": "bytes of request and response bodies the journal keeps, and of content the deliveries log "
+                "keeps; the oldest are evicted (and counted) beyond it"})
     request_timeout: float = field(default=30.0, metadata={
         "help": "seconds an idle connection or a half-sent request may take before it is closed"})
     control_token: str | None = field(default=None, repr=False, metadata={

@@ -35,7 +35,8 @@ async def health(request: web.Request) -> web.Response:
         "journal": {"size": len(journal), "limit": journal.limit, "evicted": journal.evicted,
                     "bytes": journal.bytes, "max_bytes": journal.max_bytes},
         "deliveries": {"size": len(app[keys.DELIVERIES]), "limit": app[keys.DELIVERIES].limit,
-                       "evicted": app[keys.DELIVERIES].evicted},
+                       "evicted": app[keys.DELIVERIES].evicted, "bytes": app[keys.DELIVERIES].bytes,
+                       "max_bytes": app[keys.DELIVERIES].max_bytes},
         "failures": len(app[keys.FAILURES]),
         "population": app[keys.AUDIENCE].describe(),
         # What this server was started with (flags / SANDBOX_* variables), e.g. to check a container's -e.

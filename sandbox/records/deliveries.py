@@ -274,14 +274,24 @@ def _short(detail: str | None) -> str | None:
     return detail if detail is None or len(detail) <= DETAIL_CHARS else detail[:DETAIL_CHARS - 1] + "…"
 
 
-class Deliveries:
-    """Bounded in-memory log of deliveries; ``reset`` drops them (all, or one tenant's)."""
+DELIVERY_OVERHEAD = 300
+"""Bytes a delivery costs beyond its encoded extra details and content (the object and its small strings)."""
 
-    def __init__(self, limit: int = 100_000) -> None:
+
+class Deliveries:
+    """Bounded in-memory log of deliveries: at most ``limit`` of them and ``max_bytes``, oldest evicted
+    (counted); ``reset`` drops them (all, or one tenant's). A send's content is encoded once and shared by
+    all its recipients' records, so it is counted once, for as long as one of them is kept."""
+
+    def __init__(self, limit: int = 100_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.limit = limit
-        self._items: deque[Delivery] = deque(maxlen=limit)
+        self.max_bytes = max_bytes
+        self._items: deque[Delivery] = deque()
         self._next_id = 1
         self.evicted = 0
+        self.bytes = 0
+        self._contents: dict[int, list[int]] = {}
+        """id of an encoded content -> [records holding it, its length]."""
         self.skipped = SkippedLog(limit)
         """Users sends left out, with the reason (``Send.skip``)."""
 
@@ -299,11 +309,32 @@ class Deliveries:
         return self._next_id - 1
 
     def add(self, delivery: Delivery) -> Delivery:
-        if len(self._items) == self.limit:
+        self.bytes += self._weigh(delivery, 1)
+        items = self._items
+        while items and (len(items) >= self.limit or self.bytes > self.max_bytes):
+            self.bytes -= self._weigh(items.popleft(), -1)
             self.evicted += 1
-        self._items.append(delivery)
+        items.append(delivery)
         return delivery
 
+    def _weigh(self, delivery: Delivery, change: int) -> int:
+        """Bytes ``delivery`` adds (``change`` 1) or frees (-1): its own, and its content's when it is the
+        first or the last record holding it."""
+        content = delivery._content
+        held = self._contents.get(id(content))
+        shared = 0
+        if held is None:
+            held = self._contents[id(content)] = [0, len(content)]
+            shared = len(content)
+        held[0] += change
+        if held[0] <= 0:
+            del self._contents[id(content)]
+            shared = held[1]
+        return DELIVERY_OVERHEAD + len(delivery._extra) + shared
+
+    def _recount(self) -> None:
+        self._contents = {}
+        self.bytes = sum(self._weigh(d, 1) for d in self._items)
     def query(self, filters: Mapping[str, str]) -> list[Delivery]:
         wanted = [(k, str(v)) for k, v in filters.items() if k in FILTERS and v is not None]
         return [d for d in self._items if all(str(getattr(d, k)) == v for k, v in wanted)]
@@ -316,9 +347,10 @@ class Deliveries:
                 "skipped": self.skipped.export_state()}
 
     def import_state(self, data: dict[str, Any]) -> None:
-        self._items = deque(data["items"], maxlen=self.limit)
+        self._items = deque(data["items"])
         self._next_id = int(data["next_id"])
         self.evicted = int(data["evicted"])
+        self._recount()
         if "skipped" in data:  # snapshots written before skipped users were recorded have none
             self.skipped.import_state(data["skipped"])
 
@@ -326,5 +358,6 @@ class Deliveries:
         if tenant is None:
             self._items.clear()
         else:
-            self._items = deque((d for d in self._items if d.tenant != tenant), maxlen=self.limit)
+            self._items = deque(d for d in self._items if d.tenant != tenant)
+        self._recount()
         self.skipped.reset(tenant)

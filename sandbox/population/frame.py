@@ -163,10 +163,6 @@ class Events:
     names: list[str]
     props: dict[str, dict[str, Field]]
 
-    def group(self, code: int) -> np.ndarray:
-        """Positions of the occurrences of event ``code``, in order."""
-        return np.flatnonzero(self.name == code)
-
 
 @dataclass(slots=True)
 class Devices:

@@ -1,5 +1,9 @@
 """In-memory columnar index over the stored profiles, the query engine behind audience trees.
 
+Two kinds share one interface: ``Index`` over a list of profile dicts (a tenant's overlay levels, tests, small
+tools) and ``FrameIndex`` over the built population's stored columns (``sandbox.population.frame``), which
+decodes a profile only when one is asked for. ``TreeMasks`` keeps each index's masks per audience tree.
+
 Rows are positions in the profile list given to ``Index.build``. Everything but the identity lists is built
 lazily and cached: attribute columns on first use, the event table, devices and reachability on first
 query (``warm()`` builds the common parts up front). ``upsert``/``remove`` update the profile list in O(1)

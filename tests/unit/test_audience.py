@@ -591,3 +591,19 @@ def test_any_json_is_either_rejected_with_value_error_or_evaluated(tree: Any) ->
     except UnknownMember:
         return
     assert mask.dtype == bool and mask.shape == (len(SMALL),)
+
+
+def test_a_few_profiles_build_the_same_event_tables_as_many(users: list[dict[str, Any]],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox.population.audience import index as index_module
+
+    odd = [{"identity": "odd", "events": [{"name": "Charged", "ts": "2025-06-01T00:00:00Z", "props": {}}]}]
+    for profiles in (users[:40], users[:40] + odd):
+        few = Index.build(profiles).events()  # the plain-list path (SMALL_INDEX)
+        monkeypatch.setattr(index_module, "SMALL_INDEX", 0)
+        many = Index.build(profiles).events()
+        monkeypatch.undo()
+        assert list(few) == list(many)
+        for name, table in few.items():
+            assert np.array_equal(table.rows, many[name].rows) and table.props == many[name].props
+            assert np.array_equal(table.ts, many[name].ts, equal_nan=True)

@@ -216,6 +216,9 @@ class Reach:
     dnd: np.ndarray  # bool[n]
 
 
+SMALL_INDEX = 64
+"""An index over at most this many profiles builds its event tables with plain lists (numpy's per-call cost
+dominates at that size)."""
 TREE_MASKS_BYTES = 2**20
 """Memory for the masks of evaluated audience trees an ``Index`` keeps (``TreeMasks``)..."""
 FRAME_TREE_MASKS_BYTES = 64 * 2**20
@@ -376,6 +379,8 @@ class Index:
         return self.events().get(name)
 
     def _build_events(self) -> dict[str, EventTable]:
+        if len(self.profiles) <= SMALL_INDEX:
+            return self._build_few_events()
         with paused_gc():
             lists = [p.get("events") or () for p in self.profiles]
             flat = [e for evs in lists for e in evs]
@@ -399,6 +404,30 @@ class Index:
         for code, name in enumerate(distinct):
             lo, hi = int(bounds[code]), int(bounds[code + 1])
             out[str(name)] = EventTable(rows[lo:hi], ts[lo:hi], [props[j] for j in positions[lo:hi]], {})
+        return out
+
+    def _build_few_events(self) -> dict[str, EventTable]:
+        """``_build_events`` for a handful of profiles (a tenant's newest writes): plain lists, one array per
+        event name, the same tables."""
+        groups: dict[Any, tuple[list[int], list[Any], list[Any]]] = {}
+        for row, profile in enumerate(self.profiles):
+            for event in profile.get("events") or ():
+                rows, stamps, props = groups.setdefault(event["name"], ([], [], []))
+                rows.append(row)
+                stamps.append(event["ts"])
+                props.append(event.get("props"))
+        names = sorted(groups, key=str)
+        stamps = [t for name in names for t in groups[name][1]]
+        try:  # like _build_events: numbers as they are, unless one stamp is not, then every stamp parsed
+            every = np.array(stamps, dtype=np.float64)
+        except (TypeError, ValueError):
+            every = np.array([_date_or_nan(t) for t in stamps], dtype=np.float64)
+        out: dict[str, EventTable] = {}
+        start = 0
+        for name in names:
+            rows, _, props = groups[name]
+            out[str(name)] = EventTable(np.array(rows, dtype=np.int64), every[start:start + len(rows)], props, {})
+            start += len(rows)
         return out
 
     def event_counts(self, name: str) -> np.ndarray:

@@ -21,6 +21,7 @@ Rules (each one has a row in ``tests/providers/clevertap/test_audience.py``):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -137,13 +138,21 @@ def _day(spec: Mapping[str, Any], key: str, path: str) -> int | None:
         return None
     value = spec[key]
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    try:
-        if not isinstance(text, str) or len(text) != 8 or not text.isdigit():
-            raise ValueError
-        day = datetime.strptime(text, "%Y%m%d").replace(tzinfo=UTC)
-    except ValueError:
+    day = _day_start(text) if isinstance(text, str) else None
+    if day is None:
         raise CqlError(f"{path}.{key} must be a date YYYYMMDD, got {value!r}") from None
-    return int(day.timestamp())
+    return day
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_start(text: str) -> int | None:
+    """Epoch seconds of the UTC start of ``YYYYMMDD`` (None when it is not one); kept: campaigns repeat them."""
+    if len(text) != 8 or not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return int(datetime.strptime(text, "%Y%m%d").replace(tzinfo=UTC).timestamp())
+    except ValueError:
+        return None
 
 
 def _comparison(cond: Any, path: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
 async def health(request: web.Request) -> web.Response:
     app = request.app
     journal = app[keys.JOURNAL]
+    skipped = app[keys.DELIVERIES].skipped
     return answer({
         "status": "ok",
         "version": __version__,
@@ -37,6 +38,8 @@ async def health(request: web.Request) -> web.Response:
         "deliveries": {"size": len(app[keys.DELIVERIES]), "limit": app[keys.DELIVERIES].limit,
                        "evicted": app[keys.DELIVERIES].evicted, "bytes": app[keys.DELIVERIES].bytes,
                        "max_bytes": app[keys.DELIVERIES].max_bytes},
+        "skipped": {"size": len(skipped), "limit": skipped.limit, "evicted": skipped.evicted, "bytes": skipped.bytes,
+                    "max_bytes": skipped.max_bytes},
         "failures": len(app[keys.FAILURES]),
         "population": app[keys.AUDIENCE].describe(),
         # What this server was started with (flags / SANDBOX_* variables), e.g. to check a container's -e.

@@ -60,6 +60,9 @@ class TestCountBound:
         await push(api, "A", *unreachable)
         answer = await skipped(api)
         assert [s["user"] for s in answer["skipped"]] == unreachable[2:] and answer["evicted"] == 2
+        health = (await api.control("GET", "/health"))["skipped"]
+        assert {k: health[k] for k in ("size", "limit", "evicted")} == {"size": 3, "limit": 3, "evicted": 2}
+        assert 0 < health["bytes"] <= health["max_bytes"]
 
 
 async def test_a_run_names_at_most_its_cap_and_counts_the_rest(aiohttp_client: Any) -> None:

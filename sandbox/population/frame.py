@@ -70,11 +70,6 @@ class Field:
     rows: np.ndarray | None = None
 
     # -- one entity ----------------------------------------------------------------------------------
-    def has(self, i: int) -> bool:
-        if self.kind == "code":
-            return bool(self.data[i] >= 0)
-        return True if self.present is None else bool(self.present[i])
-
     def value(self, i: int) -> Any:
         kind = self.kind
         if kind == "code":

@@ -273,8 +273,9 @@ async def test_credentials_never_leak_into_exports(aiohttp_client, tmp_path: Pat
     _, har, _ = await api.call("GET", "/_sandbox/requests.har")
     masked = (await api.control("GET", "/requests", params={"mask": "1"}))["requests"]
     one = await api.control("GET", "/requests/3", params={"mask": "1"})
+    inspector = [await api.control("GET", f"/ui/requests/{n}") for n in (1, 2, 3)]
     secrets = (wrong, "KEY-NOT-PARSED-0001", "hunter2-hunter2", "tok-12345", "TOP-LEVEL-KEY-77")
-    for export in (json.dumps(har), json.dumps(masked)):
+    for export in (json.dumps(har), json.dumps(masked), json.dumps(inspector)):
         for secret in secrets:
             assert secret not in export, (secret, export[:500])
     assert not any(secret in json.dumps(one) for secret in secrets)

@@ -18,7 +18,7 @@ from sandbox.control.body import answer
 from sandbox.control.ui.live import View, live
 from sandbox.core import keys
 from sandbox.core.errors import NotFound
-from sandbox.records.har import har_entry, to_har
+from sandbox.records.har import har_entry, mask_entry, to_har
 from sandbox.records.journal import Entry, parse_json, query_dict
 
 STATIC = Path(__file__).parent / "static"
@@ -90,8 +90,8 @@ async def request_detail(request: web.Request) -> web.Response:
     entry = request.app[keys.JOURNAL].get(int(raw)) if raw.isascii() and raw.isdigit() else None
     if entry is None:
         raise NotFound(f"no request with id {raw}")
-    view = _view(entry)
-    masked = har_entry(view, mask=True)
+    view = mask_entry(_view(entry))
+    masked = har_entry(view, mask=False)
     sent = masked["request"]
     raw_body = sent.get("postData", {}).get("text", "")
     body = parse_json(raw_body.encode())

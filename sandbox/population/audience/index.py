@@ -225,6 +225,10 @@ FRAME_TREE_MASKS_BYTES = 64 * 2**20
 """...and the built population's (``FrameIndex``)."""
 
 
+TreeKey = tuple[bytes, float | None]
+"""What an audience tree's results are kept under: its canonical JSON and the population time."""
+
+
 class TreeMasks:
     """An index's mask per audience tree and population time, most recently used kept within ``limit`` bytes.
     The built population and a tenant's overlay levels never change once built, so an estimate or a campaign
@@ -233,11 +237,11 @@ class TreeMasks:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._masks: OrderedDict[tuple[bytes, float | None], np.ndarray] = OrderedDict()
+        self._masks: OrderedDict[TreeKey, np.ndarray] = OrderedDict()
         self._bytes = 0
 
     @staticmethod
-    def key(tree: Mapping[str, Any], now: float | None) -> tuple[bytes, float | None] | None:
+    def key(tree: Mapping[str, Any], now: float | None) -> TreeKey | None:
         """What a tree's results are kept under (None: not to be kept)."""
         try:
             text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
@@ -245,9 +249,8 @@ class TreeMasks:
             return None
         return None if b'"member_of"' in text else (text, now)
 
-    def get(self, tree: Mapping[str, Any], now: float | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """The mask of ``tree`` at ``now`` (do not modify it), computed once."""
-        key = self.key(tree, now)
+    def get(self, key: TreeKey | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The mask kept under ``key`` (``TreeMasks.key``; do not modify it), computed once."""
         if key is None:
             return compute()
         found = self._masks.get(key)

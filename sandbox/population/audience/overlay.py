@@ -137,9 +137,6 @@ class Overlay:
         first written."""
         return self._written_base[:self._written_count]
 
-    def written(self, identity: str) -> bool:
-        return identity in self.profiles
-
     def at(self, row: int) -> Profile | None:
         """The tenant's version at view ``row``, None when that row is the base's (or deleted)."""
         identity = self.identity_at.get(row)

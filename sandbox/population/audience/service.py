@@ -34,7 +34,7 @@ from sandbox.population.audience.evaluate import (
     unreached_of,
     unreached_reason,
 )
-from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex, Index, TreeMasks
+from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex, Index, TreeKey, TreeMasks
 from sandbox.population.audience.overlay import Overlay, Part
 from sandbox.population.audience.summary import summary_of
 from sandbox.population.audience.tree import validate_tree
@@ -103,7 +103,7 @@ class AudienceService:
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
         self._overlays: dict[str | None, Overlay] = {}
-        self._counts: dict[tuple[Any, bytes], dict[str, int]] = {}
+        self._counts: dict[tuple[TreeKey, bytes], dict[str, int]] = {}
         """The built population's counts per (tree, population time) and count arguments (``estimate``)."""
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
@@ -260,29 +260,25 @@ class AudienceService:
                     resolve_member: MemberResolver | None) -> list[tuple[Part, np.ndarray]]:
         now = self.now(tenant)
         validate_tree(tree)
+        key = TreeMasks.key(tree, now)
         out = []
         for part in self._parts(tenant):
-            found = self._tree_mask(part.index, tree, now, resolve_member)
+            found = self._tree_mask(part.index, key, tree, now, resolve_member)
             out.append((part, found.copy() if part.live is None else found & part.live))
         return out
 
     @staticmethod
-    def _tree_mask(index: Index, tree: Mapping[str, Any], now: float,
+    def _tree_mask(index: Index, key: TreeKey | None, tree: Mapping[str, Any], now: float,
                    resolve_member: MemberResolver | None) -> np.ndarray:
-        """``tree``'s mask over ``index`` (kept by the index: do not modify it)."""
-        return index.trees.get(tree, now, lambda: evaluate(tree, index, resolve_member=resolve_member, now=now,
-                                                           validate=False))
+        """``tree``'s mask over ``index``, kept by the index under ``key`` (``TreeMasks.key``, made once per
+        query): do not modify it."""
+        return index.trees.get(key, lambda: evaluate(tree, index, resolve_member=resolve_member, now=now,
+                                                     validate=False))
 
     def evaluate(self, tree: Mapping[str, Any], *, tenant: str | None,
                  resolve_member: MemberResolver | None = None) -> np.ndarray:
         """Boolean mask over ``tenant``'s view rows of the profiles matching ``tree``."""
         return self._combine(self._part_masks(tree, tenant, resolve_member), tenant)
-
-    def is_reachable(self, row: int, channel: str, *, tenant: str | None) -> bool:
-        """Whether the profile at view ``row`` can receive ``channel`` (one row: no mask over the view)."""
-        overlay = self._overlays.get(tenant)
-        found = (self.index, row) if overlay is None else overlay.current(row)
-        return found is not None and bool(found[0].reachable(channel)[found[1]])
 
     def has_device(self, platforms: Iterable[str], *, tenant: str | None) -> np.ndarray:
         """Mask over ``tenant``'s view rows of the profiles with a device on one of ``platforms``."""
@@ -320,14 +316,15 @@ class AudienceService:
         follows the tenant's writes, not the population's size."""
         now = self.now(tenant)
         validate_tree(tree)
+        key = TreeMasks.key(tree, now)
         args = {"channel": channel, "platforms": None if platforms is None else list(platforms),
                 "count_devices": count_devices}
         overlay = self._overlays.get(tenant)
         totals: Counter[str] = Counter()
         for part in self._parts(tenant):
-            found = self._tree_mask(part.index, tree, now, resolve_member)
+            found = self._tree_mask(part.index, key, tree, now, resolve_member)
             if part.rows is None:  # the built population
-                totals.update(self._base_counts(tree, now, found, args))
+                totals.update(self._base_counts(key, found, args))
                 if overlay is not None:
                     written = overlay.written_base_rows()
                     totals.subtract(count_rows(written[found[written]], part.index, **args))
@@ -336,9 +333,8 @@ class AudienceService:
                 totals.update(count_rows(rows, part.index, **args))
         return {key: int(value) for key, value in totals.items()}
 
-    def _base_counts(self, tree: Mapping[str, Any], now: float, found: np.ndarray,
+    def _base_counts(self, key: TreeKey | None, found: np.ndarray,
                      args: dict[str, Any]) -> dict[str, int]:
-        key = TreeMasks.key(tree, now)
         if key is None:
             return count_rows(np.flatnonzero(found), self.index, **args)
         full = (key, orjson.dumps(args))

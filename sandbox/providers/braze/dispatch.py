@@ -110,6 +110,15 @@ def scope_tree(segment_id: str | None, audience: Mapping[str, Any] | None) -> di
     return None if not parts else parts[0] if len(parts) == 1 else {"all": parts}
 
 
+def _split(targets: list[Reached], keep: Callable[[Reached], bool]) -> tuple[list[Reached], list[Reached]]:
+    """(the targets ``keep`` accepts, the others), each in order; ``keep`` runs once per target."""
+    kept: list[Reached] = []
+    left: list[Reached] = []
+    for target in targets:
+        (kept if keep(target) else left).append(target)
+    return kept, left
+
+
 def run(services: Services, workspace: Workspace, people: People, dispatch: Dispatch, now: float, *,
         due: Callable[[Reached], bool] | None = None) -> list[Reached]:
     """Record one delivery per reached user, channel and device; return the users reached."""
@@ -127,20 +136,19 @@ def run(services: Services, workspace: Workspace, people: People, dispatch: Disp
             row = people.service.row_of(target.profile["identity"], ("identity",), tenant=people.tenant)
             return row is not None and bool(matched[row])
 
-        outside = [t for t in targets if t.profile is not None and not inside(t)]
+        kept, outside = _split(targets, lambda t: t.profile is None or inside(t))
         if outside:
             _skip_users(send, dispatch, outside, "not_in_audience", NOT_IN_SCOPE.format(what=_scope_name(dispatch)))
-            targets = [t for t in targets if t.profile is None or inside(t)]
+            targets = kept
     if dispatch.broadcast:
         members = people.service.members(scope or {"everyone": True}, tenant=people.tenant,
                                          resolve_member=resolve)
         targets += [Reached(p, display_id(p, p["identity"]), dispatch.properties) for p in members]
     targets = _dedupe(targets)
     if not dispatch.include_control_group and workspace.global_control_group:
-        held = [t for t in targets if t.name in workspace.global_control_group]
+        targets, held = _split(targets, lambda t: t.name not in workspace.global_control_group)
         if held:
             _skip_users(send, dispatch, held, "control_group", GLOBAL_CONTROL_GROUP)
-            targets = [t for t in targets if t.name not in workspace.global_control_group]
     if due is not None:
         targets = [t for t in targets if due(t)]
     for target in targets:

@@ -12,6 +12,7 @@ from sandbox.providers.braze.context import Context
 from sandbox.providers.braze.dashboards import marked
 from sandbox.providers.braze.errors import BrazeFail
 from sandbox.providers.braze.workspace import API, ARCHIVED, DRAFT, TRANSACTIONAL
+from sandbox.records.deliveries import Delivery
 
 PAGE_SIZE = 100
 """``page`` is 0-based, 100 rows per page [V-doc get_campaigns.md] (spec §10)."""
@@ -91,7 +92,8 @@ def _unknown(ctx: Context, collection: str, item_id: str, text: str) -> BrazeFai
     return BrazeFail(text)
 
 
-def _sent(ctx: Context, campaign_id: str) -> list[Any]:
+def deliveries_of(ctx: Context, campaign_id: str) -> list[Delivery]:
+    """What this tenant's campaign (or Canvas) ``campaign_id`` delivered."""
     return ctx.call.services.deliveries.query({"vendor": "braze", "tenant": ctx.tenant, "campaign_id": campaign_id})
 
 
@@ -118,7 +120,7 @@ async def campaigns_details(call: Call) -> Reply:
     if campaign is None:
         raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     raw = campaign.raw
-    times = sorted(d.time for d in _sent(ctx, campaign.id))
+    times = sorted(d.time for d in deliveries_of(ctx, campaign.id))
     fields = _common(raw)
     fields.update({
         "schedule_type": raw.get("schedule_type", "api_triggered" if campaign.type != API else "api"),
@@ -135,7 +137,7 @@ async def canvas_details(call: Call) -> Reply:
     if canvas is None:
         raise _unknown(ctx, "canvases", call.query.get("canvas_id", ""), errors.CANVAS_ID_INVALID)
     raw = canvas.raw
-    times = sorted(d.time for d in _sent(ctx, canvas.id))
+    times = sorted(d.time for d in deliveries_of(ctx, canvas.id))
     messages = {vid: m for step in canvas.steps for vid, m in (step.get("messages") or {}).items()}
     first_steps = [canvas.steps[0]["id"]] if canvas.steps else []
     fields = _common(raw)

@@ -15,9 +15,8 @@ from typing import Any
 
 from sandbox.core.operations import Call, Reply
 from sandbox.providers.braze import context, errors, timeparse
-from sandbox.providers.braze.context import Context
 from sandbox.providers.braze.errors import BrazeFail
-from sandbox.providers.braze.exports import SERIES_CHANNEL, _unknown
+from sandbox.providers.braze.exports import SERIES_CHANNEL, _unknown, deliveries_of
 from sandbox.records.deliveries import Delivery
 
 PUSH_STATS = {"sent": ("sent",), "direct_opens": ("clicked",), "total_opens": ("clicked",),
@@ -39,10 +38,6 @@ STATS: dict[str, dict[str, tuple[str, ...]]] = {
 "direct opens" are taps on the notification); whats_app/webhook stat names are [INF]."""
 CANVAS_MAX_DAYS = 14
 """``length`` must be between 1 and 14 [V-doc get_canvas_analytics.md]."""
-
-
-def _deliveries(ctx: Context, campaign_id: str) -> list[Delivery]:
-    return ctx.call.services.deliveries.query({"vendor": "braze", "tenant": ctx.tenant, "campaign_id": campaign_id})
 
 
 def _end(call: Call, now: float, name: str = "ending_at") -> datetime:
@@ -116,7 +111,7 @@ async def campaigns_data_series(call: Call) -> Reply:
     if campaign is None:
         raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     days = days_back(_end(call, ctx.now), int(call.query["length"]))
-    return errors.success({"data": series(call, days, _deliveries(ctx, campaign.id), campaign.messages)}, errors.OK)
+    return errors.success({"data": series(call, days, deliveries_of(ctx, campaign.id), campaign.messages)}, errors.OK)
 
 
 async def sends_data_series(call: Call) -> Reply:
@@ -125,7 +120,7 @@ async def sends_data_series(call: Call) -> Reply:
     if campaign is None:
         raise _unknown(ctx, "campaigns", call.query.get("campaign_id", ""), errors.CAMPAIGN_ID_INVALID)
     send_id = call.query["send_id"]
-    deliveries = [d for d in _deliveries(ctx, campaign.id) if d.extra.get("send_id") == send_id]
+    deliveries = [d for d in deliveries_of(ctx, campaign.id) if d.extra.get("send_id") == send_id]
     days = days_back(_end(call, ctx.now), int(call.query["length"]))
     return errors.success({"data": series(call, days, deliveries, campaign.messages)}, errors.OK)
 
@@ -144,7 +139,7 @@ async def canvas_data_series(call: Call) -> Reply:
         length = (end.date() - start.date()).days + 1
         if not 1 <= length <= CANVAS_MAX_DAYS:
             raise BrazeFail(errors.bad_value(("starting_at",)))
-    by_day = steps_by_day(call, _deliveries(ctx, canvas.id))
+    by_day = steps_by_day(call, deliveries_of(ctx, canvas.id))
     variants = canvas.raw.get("variants") or [{"name": "Variant 1", "id": f"{canvas.id}-variant-1"}]
     stats = []
     for day in days_back(end, length):

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.providers.clevertap import errors
 from sandbox.providers.clevertap.account import PROVIDER_CHANNELS
 from sandbox.providers.clevertap.audience import CqlError, segment_tree, translate
-from sandbox.providers.clevertap.dashboard_data import References
+
+if TYPE_CHECKING:
+    from sandbox.providers.clevertap.dashboard_data import References
 
 TARGET_MODES = ("push", "webpush", "email", "sms", "webhook", "notificationinbox", "whatsapp")
 REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {

@@ -34,6 +34,7 @@ from sandbox.providers.clevertap.account import (
     check_where,
     parse_campaign,
 )
+from sandbox.providers.clevertap.create_checks import fail
 
 if TYPE_CHECKING:
     from sandbox.providers.clevertap import CleverTap
@@ -189,10 +190,6 @@ PARSERS: dict[str, Callable[[Any], tuple[str, Any]]] = {
 
 
 # -- the learn/strict rule for one request ------------------------------------------------------------
-def _fail(text: str) -> errors.CleverTapFail:
-    return errors.CleverTapFail((errors.TARGETS_ERROR_CODE, text), status=errors.TARGETS_ERROR_STATUS)
-
-
 class References:
     """The dashboard objects one request names: known, provisioned (learn) or rejected (strict) with
     CleverTap's exact error (``Dashboard.resolve``). ``undo`` drops what this request provisioned."""
@@ -220,27 +217,27 @@ class References:
         self.made.clear()
 
     def channel(self, name: str) -> None:
-        self._resolve(self.data.channels, name, lambda: name, lambda: _fail(errors.ANDROID_CHANNEL_INVALID))
+        self._resolve(self.data.channels, name, lambda: name, lambda: fail(errors.ANDROID_CHANNEL_INVALID))
 
     def provider(self, channel: str, name: str) -> None:
         item = Nickname(channel, name)
-        self._resolve(self.data.providers, item.id, lambda: item, lambda: _fail(errors.PROVIDER_NICK_NAME_INVALID))
+        self._resolve(self.data.providers, item.id, lambda: item, lambda: fail(errors.PROVIDER_NICK_NAME_INVALID))
 
     def provider_group(self, channel: str, name: str) -> None:
         item = Nickname(channel, name)
         self._resolve(self.data.provider_groups, item.id, lambda: item,
-                      lambda: _fail(errors.PROVIDER_GROUP_INVALID))
+                      lambda: fail(errors.PROVIDER_GROUP_INVALID))
 
     def control_group(self, name: str) -> float:
         found: ControlGroup = self._resolve(
             self.data.control_groups, name, lambda: ControlGroup(name, LEARNED_CONTROL_GROUP_PERCENTAGE),
-            lambda: _fail(errors.CONTROL_GROUP_UNKNOWN.format(name=name)))
+            lambda: fail(errors.CONTROL_GROUP_UNKNOWN.format(name=name)))
         return found.percentage
 
     def segment(self, segment_id: Any) -> None:
         key = str(segment_id)
         self._resolve(self.data.segments, key, lambda: Segment(key, f"Segment {key}", LEARNED_SEGMENT_WHERE),
-                      lambda: _fail(errors.SEGMENT_UNKNOWN.format(id=segment_id)))
+                      lambda: fail(errors.SEGMENT_UNKNOWN.format(id=segment_id)))
 
     def campaign(self, campaign_id: int, channel: str) -> DashboardCampaign:
         """A dashboard API campaign; a learned one takes the channel of the endpoint that named it."""

@@ -45,9 +45,6 @@ class People:
         """(row, profile) of the profile ``tenant`` sees with ``value`` under one of ``fields``."""
         return self.service.locate(value, fields, tenant=tenant)
 
-    def is_reachable(self, row: int, channel: str, tenant: str | None) -> bool:
-        return self.service.is_reachable(row, channel, tenant=tenant)
-
     def profile_at(self, row: int, tenant: str | None) -> dict[str, Any]:
         return self.service.profile_at(row, tenant=tenant)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -90,13 +91,17 @@ def mount(router: web.UrlDispatcher, providers: list[Provider]) -> list[Operatio
 
 async def _load_audience(app: web.Application) -> None:
     """Build (or load from --data-dir) the population before any provider starts: they may read it."""
-    if keys.AUDIENCE in app:  # given by the caller (tests share one built population this way)
-        return
+    if keys.AUDIENCE not in app:  # else given by the caller (``serve``, or tests sharing one population)
+        load_audience(app)
+
+
+def load_audience(app: web.Application, on_progress: Callable[[int, int], None] | None = None) -> None:
+    """Build or load the population the settings name into ``app`` (one process at a time per data dir)."""
     settings = app[keys.SETTINGS]
     with build_lock(settings.data_dir) if settings.data_dir is not None else contextlib.nullcontext():
         app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
                                                   profile_path=settings.population, seed=settings.seed,
-                                                  size=settings.population_size)
+                                                  size=settings.population_size, on_progress=on_progress)
 
 
 async def _start_providers(app: web.Application) -> None:
@@ -157,19 +162,17 @@ class PersistedState:
 
 def collect_state(app: web.Application) -> dict[str, Any]:
     """Everything tenants changed (not the journal), as ``Snapshots`` pickles it."""
-    audience = app[keys.AUDIENCE]
     return {"clock": app[keys.CLOCK].export_state(),
             "deliveries": app[keys.DELIVERIES].export_state(),
-            "audience": audience.export_state() if hasattr(audience, "export_state") else None,
+            "audience": app[keys.AUDIENCE].export_state(),
             "providers": {p.name: p.export_state() for p in app[keys.PROVIDERS]}}
 
 
 def restore_state(app: web.Application, saved: dict[str, Any]) -> None:
     app[keys.CLOCK].import_state(saved["clock"])
     app[keys.DELIVERIES].import_state(saved["deliveries"])
-    audience = app[keys.AUDIENCE]
-    if saved.get("audience") is not None and hasattr(audience, "import_state"):
-        audience.import_state(saved["audience"])
+    if saved.get("audience") is not None:
+        app[keys.AUDIENCE].import_state(saved["audience"])
     for provider in app[keys.PROVIDERS]:
         data = saved["providers"].get(provider.name)
         if data is not None:

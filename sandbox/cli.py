@@ -184,7 +184,7 @@ def population_command(action: str, settings: Settings) -> int:
 
 
 def fixtures_command(action: str, directory: Path) -> int:
-    from sandbox.core.fixture_files import FixtureError, check_overlay, packaged_fixtures
+    from sandbox.core.fixture_files import FixtureError, packaged_fixtures
 
     if action == "export":
         written = 0
@@ -201,8 +201,7 @@ def fixtures_command(action: str, directory: Path) -> int:
         print(f"wrote {written} fixture files into {directory}: edit them and serve with --fixtures {directory}")
         return 0
     try:
-        check_overlay(directory)
-        from sandbox.app import create_app
+        from sandbox.app import create_app  # it checks the overlay first (check_overlay)
 
         app = create_app(Settings(fixtures=directory, population_size=10))
         asyncio.run(_start_and_stop(app))
@@ -329,9 +328,8 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def _serve(settings: Settings) -> None:
-    from sandbox.app import create_app
-    from sandbox.core.persistence import build_lock
-    from sandbox.population.audience.service import WARM_LIMIT, AudienceService
+    from sandbox.app import create_app, load_audience
+    from sandbox.population.audience.service import WARM_LIMIT
 
     preflight_listen(settings)
     app = create_app(settings)
@@ -342,11 +340,7 @@ async def _serve(settings: Settings) -> None:
     log.debug("starting: building or loading the population (Ctrl-C stops)")
     gc.disable()
     try:
-        with build_lock(settings.data_dir) if settings.data_dir is not None else contextlib.nullcontext():
-            app[keys.AUDIENCE] = AudienceService.load(clock=app[keys.CLOCK], data_dir=settings.data_dir,
-                                                      profile_path=settings.population, seed=settings.seed,
-                                                      size=settings.population_size,
-                                                      on_progress=build_progress(settings.population_size))
+        load_audience(app, build_progress(settings.population_size))
         await runner.setup()
     finally:
         gc.freeze()

@@ -22,7 +22,7 @@ from sandbox.core.operations import Call, Reply
 from sandbox.core.ratelimit import USAGE, Applied
 
 CONNECTION_EFFECTS = ("drop", "slow_body")
-"""Effects ``finish`` carries out on the connection (read from the journal entry's ``fault``)."""
+"""Effects ``faulted`` carries out on the connection (read from the journal entry's ``fault``)."""
 
 
 async def guard(call: Call, entry: Any) -> Reply:
@@ -32,11 +32,11 @@ async def guard(call: Call, entry: Any) -> Reply:
     limiter = app[keys.LIMITER]
     book: FaultBook = app[keys.FAULTS]
     applied: Applied | None = provider.rate_limit(call)
-    if applied is None:
-        return await (_faulted(call, entry, book) if book else call.operation.handler(call))
-    usage = limiter.hit(call.tenant, provider.name, applied, call.now)  # windows follow the tenant's clock
+    # windows follow the tenant's clock
+    usage = None if applied is None else limiter.hit(call.tenant, provider.name, applied, call.now)
     if usage is None:
         return await (_faulted(call, entry, book) if book else call.operation.handler(call))
+    assert applied is not None
     call.extras[USAGE] = usage
     if usage.exceeded:
         limiter.rejected[(provider.name, usage.group)] += 1

@@ -29,10 +29,10 @@ class Ids:
         counter[kind] += 1
         return counter[kind]
 
-    def digest(self, tenant: str | None, kind: str, salt: str = "") -> str:
+    def digest(self, tenant: str | None, kind: str) -> str:
         """64 hex characters: the next id of ``kind`` for ``tenant``."""
         n = self.sequence(tenant, kind)
-        return _sha(f"{self.seed}:{self.vendor}:{tenant or ''}:{kind}{salt}:{n}")
+        return _sha(f"{self.seed}:{self.vendor}:{tenant or ''}:{kind}:{n}")
 
     def hex(self, tenant: str | None, kind: str, length: int = 32) -> str:
         return self.digest(tenant, kind)[:length]

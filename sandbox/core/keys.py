@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from typing import Any
 
@@ -47,10 +46,8 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 METRICS = web.AppKey("metrics", Metrics)
 """Prometheus registry (``/_sandbox/metrics``)."""
 SERVICES = web.AppKey("services", Services)
+"""What providers were given at startup (the same objects as the keys above)."""
 CHANGES = web.AppKey("changes", list[int])
 """``[n]``: control-API calls that may have changed state (with the journal's count, when to snapshot)."""
-"""What providers were given at startup (the same objects as the keys above)."""
-CLOSING = web.AppKey("closing", asyncio.Event)
-"""Set when the app shuts down, so long-lived responses (the inspector's live feed) end at once."""
 UI_FILES = web.AppKey("ui_files", dict[str, tuple[bytes, str]])
 """The web inspector's page, script and stylesheet (name -> body, content type), read once at startup."""

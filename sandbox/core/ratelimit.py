@@ -144,7 +144,7 @@ class RateLimiter:
                 return None
             allowed = self.requests_for(tenant, vendor, applied)
             key = (tenant, vendor, applied.bucket)
-            exceeded = enforce and self._in_flight[key] >= allowed
+            exceeded = self._in_flight[key] >= allowed
             if not exceeded:
                 self._in_flight[key] += 1
             return Usage(limit.group, allowed, max(allowed - self._in_flight[key], 0), None, None, exceeded)

@@ -24,7 +24,8 @@ class Services:
     audience: AudienceService
     """The population (shared base + per-tenant writes): lookups, writes, estimates, recipients."""
     deliveries: Deliveries
-    """What would have been sent: ``deliveries.record(...)``."""
+    """What would have been sent: ``deliveries.send(tenant=, vendor=, campaign_id=, time=)``, then
+    ``deliver(target, channel, content)`` or ``skip(target, channel, reason)`` per recipient."""
     engagement: Engagement
     """Each delivery's lifecycle on the tenant's clock: ``view``, ``funnel``, ``due(vendor, tenant)``."""
     webhooks: Webhooks

@@ -290,8 +290,8 @@ class Deliveries:
         self._next_id = 1
         self.evicted = 0
         self.bytes = 0
-        self._contents: dict[int, list[int]] = {}
-        """id of an encoded content -> [records holding it, its length]."""
+        self._contents: dict[int, int] = {}
+        """id of an encoded content -> how many records hold it."""
         self.skipped = SkippedLog(limit)
         """Users sends left out, with the reason (``Send.skip``)."""
 
@@ -321,20 +321,19 @@ class Deliveries:
         """Bytes ``delivery`` adds (``change`` 1) or frees (-1): its own, and its content's when it is the
         first or the last record holding it."""
         content = delivery._content
-        held = self._contents.get(id(content))
-        shared = 0
-        if held is None:
-            held = self._contents[id(content)] = [0, len(content)]
-            shared = len(content)
-        held[0] += change
-        if held[0] <= 0:
+        before = self._contents.get(id(content), 0)
+        after = before + change
+        if after > 0:
+            self._contents[id(content)] = after
+        else:
             del self._contents[id(content)]
-            shared = held[1]
+        shared = len(content) if before == 0 or after == 0 else 0
         return DELIVERY_OVERHEAD + len(delivery._extra) + shared
 
     def _recount(self) -> None:
         self._contents = {}
         self.bytes = sum(self._weigh(d, 1) for d in self._items)
+
     def query(self, filters: Mapping[str, str]) -> list[Delivery]:
         wanted = [(k, str(v)) for k, v in filters.items() if k in FILTERS and v is not None]
         return [d for d in self._items if all(str(getattr(d, k)) == v for k, v in wanted)]

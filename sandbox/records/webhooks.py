@@ -190,11 +190,6 @@ class Webhooks:
             if attempt <= retries:
                 await asyncio.sleep(backoff * 2 ** (attempt - 1))
 
-    async def idle(self) -> None:
-        """Wait until every call in flight has finished (tests, shutdown)."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
-
     def reset(self, tenant: str | None) -> None:
         self.log.clear(tenant)
 

@@ -8,7 +8,6 @@ population summary and each vendor's tables. The files are read once at startup;
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ ENTRY_FIELDS = frozenset({"id", "received_at", "tenant", "vendor", "operation", 
 def setup(app: web.Application, prefix: str) -> None:
     app[keys.UI_FILES] = {p.name: (p.read_bytes(), CONTENT_TYPES.get(p.suffix, "application/octet-stream"))
                   for p in STATIC.iterdir() if p.is_file()}
-    app[keys.CLOSING] = asyncio.Event()
     app.on_shutdown.append(_close_live_views)
     router = app.router
     router.add_get(prefix + "/ui", page)
@@ -43,8 +41,7 @@ def setup(app: web.Application, prefix: str) -> None:
 
 
 async def _close_live_views(app: web.Application) -> None:
-    app[keys.CLOSING].set()
-    app[keys.JOURNAL].wake()
+    app[keys.JOURNAL].wake_all()  # live views stop at their next wake-up (``Journal.closing``)
 
 
 def _file(request: web.Request, name: str) -> web.Response:

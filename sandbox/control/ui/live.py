@@ -93,7 +93,7 @@ def shown_tenant(entry: Entry) -> str | None:
         return tenant
     secret = any(CREDENTIAL_HEADER.search(name) and tenant in (value, value.partition(" ")[2].strip())
                  for name, value in entry.headers)
-    secret = secret or any(CREDENTIAL_FIELD.match(name) and tenant in (v if isinstance(v, list) else [v])
+    secret = secret or any(CREDENTIAL_FIELD.search(name) and tenant in (v if isinstance(v, list) else [v])
                            for name, v in query_dict(entry.query).items())
     return mask_value(tenant) if secret else tenant
 
@@ -122,7 +122,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     The first event holds the newest ``BACKLOG`` matching ones (or those after ``Last-Event-ID``/``after``);
     after the journal was cleared (reset) an event with ``"reset": true`` holds the whole list afresh."""
     app = request.app
-    journal, closing = app[keys.JOURNAL], app[keys.CLOSING]
+    journal = app[keys.JOURNAL]
     match = View(request.query)
     after = _event_id(request)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
@@ -134,7 +134,7 @@ async def live(request: web.Request) -> web.StreamResponse:
     clears = journal.clears
     try:
         await _send(response, rows, newest(everything, match, BACKLOG), last)
-        while not closing.is_set():
+        while not journal.closing:
             try:
                 await asyncio.wait_for(journal.next_append(), KEEPALIVE_SECONDS)
             except TimeoutError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.golden import Golden, load_all, matches
+from support.golden import Golden, load_all, matches, replay
 
 GOLDEN = load_all()
 
@@ -11,9 +11,7 @@ GOLDEN = load_all()
 @pytest.mark.parametrize("golden", GOLDEN, ids=[g.id for g in GOLDEN])
 async def test_golden_pair(api, golden: Golden) -> None:
     req = golden.request
-    status, body, headers = await api.call(
-        req["method"], req["path"], json=req.get("body"), data=req.get("raw_body"),
-        headers=req.get("headers"), params=req.get("query"))
+    status, body, headers = await replay(api, golden)
     expected = golden.response
     assert status == expected["status"], (golden.path.name, status, body)
     assert matches(expected["body"], body), f"{golden.path.name}: expected {expected['body']!r}, got {body!r}"

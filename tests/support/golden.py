@@ -42,14 +42,24 @@ class Golden:
         return f"{self.vendor}/{self.operation}.{self.case}"
 
 
-def load_all(vendor: str | None = None) -> list[Golden]:
+def load_all(folder: str | None = None) -> list[Golden]:
+    """The pairs in ``tests/golden/<folder>/``: a vendor, or one of its subfolders (``clevertap/strict``);
+    without one, every vendor's (not their subfolders)."""
     root = GOLDEN_ROOT
     found = []
-    for file in sorted(root.glob(f"{vendor or '*'}/*.*.json")):
+    for file in sorted(root.glob(f"{folder or '*'}/*.*.json")):
         operation, case = file.name[: -len(".json")].split(".", 1)
         doc = orjson.loads(file.read_bytes())
-        found.append(Golden(file, file.parent.name, operation, case, doc["request"], doc["response"]))
+        vendor = file.relative_to(root).parts[0]
+        found.append(Golden(file, vendor, operation, case, doc["request"], doc["response"]))
     return found
+
+
+async def replay(api: Any, golden: Golden) -> tuple[int, Any, Any]:
+    """Send ``golden``'s request through ``api`` (``support.http.Api``): (status, body, headers)."""
+    req = golden.request
+    return await api.call(req["method"], req["path"], json=req.get("body"), data=req.get("raw_body"),
+                          headers=req.get("headers"), params=req.get("query"))
 
 
 def matches(expected: Any, actual: Any) -> bool:

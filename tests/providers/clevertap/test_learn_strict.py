@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.golden import GOLDEN_ROOT, matches
+from support.golden import Golden, load_all, matches, replay
 from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api
 
 from sandbox.app import create_app
@@ -183,18 +183,17 @@ async def test_strict_rejects_with_the_exact_error_and_a_hint(api: Api, use: Use
     assert use.listed["id"] not in [item["id"] for item in await listed(api, use.collection)]
 
 
-STRICT_GOLDEN = sorted((GOLDEN_ROOT / "clevertap" / "strict").glob("*.json"))
+STRICT_GOLDEN = load_all("clevertap/strict")
 
 
 @pytest.mark.parametrize("settings", [STRICT], ids=["strict"])
-@pytest.mark.parametrize("path", STRICT_GOLDEN, ids=[p.stem for p in STRICT_GOLDEN])
-async def test_strict_golden_pairs(api: Api, path: Path) -> None:
+@pytest.mark.parametrize("golden", STRICT_GOLDEN, ids=[g.path.stem for g in STRICT_GOLDEN])
+async def test_strict_golden_pairs(api: Api, golden: Golden) -> None:
     """``tests/golden/clevertap/strict/``: the unknown-reference answers, replayed with ``--strict``."""
-    golden = json.loads(path.read_text())
-    req, expected = golden["request"], golden["response"]
-    status, body, _ = await api.call(req["method"], req["path"], json=req["body"], headers=req["headers"])
+    expected = golden.response
+    status, body, _ = await replay(api, golden)
     assert status == expected["status"] and matches(expected["body"], body), body
-    assert "clevertap/" in (await last_entry(api, req["path"]))["hint"]
+    assert "clevertap/" in (await last_entry(api, golden.request["path"]))["hint"]
 
 
 # -- run-time additions ------------------------------------------------------------------------------

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from support.golden import GOLDEN_ROOT, matches
+from support.golden import Golden, load_all, matches, replay
 from support.http import DEFAULT_SETTINGS, Api
 from support.netcore import KEY, OWN_APP, STRICT_GOLDEN, Netcore, email_campaign, learned
 
@@ -156,17 +155,15 @@ async def test_strict_mode_answers_netcore_error_with_a_hint(strict_nc, ref: Ref
     assert ref.item_id not in await listed(strict_nc, ref.collection, ref.tenant)
 
 
-STRICT = sorted((GOLDEN_ROOT / STRICT_GOLDEN).glob("*.json"))
+STRICT = load_all(STRICT_GOLDEN)
 
 
-@pytest.mark.parametrize("path", STRICT, ids=[p.stem for p in STRICT])
-async def test_strict_golden_pair(strict_nc, path: Path) -> None:
-    golden = orjson.loads(path.read_bytes())
-    req, expected = golden["request"], golden["response"]
-    status, body, _ = await strict_nc.api.call(req["method"], req["path"], json=req.get("body"),
-                                               headers=req.get("headers"), params=req.get("query"))
-    assert status == expected["status"] and matches(expected["body"], body), (path.name, status, body)
-    entry = await last_entry(strict_nc, req["path"])
+@pytest.mark.parametrize("golden", STRICT, ids=[g.path.stem for g in STRICT])
+async def test_strict_golden_pair(strict_nc, golden: Golden) -> None:
+    expected = golden.response
+    status, body, _ = await replay(strict_nc.api, golden)
+    assert status == expected["status"] and matches(expected["body"], body), (golden.path.name, status, body)
+    entry = await last_entry(strict_nc, golden.request["path"])
     assert entry["response"] == body and "/_sandbox/vendors/netcore/" in entry["hint"]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import tempfile
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from throughput import rss_mb
 
 from sandbox.population.audience import Index, estimate
 from sandbox.population.audience.index import FrameIndex
@@ -39,14 +42,6 @@ COMPLEX: dict[str, Any] = {
         {"reachable": "push"},
     ]
 }
-
-
-def rss_mb() -> float:
-    """This process's resident memory (the index and the profiles it was built from)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -118,7 +113,7 @@ def main() -> None:
         for name, tree in (("simple", SIMPLE), ("complex", COMPLEX)):
             first, p50, p99 = latency(tree, index, args.runs)
             print(f"{size:>9} {build:>8.2f} {index_s:>8.2f} | {name:7} {first:>9.1f} {p50:>8.2f} "
-                  f"{p99:>8.2f} {rss_mb():>7.0f} | {estimate(tree, index, channel='push')}")
+                  f"{p99:>8.2f} {rss_mb(os.getpid()):>7.0f} | {estimate(tree, index, channel='push')}")
         del index, frame
         gc.collect()
 

@@ -18,27 +18,14 @@ import gzip
 import json
 import os
 import random
-import re
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
+from throughput import free_port, rss_mb
 
 HEADERS = {"X-CleverTap-Account-Id": "SOAK", "X-CleverTap-Passcode": "PASS", "Content-Type": "application/json"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    found = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
-    return int(found.group(1)) / 1024 if found else 0.0
 
 
 def send_body(identity: str) -> bytes:

@@ -74,7 +74,7 @@ def test_population_help_lists_only_its_options_and_routes_into_a_closed_pipe_is
     assert piped.stdout.count("\n") == 1 and piped.stderr == ""
 
 
-def test_startup_line_access_log_and_stop_line(tmp_path: Path) -> None:
+def test_startup_line_access_log_and_stop_line() -> None:
     proc, url, line = start_with_line([SCRIPT, "serve", "--port", "0", "--population-size", "120", "--seed", "9",
                                        "--journal-limit", "500"])
     try:

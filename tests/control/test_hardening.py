@@ -155,7 +155,7 @@ async def test_control_routes_have_the_body_limit_too(aiohttp_client) -> None:
         assert resp.status == 413
 
 
-async def raw_exchange(client: TestClient, request: bytes, *, pause_after: bool = False) -> bytes:
+async def raw_exchange(client: TestClient, request: bytes) -> bytes:
     """Send ``request`` on a raw socket and read whatever comes back until the server closes."""
     loop = asyncio.get_running_loop()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from support.http import CLEVERTAP_HEADERS
+from support.http import clevertap_headers
 
 from sandbox.app import create_app
 from sandbox.settings import Settings
@@ -14,7 +14,7 @@ from sandbox.settings import Settings
 
 async def test_a_tenants_uploads_survive_a_restart(aiohttp_client: Any, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, population_size=200)
-    headers = {**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": "ACC-A"}
+    headers = clevertap_headers("ACC-A")
     client = await aiohttp_client(create_app(settings))
     record = {"identity": "kept-1", "type": "profile", "profileData": {"Customer Type": "Diamond"}}
     resp = await client.post("/1/upload", json={"d": [record]}, headers=headers)

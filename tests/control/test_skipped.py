@@ -7,7 +7,7 @@ import pickle
 from typing import Any
 
 import pytest
-from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api
+from support.http import DEFAULT_SETTINGS, Api, clevertap_headers
 from support.skipped import pick, population, reasons_by_user, skipped
 
 from sandbox.app import collect_state, create_app, restore_state
@@ -15,12 +15,8 @@ from sandbox.records.deliveries import REASONS, SKIPPED_PER_RUN, SkippedLog
 from sandbox.settings import Settings
 
 
-def headers(account: str) -> dict[str, str]:
-    return {**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": account}
-
-
 async def push(api: Any, account: str, *identities: str) -> None:
-    status, body, _ = await api.call("POST", "/1/send/push.json", headers=headers(account), json={
+    status, body, _ = await api.call("POST", "/1/send/push.json", headers=clevertap_headers(account), json={
         "to": {"Identity": list(identities)}, "content": {"title": "t", "body": "b"}})
     assert status == 200, body
 
@@ -67,7 +63,7 @@ class TestCountBound:
 
 async def test_a_run_names_at_most_its_cap_and_counts_the_rest(aiohttp_client: Any) -> None:
     api = Api(await aiohttp_client(create_app(Settings(population_size=1200, webhooks="off"))))
-    status, created, _ = await api.call("POST", "/1/targets/create.json", headers=headers("A"), json={
+    status, created, _ = await api.call("POST", "/1/targets/create.json", headers=clevertap_headers("A"), json={
         "name": "Late", "target_mode": "push", "where": {}, "devices": ["ios"], "when": "now",
         "content": {"title": "t", "body": "b"}, "ttl": {"ttl_type": "absolute", "value": 202001010000}})
     assert status == 200, created

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from support.braze import Braze
-from support.http import CLEVERTAP_HEADERS
+from support.http import clevertap_headers
 
 A, B = "ACC-A", "ACC-B"
 DIAMOND = {"common_profile_properties": {"profile_fields": [
@@ -18,13 +18,10 @@ DIAMOND = {"common_profile_properties": {"profile_fields": [
 DIAMOND_TREE = {"attribute": "Customer Type", "op": "equals", "value": "Diamond"}
 
 
-def ct_headers(account: str) -> dict[str, str]:
-    return {**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": account}
-
-
 async def ct(api: Any, account: str, path: str, body: Any = None, **params: str) -> tuple[int, Any]:
     method = "GET" if body is None else "POST"
-    status, answer, _ = await api.call(method, path, json=body, params=params or None, headers=ct_headers(account))
+    status, answer, _ = await api.call(method, path, json=body, params=params or None,
+                                       headers=clevertap_headers(account))
     return status, answer
 
 

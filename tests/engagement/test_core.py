@@ -9,20 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.clevertap import CREATE, EMAIL, post
 from support.engagement import DAY, advance, deliveries, outbound, received, receiver
-from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api, clevertap_headers
 
 from sandbox.app import create_app
 from sandbox.settings import Settings
 
-EMAIL = {"name": "Newsletter", "target_mode": "email", "where": {}, "content": {"subject": "s", "body": "<p>b</p>"},
-         "when": "now"}
 ON = dataclasses.replace(DEFAULT_SETTINGS, webhooks="on")
 
 
 async def run_campaign(api: Any) -> list[tuple[str | None, str, list[str]]]:
-    status, created, _ = await api.call("POST", "/1/targets/create.json", json=EMAIL, headers=CLEVERTAP_HEADERS)
-    assert status == 200, created
+    created = await post(api, CREATE, EMAIL)
     await advance(api, 2 * DAY)
     found = await deliveries(api, campaign_id=created["id"])
     return [(d["user"], d["status"], [h["status"] for h in d["history"]]) for d in found["deliveries"]]
@@ -59,7 +57,7 @@ async def ct_webhook(api: Any, url: str, tenant: str = "ACCOUNT_ID") -> int:
     body = {"name": "W", "target_mode": "webhook", "webhook_endpoint_name": "hook", "where": {}, "content": {},
             "when": "now", "estimate_only": False}
     status, created, _ = await api.call("POST", "/1/targets/create.json", json=body,
-                                        headers={**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": tenant})
+                                        headers=clevertap_headers(tenant))
     assert status == 200, created
     return created["id"]
 

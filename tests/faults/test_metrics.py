@@ -6,7 +6,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 from support.braze import HEADERS as BRAZE
-from support.http import CLEVERTAP_HEADERS, Api
+from support.http import CLEVERTAP_HEADERS, Api, clevertap_headers
 
 PUSH = {"to": {"Identity": ["JohnDoe"]}, "content": {"title": "Hi", "body": "There"}}
 SEND = {"messages": {"apple_push": {"alert": "hello"}}, "external_user_ids": ["u1", "u2"]}
@@ -29,8 +29,7 @@ def value(samples: dict[str, Any], name: str, **labels: str) -> float:
 
 async def test_requests_latency_journal_deliveries_faults_limits_population(api: Api) -> None:
     await api.call("POST", "/1/send/push.json", json=PUSH, headers=CLEVERTAP_HEADERS)
-    await api.call("POST", "/1/send/push.json", json=PUSH, headers={**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id":
-                                                                    "sbx-0123456789abcdef"})
+    await api.call("POST", "/1/send/push.json", json=PUSH, headers=clevertap_headers("sbx-0123456789abcdef"))
     await api.call("POST", "/1/send/push.json", json=PUSH, headers={"Content-Type": "application/json"})
     await api.call("POST", "/messages/send", json=SEND, headers=BRAZE)
     await api.control("POST", "/faults", json={"vendor": "braze", "effect": "unavailable", "times": 1})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.http import CLEVERTAP_HEADERS, Api
+from support.http import Api, clevertap_headers
 
 BRAZE_KEY = "BRAZE-KEY-0123456789"
 BRAZE_HEADERS = {"Authorization": f"Bearer {BRAZE_KEY}", "Content-Type": "application/json"}
@@ -13,7 +13,7 @@ BRAZE_HEADERS = {"Authorization": f"Bearer {BRAZE_KEY}", "Content-Type": "applic
 async def push(api: Api, text: str, *, account: str = "ACCOUNT_ID", users: tuple[str, ...] = ("user0000001",)
                ) -> tuple[int, Any]:
     """A CleverTap ``send/push.json`` (accepted) for ``account``."""
-    headers = {**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": account}
+    headers = clevertap_headers(account)
     body = {"to": {"Identity": list(users)}, "tag_group": "ui", "content": {"title": "Hi", "body": text}}
     status, answer, _ = await api.call("POST", "/1/send/push.json", json=body, headers=headers)
     return status, answer

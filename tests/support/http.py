@@ -16,6 +16,11 @@ CLEVERTAP_HEADERS = {"X-CleverTap-Account-Id": "ACCOUNT_ID", "X-CleverTap-Passco
                      "Content-Type": "application/json"}
 
 
+def clevertap_headers(account: str = "ACCOUNT_ID") -> dict[str, str]:
+    """CleverTap's headers for ``account`` (its tenant)."""
+    return {**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": account}
+
+
 class Api:
     """A thin HTTP client of one sandbox: vendor calls and the control API, answers parsed as JSON."""
 

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 from support.golden import Golden, load_all, matches, replay
-from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api, clevertap_headers
 
 from sandbox.app import create_app
 from sandbox.core import keys
 from sandbox.settings import Settings
 
 TENANT = CLEVERTAP_HEADERS["X-CleverTap-Account-Id"]
-OTHER = {**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": "OTHER_ACCOUNT"}
+OTHER = clevertap_headers("OTHER_ACCOUNT")
 STRICT = Settings(population_size=300, strict=True)
 VENDORS = "/vendors/clevertap"
 CREATE = "/1/targets/create.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, clevertap_headers
 
 from sandbox.app import create_app
 
@@ -93,7 +93,7 @@ async def test_stopped_scheduled_campaign_never_runs_and_reset_drops_it(api) -> 
 
 
 async def test_tenants_do_not_see_each_other(api) -> None:
-    other = {**CLEVERTAP_HEADERS, "X-CleverTap-Account-Id": "OTHER"}
+    other = clevertap_headers("OTHER")
     _, created = await post(api, CREATE, {**PUSH, "when": "20990101 10:00"})
     assert (await post(api, "/1/targets/list.json", {"from": 20000101, "to": 21000101}, other))[1]["targets"] == []
     assert (await post(api, "/1/targets/stop.json", {"id": created["id"]}, other))[0] == 400

@@ -8,6 +8,7 @@ in batches, handing the event loop back between them, so a large journal never s
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -75,8 +76,14 @@ async def export_har(request: web.Request) -> web.StreamResponse:
     found = await matching(request)
     if limit is not None and limit > 0:
         found = found[:limit]
-    masked = flag(request, "mask", True)
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    return await stream_har(request, found, masked=flag(request, "mask", True))
+
+
+async def stream_har(request: web.Request, found: Sequence[Entry], *, masked: bool,
+                     headers: Mapping[str, str] | None = None) -> web.StreamResponse:
+    """``found`` as a HAR 1.2 document, written in batches with the loop free between them (a whole journal
+    can be large)."""
+    response = web.StreamResponse(headers={"Content-Type": "application/json", **(headers or {})})
     await response.prepare(request)
     head = orjson.dumps({"log": har_header()})
     await response.write(head[:-2] + b',"entries":[')

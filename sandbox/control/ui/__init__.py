@@ -14,10 +14,11 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.control.body import answer
+from sandbox.control.requests import stream_har
 from sandbox.control.ui.live import View, live
 from sandbox.core import keys
 from sandbox.core.errors import NotFound
-from sandbox.records.har import har_entry, mask_entry, to_har
+from sandbox.records.har import har_entry, mask_entry
 from sandbox.records.journal import Entry, parse_json, query_dict
 
 STATIC = Path(__file__).parent / "static"
@@ -113,14 +114,12 @@ async def request_detail(request: web.Request) -> web.Response:
     })
 
 
-async def har(request: web.Request) -> web.Response:
+async def har(request: web.Request) -> web.StreamResponse:
     """The requests the list shows (same filter: vendor, operation, tenant, status, class, q), as HAR 1.2,
     credentials masked."""
-    match = View(request.query)
-    entries = request.app[keys.JOURNAL].select(match)
-    response = answer(to_har([_view(e) for e in entries], mask=True))
-    response.headers["Content-Disposition"] = 'attachment; filename="sandbox-requests.har"'
-    return response
+    entries = request.app[keys.JOURNAL].select(View(request.query))
+    return await stream_har(request, entries, masked=True,
+                            headers={"Content-Disposition": 'attachment; filename="sandbox-requests.har"'})
 
 
 async def population(request: web.Request) -> web.Response:

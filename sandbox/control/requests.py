@@ -18,7 +18,7 @@ from sandbox.control.body import answer, float_param, int_param
 from sandbox.core import keys, safejson
 from sandbox.core.errors import BadRequest, NotFound
 from sandbox.records.har import har_entry, har_header, mask_entry
-from sandbox.records.journal import Entry, Filters, LoopBudget, page
+from sandbox.records.journal import Entry, Filters, Journal, LoopBudget, page
 
 MAX_WAIT_SECONDS = 60.0
 HAR_BATCH_BYTES = 1024 * 1024
@@ -32,9 +32,9 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
     router.add_get(prefix + "/requests/{id}", get_request)
 
 
-def filters_of(request: web.Request) -> Filters:
+def filters_of(request: web.Request, kind: type[Filters] = Filters) -> Filters:
     try:
-        return Filters.from_query(request.query)
+        return kind.from_query(request.query)
     except (ValueError, OverflowError) as exc:
         raise BadRequest(f"bad filter: {exc}") from None
 
@@ -46,10 +46,12 @@ def flag(request: web.Request, name: str, default: bool) -> bool:
     return raw.lower() not in ("0", "false", "no", "off")
 
 
-async def matching(request: web.Request) -> list[Entry]:
-    """Every entry matching the filters, after the ``wait``/``count`` long poll when one is asked for."""
-    journal = request.app[keys.JOURNAL]
-    match = filters_of(request)
+async def matching(request: web.Request, journal: Journal | None = None,
+                   kind: type[Filters] = Filters) -> list[Entry]:
+    """Every entry of ``journal`` (default: the request journal) matching the ``kind`` filters of the query,
+    after the ``wait``/``count`` long poll when one is asked for."""
+    journal = request.app[keys.JOURNAL] if journal is None else journal
+    match = filters_of(request, kind)
     wait = min(float_param(request, "wait", 0.0), MAX_WAIT_SECONDS)
     count = int_param(request, "count", 1) or 1
     return await journal.wait(match, count, wait) if wait > 0 else await journal.select_async(match)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox.control.body import answer, float_param, int_param
-from sandbox.control.requests import MAX_WAIT_SECONDS
+from sandbox.control.body import answer, int_param
+from sandbox.control.requests import matching
 from sandbox.core import keys
-from sandbox.core.errors import BadRequest
-from sandbox.records.webhooks import outbound_filters
+from sandbox.records.webhooks import OutboundFilters
 
 
 def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
@@ -19,14 +18,7 @@ def add_routes(router: web.UrlDispatcher, prefix: str) -> None:
 
 
 async def list_webhooks(request: web.Request) -> web.Response:
-    log = request.app[keys.WEBHOOKS].log
-    try:
-        match = outbound_filters(request.query)
-    except ValueError as exc:
-        raise BadRequest(f"bad filter: {exc}") from None
-    wait = min(float_param(request, "wait", 0.0), MAX_WAIT_SECONDS)
-    count = int_param(request, "count", 1) or 1
-    found = await log.wait(match, count, wait) if wait > 0 else await log.select_async(match)
+    found = await matching(request, request.app[keys.WEBHOOKS].log, OutboundFilters)
     limit = int_param(request, "limit")
     shown = found[:limit] if limit else found
     return answer({"webhooks": [e.as_dict() for e in shown], "total": len(found)})

@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Self
 
 from sandbox.core import safejson
 from sandbox.core.clock import iso
@@ -165,7 +165,7 @@ class Filters:
         self.after = after
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> Filters:
+    def from_query(cls, query: Mapping[str, str]) -> Self:
         exact = {k: v for k, v in query.items() if k in cls.FIELDS}
         body = {k[5:]: v for k, v in query.items() if k.startswith("body.")}
         after = int(query.get("after", 0) or 0)

@@ -194,5 +194,4 @@ class Webhooks:
         self.log.clear(tenant)
 
 
-def outbound_filters(query: Mapping[str, str]) -> OutboundFilters:
-    return OutboundFilters.from_query(query)  # type: ignore[return-value]
+

@@ -6,6 +6,8 @@ around it is inferred). Enforced only with ``--rate-limits`` or ``POST /_sandbox
 
 from __future__ import annotations
 
+import functools
+
 from sandbox.core.ratelimit import Applied, Limit
 
 UPLOAD = Limit("upload", 15)
@@ -16,13 +18,7 @@ LIMITS: dict[str, Limit] = {UPLOAD.group: UPLOAD, DEFAULT.group: DEFAULT}
 UPLOAD_OPERATIONS = frozenset({"upload"})
 
 
-_APPLIED: dict[str, Applied] = {}
-
-
+@functools.cache
 def applied(operation: str) -> Applied:
-    """Uploads share one cap; every other API (operation) has its own."""
-    found = _APPLIED.get(operation)
-    if found is None:
-        found = _APPLIED[operation] = (Applied(UPLOAD, UPLOAD.group) if operation in UPLOAD_OPERATIONS
-                                       else Applied(DEFAULT, operation))
-    return found
+    """Uploads share one cap; every other API (operation) has its own (one object per operation)."""
+    return Applied(UPLOAD, UPLOAD.group) if operation in UPLOAD_OPERATIONS else Applied(DEFAULT, operation)

@@ -77,6 +77,8 @@ for _name, _schema in SCHEMAS.items():  # a misspelt top-level key is an error, 
     _schema["properties"]["replace"] = {"type": "boolean"}
 ID_OF = {"campaigns": "campaign_id"}
 """The id key of a collection's items (``id`` unless named here)."""
+FILE_OF = {collection: file for file, collection in COLLECTION_OF.items()}
+"""Collection -> the file (``netcore/<file>.json``) that declares it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +122,7 @@ def check_rule(segment: dict[str, Any], where: str, known: Any) -> None:
 def check_item(name: str, item: Any) -> dict[str, Any]:
     """A run-time addition to collection ``name`` (``POST /_sandbox/vendors/netcore/<name>``), checked like a
     fixture file's item; ValueError says what is wrong."""
-    file = next(f for f, c in COLLECTION_OF.items() if c == name)
+    file = FILE_OF[name]
     schema = SCHEMAS[file]["properties"][name]["items"]
     error = best_match(Draft202012Validator(schema).iter_errors(item))
     if error is not None:

@@ -15,16 +15,14 @@ from typing import Any
 from sandbox.core.dashboard import Dashboard, Dashboards
 from sandbox.core.errors import SandboxError
 from sandbox.core.operations import Call
-from sandbox.providers.netcore.fixtures import Catalog
+from sandbox.providers.netcore.fixtures import FILE_OF, ID_OF, Catalog
 
 VENDOR = "netcore"
 COLLECTIONS = ("templates", "lists", "segments", "campaigns", "app_ids")
 """``/_sandbox/vendors/netcore/<collection>`` (``Provider.collections``)."""
-FILES = {"templates": "netcore/templates.json", "lists": "netcore/lists.json",
-         "segments": "netcore/segments.json", "campaigns": "netcore/campaigns.json",
-         "app_ids": "netcore/account.json"}
+FILES = {collection: f"netcore/{file}.json" for collection, file in FILE_OF.items()}
 """Where users declare each collection in ``--fixtures DIR`` (named by strict-mode hints)."""
-ID_KEYS = {"templates": "id", "lists": "id", "segments": "id", "campaigns": "campaign_id", "app_ids": "id"}
+ID_KEYS = {collection: ID_OF.get(file, "id") for collection, file in FILE_OF.items()}
 
 LEARNED_TITLE = "Template {id}"
 LEARNED_BODY = "Learned template {id}: its content is in your Netcore panel"

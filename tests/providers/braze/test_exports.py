@@ -65,6 +65,12 @@ async def test_canvas_and_segment_lists(shared_bz: Braze) -> None:
     ("/campaigns/data_series", {"campaign_id": API_CAMPAIGN, "length": "1", "ending_at": "someday"},
      "ending_at does not have a valid value"),
     ("/sends/data_series", {"campaign_id": API_CAMPAIGN, "length": "1"}, "send_id is missing"),
+    ("/canvas/data_series", {"canvas_id": CANVAS, "length": "1"}, "ending_at is missing"),
+    ("/canvas/data_series", {"canvas_id": "nope", "length": "1", "ending_at": "2026-01-20T00:00:00Z"},
+     "canvas_id must be a string of the Canvas api identifier"),
+    ("/canvas/data_series", {"canvas_id": CANVAS, "starting_at": "2026-01-01T00:00:00Z",
+                             "ending_at": "2026-01-20T00:00:00Z"}, "starting_at does not have a valid value"),
+    ("/canvas/data_series", {"canvas_id": CANVAS, "ending_at": "2026-01-20T00:00:00Z"}, "body is invalid"),
     ("/campaigns/list", {"page": "-1"}, "page does not have a valid value"),
     ("/campaigns/list", {"sort_direction": "up"}, "sort_direction does not have a valid value"),
 ])

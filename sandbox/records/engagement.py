@@ -20,7 +20,7 @@ it can write them into the tenant's population the way that vendor records engag
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -230,6 +230,24 @@ class Engagement:
         the time base of profile events."""
         tenant = event.delivery.tenant
         return float(self.audience.now(tenant)) - (self.clock.time(tenant) - event.at)
+
+    def write_events(self, vendor: str, tenant: str | None,
+                     describe: Callable[[Event], tuple[str, dict[str, Any]] | None]) -> int:
+        """For each of ``vendor``'s due steps (``due``) that ``describe`` names as (event name, properties),
+        that event in the delivered user's profile, as their tenant sees it (users the population does not
+        know get none); returns how many were written."""
+        written = 0
+        for event in self.due(vendor, tenant):
+            delivery = event.delivery
+            described = describe(event) if delivery.known and delivery.user else None
+            profile = None if described is None else self.audience.find(delivery.user, tenant=delivery.tenant)
+            if profile is None or described is None:
+                continue
+            name, props = described
+            self.audience.add_event(str(profile["identity"]), name, self.population_time(event), props,
+                                    tenant=delivery.tenant)
+            written += 1
+        return written
 
     def due(self, vendor: str, tenant: str | None) -> list[Event]:
         """Steps of ``vendor``'s deliveries (one tenant, or every tenant when None) that the clock has passed

@@ -6,7 +6,9 @@ conversion...) step, the user gets the matching Braze Currents message-engagemen
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sandbox.records.engagement import Event
 
 if TYPE_CHECKING:
     from sandbox.providers.braze import Braze
@@ -31,21 +33,17 @@ EVENTS: dict[tuple[str, str], str] = {
 
 
 def settle(provider: Braze, tenant: str | None) -> int:
-    services = provider.services
-    written = 0
-    for event in services.engagement.due(VENDOR, tenant):
-        delivery = event.delivery
-        name = EVENTS.get((delivery.channel, event.status))
-        profile = (services.audience.find(delivery.user, tenant=delivery.tenant)
-                   if name and delivery.known and delivery.user else None)
-        if profile is None:
-            continue
-        extra = delivery.extra
-        props = {"campaign_id": None if extra.get("canvas_id") else delivery.campaign_id,
-                 "canvas_id": extra.get("canvas_id"), "message_variation_id": extra.get("message_variation_id"),
-                 "send_id": extra.get("send_id"), "dispatch_id": extra.get("dispatch_id")}
-        at = services.engagement.population_time(event)
-        services.audience.add_event(str(profile["identity"]), name, at, {k: v for k, v in props.items() if v},
-                                    tenant=delivery.tenant)
-        written += 1
-    return written
+    return provider.services.engagement.write_events(VENDOR, tenant, currents_event)
+
+
+def currents_event(event: Event) -> tuple[str, dict[str, Any]] | None:
+    """The Currents event a delivery step is, with its properties (None: the step is none)."""
+    delivery = event.delivery
+    name = EVENTS.get((delivery.channel, event.status))
+    if name is None:
+        return None
+    extra = delivery.extra
+    props = {"campaign_id": None if extra.get("canvas_id") else delivery.campaign_id,
+             "canvas_id": extra.get("canvas_id"), "message_variation_id": extra.get("message_variation_id"),
+             "send_id": extra.get("send_id"), "dispatch_id": extra.get("dispatch_id")}
+    return name, {k: v for k, v in props.items() if v}

@@ -6,7 +6,10 @@ documents only custom activities); these follow its panel's wording."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandbox.core.services import Services
+from sandbox.records.engagement import Event
 
 VENDOR = "netcore"
 ACTIVITIES = {"delivered": "Delivered", "opened": "Opened", "viewed": "Opened", "clicked": "Clicked",
@@ -16,18 +19,15 @@ CHANNEL_NAMES = {"email": "Email", "sms": "SMS", "push": "App Push", "webpush": 
 
 
 def settle(services: Services, tenant: str | None) -> int:
-    written = 0
-    for event in services.engagement.due(VENDOR, tenant):
-        delivery = event.delivery
-        activity = ACTIVITIES.get(event.status)
-        profile = (services.audience.find(delivery.user, tenant=delivery.tenant)
-                   if activity and delivery.known and delivery.user else None)
-        if profile is None:
-            continue
-        name = f"{CHANNEL_NAMES.get(delivery.channel, delivery.channel)} {activity}"
-        at = services.engagement.population_time(event)
-        campaign = int(delivery.campaign_id) if (delivery.campaign_id or "").isdigit() else delivery.campaign_id
-        services.audience.add_event(str(profile["identity"]), name, at,
-                                    {"campaign_id": campaign, "channel": delivery.channel}, tenant=delivery.tenant)
-        written += 1
-    return written
+    return services.engagement.write_events(VENDOR, tenant, activity)
+
+
+def activity(event: Event) -> tuple[str, dict[str, Any]] | None:
+    """The system activity a delivery step is, with its properties (None: the step is none)."""
+    delivery = event.delivery
+    status = ACTIVITIES.get(event.status)
+    if status is None:
+        return None
+    campaign = int(delivery.campaign_id) if (delivery.campaign_id or "").isdigit() else delivery.campaign_id
+    return (f"{CHANNEL_NAMES.get(delivery.channel, delivery.channel)} {status}",
+            {"campaign_id": campaign, "channel": delivery.channel})

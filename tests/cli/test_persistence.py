@@ -3,12 +3,14 @@ snapshot interval; one server per data dir; a corrupt snapshot stops the start w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +38,18 @@ def call(url: str, method: str, path: str, body: Any = None, headers: dict[str, 
         return exc.code, json.loads(exc.read())
 
 
-def serve(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    return start([SCRIPT, "serve", "--port", "0", "--population-size", "200", "--data-dir", str(data_dir)])
+def serve_args(data_dir: Path) -> list[str]:
+    return [SCRIPT, "serve", "--port", "0", "--population-size", "200", "--data-dir", str(data_dir)]
+
+
+@contextlib.contextmanager
+def served(data_dir: Path, stop_with: int = signal.SIGTERM) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A server on ``data_dir`` for the ``with`` block, stopped with ``stop_with`` after it."""
+    proc, url = start(serve_args(data_dir))
+    try:
+        yield proc, url
+    finally:
+        stop(proc, stop_with)
 
 
 def observe(url: str) -> dict[str, Any]:
@@ -86,8 +98,7 @@ def check_state(url: str) -> None:
 
 def refused_start(data_dir: Path) -> list[str]:
     """Start a server that must refuse to start: exit code 2 and its stderr lines."""
-    second = subprocess.run([SCRIPT, "serve", "--port", "0", "--population-size", "200", "--data-dir",
-                             str(data_dir)], capture_output=True, text=True, timeout=60)
+    second = subprocess.run(serve_args(data_dir), capture_output=True, text=True, timeout=60)
     assert second.returncode == 2, second.stderr
     return second.stderr.strip().splitlines()
 
@@ -98,48 +109,30 @@ def stop(proc: subprocess.Popen[str], sig: int) -> None:
 
 
 def test_sigterm_then_restart_keeps_tenant_state(tmp_path: Path) -> None:
-    proc, url = serve(tmp_path)
-    try:
+    with served(tmp_path) as (proc, url):
         make_state(url)
-    finally:
-        stop(proc, signal.SIGTERM)
     assert proc.returncode == 0
-    proc, url = serve(tmp_path)
-    try:
+    with served(tmp_path) as (_, url):
         check_state(url)
-    finally:
-        stop(proc, signal.SIGTERM)
 
 
 def test_kill_9_loses_at_most_the_last_snapshot_interval(tmp_path: Path) -> None:
-    proc, url = serve(tmp_path)
-    try:
+    with served(tmp_path, stop_with=signal.SIGKILL) as (_, url):
         make_state(url)
         time.sleep(INTERVAL * 2 + 0.5)  # the documented bound: state older than one interval is on disk
-    finally:
-        stop(proc, signal.SIGKILL)
-    proc, url = serve(tmp_path)
-    try:
+    with served(tmp_path) as (_, url):
         check_state(url)
-    finally:
-        stop(proc, signal.SIGTERM)
 
 
 def test_a_second_server_on_a_data_dir_in_use_is_refused_in_one_line(tmp_path: Path) -> None:
-    proc, _url = serve(tmp_path)
-    try:
+    with served(tmp_path) as (proc, _):
         lines = refused_start(tmp_path)
         assert len(lines) == 1 and "in use by campaign-sandbox pid" in lines[0] and str(proc.pid) in lines[0], lines
-    finally:
-        stop(proc, signal.SIGTERM)
 
 
 def test_a_corrupt_snapshot_stops_the_start_with_one_line(tmp_path: Path) -> None:
-    proc, url = serve(tmp_path)
-    try:
+    with served(tmp_path) as (_, url):
         make_state(url)
-    finally:
-        stop(proc, signal.SIGTERM)
     [snapshot] = tmp_path.glob(STATE_PREFIX + "*")
     snapshot.write_bytes(snapshot.read_bytes()[: snapshot.stat().st_size // 2])
     lines = refused_start(tmp_path)

@@ -5,9 +5,10 @@ request, a writer, the router, the middleware chain, the response's preparation 
 whole sandbox pipeline. ``FastProtocol`` is aiohttp's own connection protocol (the same parser, limits,
 timeouts and keep-alive) with one addition: when a request has been parsed whole (its body arrived with it)
 while aiohttp has nothing to do on that connection, and it is for a vendor operation's fixed path, it is
-answered at once: the same ``web.Request`` aiohttp would make goes to the same pipeline function the middleware
-calls (``pipeline.vendor``: auth, validation, journal, deliveries), and the answer is written as aiohttp writes
-it (status line, the reply's headers, ``Content-Length``, ``Date``, ``Server``).
+answered at once: the same ``web.Request`` aiohttp would make goes to ``pipeline.answer``, the work the
+middleware does for a vendor route (auth, validation, journal, deliveries) before it makes aiohttp's response,
+and the answer is written as aiohttp writes it (status line, the reply's headers, ``Content-Length``,
+``Date``, ``Server``).
 
 Everything else stays aiohttp's, in order on the same connection: control routes, pages, unknown paths and
 routes with path parameters, bodies still arriving, ``Connection: close`` and HTTP/1.0, ``Expect``, upgrades,
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Coroutine, Generator
+from collections.abc import Coroutine, Generator, MutableMapping
+from http import HTTPStatus
 from time import perf_counter
 from typing import Any
 
@@ -33,11 +35,13 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_server import Server
 from aiohttp.web_urldispatcher import UrlMappingMatchInfo
 
-from sandbox.core import keys, pipeline
+from sandbox.core import gate, keys, pipeline
 
 FAST_PATH_ENV = "SANDBOX_FAST_PATH"
 EMPTY_BODY_STATUSES = frozenset({204, 304})
 """Answers that carry no body and no ``Content-Length`` (as aiohttp writes them)."""
+REASONS = {status.value: status.phrase for status in HTTPStatus}
+"""The status line's reason phrase (aiohttp's: the standard phrase, else none)."""
 
 Route = tuple[pipeline.Endpoint, UrlMappingMatchInfo]
 
@@ -64,10 +68,10 @@ class _Rest:
 
     __slots__ = ("coro", "pending")
 
-    def __init__(self, coro: Coroutine[Any, Any, web.StreamResponse], pending: Any) -> None:
+    def __init__(self, coro: Coroutine[Any, Any, Any], pending: Any) -> None:
         self.coro, self.pending = coro, pending
 
-    def __await__(self) -> Generator[Any, Any, web.StreamResponse]:
+    def __await__(self) -> Generator[Any, Any, Any]:
         pending = self.pending
         while True:
             try:
@@ -76,12 +80,12 @@ class _Rest:
                 try:
                     pending = self.coro.throw(exc)
                 except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
+                    return stop.value
             else:
                 try:
                     pending = self.coro.send(sent)
                 except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
+                    return stop.value
 
 
 class FastProtocol(RequestHandler):
@@ -151,46 +155,54 @@ class FastProtocol(RequestHandler):
         request: web.Request = self._request_factory(message, payload, self, None,  # type: ignore[arg-type,assignment]
                                                      self._task_handler)  # type: ignore[arg-type]
         endpoint, request._match_info = route
-        coro = pipeline.vendor(request, perf_counter(), endpoint)
+        coro = pipeline.answer(request, perf_counter(), endpoint)
         try:
             pending = coro.send(None)
         except StopIteration as stop:
-            self._write(stop.value)
+            self._reply(request, stop.value)
         except Exception as exc:
-            self._write(self.handle_error(request, 500, exc))
+            self._fail(request, exc)
         else:  # the handler awaits something: it finishes in a task, and what follows waits for it
             self._finishing = self._loop.create_task(self._finish(request, _Rest(coro, pending)))
 
     async def _finish(self, request: web.Request, rest: _Rest) -> None:
         try:
-            response = await rest
+            answered = await rest
         except Exception as exc:
-            response = self.handle_error(request, 500, exc)
-        self._finishing = None
-        self._write(response)
+            self._finishing = None
+            self._fail(request, exc)
+        else:
+            self._finishing = None
+            self._reply(request, answered)
         self._drain()
 
-    def _write(self, response: web.StreamResponse) -> None:
-        """The answer as aiohttp writes it; then the connection is idle (aiohttp's keep-alive timer runs)."""
+    def _reply(self, request: web.Request, answered: tuple[int, dict[str, str], bytes, Any]) -> None:
+        status, headers, body, entry = answered
+        gate.finish(request, entry)  # the metrics (no fault rule exists, so nothing acts on the connection)
+        self._write(status, headers, body, False)
+
+    def _fail(self, request: web.Request, exc: Exception) -> None:
+        """What aiohttp answers when a handler raises (the pipeline itself catches everything it can)."""
+        response = self.handle_error(request, 500, exc)
+        body = response.body if isinstance(response.body, bytes) else b""
+        self._write(response.status, response.headers, body, True)
+
+    def _write(self, status: int, headers: MutableMapping[str, str], body: bytes, close: bool) -> None:
+        """The answer as aiohttp writes it (``headers`` never name the four the server adds); then the
+        connection is idle and aiohttp's keep-alive timer runs, or it is closed."""
         transport = self.transport
         if transport is None:
             return
-        status = response.status
-        headers = response.headers
-        body = response.body if isinstance(response, web.Response) else None
-        body = body if isinstance(body, bytes) else b""
         if status in EMPTY_BODY_STATUSES or status < 200:
             body = b""
-            headers.popall(hdrs.CONTENT_LENGTH, None)
         else:
-            headers.setdefault(hdrs.CONTENT_LENGTH, str(len(body)))
-        headers.setdefault(hdrs.DATE, rfc822_formatted_time())
-        headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
-        closing = response.keep_alive is False
-        if closing:
+            headers[hdrs.CONTENT_LENGTH] = str(len(body))
+        headers[hdrs.DATE] = rfc822_formatted_time()
+        headers[hdrs.SERVER] = SERVER_SOFTWARE
+        if close:
             headers[hdrs.CONNECTION] = "close"
-        transport.write(_serialize_headers(f"HTTP/1.1 {status} {response.reason}", headers) + body)
-        if closing:
+        transport.write(_serialize_headers(f"HTTP/1.1 {status} {REASONS.get(status, '')}", headers) + body)
+        if close:
             self.force_close()
         elif self._keepalive_timeout > 0:
             self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout

@@ -131,6 +131,14 @@ def _closing(response: web.Response, request: web.Request) -> web.Response:
 async def vendor(request: web.Request, started: float, endpoint: Endpoint | None) -> web.StreamResponse:
     """A vendor request: ``endpoint`` is its operation's route, None for a path no operation matched (answered
     by the vendor that claims it, else a neutral 404/405)."""
+    status, headers, body, entry = await answer(request, started, endpoint)
+    response = _closing(web.Response(body=body, status=status, headers=headers), request)
+    return await gate.faulted(request, entry, response) if gate.finish(request, entry) else response
+
+
+async def answer(request: web.Request, started: float, endpoint: Endpoint | None
+                 ) -> tuple[int, dict[str, str], bytes, Any]:
+    """``vendor``'s work up to the answer: (status, headers, body, the journal entry, appended)."""
     app = request.app
     if endpoint is not None:
         provider: Provider | None = endpoint.provider
@@ -182,8 +190,7 @@ async def vendor(request: web.Request, started: float, endpoint: Endpoint | None
     entry.duration_ms = (perf_counter() - started) * 1000
     journal.append(entry)
     access_log(request, reply.status, started, entry.vendor, entry.operation, entry.tenant)
-    response = _closing(web.Response(body=body, status=reply.status, headers=headers), request)
-    return await gate.faulted(request, entry, response) if gate.finish(request, entry) else response
+    return reply.status, headers, body, entry
 
 
 def access_log(request: web.Request, status: int, started: float, vendor: str | None, operation: str | None,

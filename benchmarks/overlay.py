@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import sys
 import time
@@ -61,6 +62,7 @@ def run(people: People, tree: dict[str, Any], batch: list[dict[str, Any]]) -> tu
 
 def measure(size: int, rounds: int, profile: str | None) -> None:
     service = AudienceService.load(clock=Clock(), size=size, seed=1)
+    gc.freeze()  # as ``serve`` does once the population is loaded
     people = People()
     people.attach(service)
     tree = translate(orjson.loads(ESTIMATE)["where"])

@@ -9,10 +9,17 @@ the tenant created, in the order it created them. So rows keep their population 
 Queries run part by part (``Overlay.parts``): the base index with the tenant's written rows masked out,
 then the overlay's indexes with their superseded rows masked out; every audience node is a per-row
 predicate, so evaluating each part and placing its matches at their view rows gives exactly the answer a
-single index over the merged population would give. The overlay's indexes are levels of growing size
-(log-structured): the profiles written since the last query become a small new level, merged with the
-levels above it while those are not much larger (``GROWTH``), so a write costs the rebuild of a small index
-on the next query, and the whole overlay is rebuilt only after as many writes again; never the base.
+single index over the merged population would give. The profiles written since the last indexed level are
+*fresh*: they have no index until there are ``FRESH_MIN`` of them (a query that needs one gets an index over
+just them, ``fresh_part``; an estimate counts them one by one instead, ``sandbox.population.audience.rowwise``).
+Then they become a level, merged with the levels above it while those are not much larger (``GROWTH``):
+log-structured, so a profile is indexed again about log4(overlay / FRESH_MIN) times; never the base.
+
+Each part keeps what its caller learnt about it (``Part.memo``: the audience service keeps estimate counts
+there) and the rows that stopped being current since (``Part.dead``: the base's written rows, a level's
+superseded ones, in order), so a kept count is brought up to date by taking those rows off, not by counting
+again; and ``index_fresh`` tells what a new level is made of, so the caller can carry over its tree masks
+and counts instead of evaluating the new level.
 """
 
 from __future__ import annotations
@@ -28,11 +35,9 @@ from sandbox.population.audience.index import Index
 Profile = dict[str, Any]
 
 FRESH_MIN = 32
-"""The profiles written since the last indexed level stay *fresh* (no index of their own; estimates read
-them one by one, ``sandbox.population.audience.rowwise``) until there are this many: then they become a level,
-which takes in every level above it of at most ``GROWTH`` times its size: so there are about
-log4(overlay / FRESH_MIN) levels, and a profile is indexed again about that many times."""
+"""Fresh profiles (module docstring) become a level once there are this many..."""
 GROWTH = 4
+"""...which takes in every level above it of at most ``GROWTH`` times its size."""
 MEMO_TREES = 64
 """Trees whose counts over a tenant's fresh profiles are kept (``Overlay.fresh_memo``)."""
 

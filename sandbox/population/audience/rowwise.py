@@ -3,7 +3,7 @@
 The numpy evaluator (``sandbox.population.audience.evaluate``) pays numpy's per-call cost and an ``Index``'s
 construction whatever the number of profiles: over the one or two profiles a tenant wrote since its last
 query that is most of an estimate's cost. This module answers the same questions for a single profile dict
-in plain Python, with exactly the evaluator's rules (``tests/population/test_overlay_levels.py`` checks the
+in plain Python, with exactly the evaluator's rules (``tests/unit/test_overlay_levels.py`` checks the
 two against each other on generated trees and profiles, every node kind and operator). The overlay uses it
 for its newest, not yet indexed writes (``Overlay.fresh_profiles``); everything else uses the evaluator.
 
@@ -13,7 +13,6 @@ a malformed structure) raises ``Unsupported``: the caller then uses the evaluato
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -136,9 +135,9 @@ def _eval(node: Mapping[str, Any], profile: Mapping[str, Any], now: float | None
     if kind == "everyone":
         return True
     if kind == "all":
-        return all([_eval(child, profile, now) for child in node["all"]])
+        return all(_eval(child, profile, now) for child in node["all"])
     if kind == "any":
-        return any([_eval(child, profile, now) for child in node["any"]])
+        return any(_eval(child, profile, now) for child in node["any"])
     if kind == "not":
         return not _eval(node["not"], profile, now)
     if kind == "attribute":
@@ -251,9 +250,17 @@ def _equals(value: Any, wanted: Any, ignore_case: bool) -> bool:
     as_bool = _BOOL_STRINGS.get(wanted.lower())
     if as_bool is not None and _boolean(value) == int(as_bool):
         return True
-    with contextlib.suppress(ValueError):
-        return _number(value) == float(wanted)
-    return False
+    number = _text_number(wanted)
+    return number is not None and _number(value) == number
+
+
+@lru_cache(maxsize=1024)
+def _text_number(text: str) -> float | None:
+    """``float(text)``, None when it is not a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _ordered(number: float, op: str, wanted: float) -> bool:

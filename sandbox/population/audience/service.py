@@ -456,6 +456,14 @@ def _note_unreached(unreached: Unreached, part: Part, mask: np.ndarray, channel:
         unreached.rows.setdefault(reason, []).extend(int(r) for r in view_rows)
 
 
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """``memo[key] = value``, keeping the most recent ``COUNTS_KEPT`` entries; returns ``value``."""
+    memo[key] = value
+    while len(memo) > COUNTS_KEPT:
+        del memo[next(iter(memo))]
+    return value
+
+
 def _dead_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
                  args: dict[str, Any]) -> Counter[str]:
     """The counts of ``part``'s rows in ``found`` that are no longer current (``Part.dead``), kept in
@@ -465,7 +473,7 @@ def _dead_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarr
         return Counter(count_rows(dead[found[dead]], part.index, **args))
     kept = part.memo.get(memo)
     if kept is None:
-        kept = part.memo[memo] = [0, Counter()]
+        kept = _remember(part.memo, memo, [0, Counter()])
     done, counts = kept
     if done < len(dead):
         new = dead[done:]
@@ -486,7 +494,7 @@ def _live_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarr
     kept = part.memo.get(memo)
     if kept is None:
         dead = len(part.dead or ())
-        kept = part.memo[memo] = [dead, Counter(count_rows(np.flatnonzero(live), part.index, **args))]
+        kept = _remember(part.memo, memo, [dead, Counter(count_rows(np.flatnonzero(live), part.index, **args))])
     done, counts = kept
     dead_rows = part.dead or ()
     if done < len(dead_rows):
@@ -529,7 +537,6 @@ def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[s
     return total
 
 
-
 def _carry(taken: list[Part], fresh: list[str], level: Part, memo: tuple[TreeKey, bytes],
            masks: dict[int, np.ndarray], matched: dict[str, bool], fresh_total: Counter[str]) -> None:
     """Give a level just made of ``taken``'s current rows and the ``fresh`` profiles (``Overlay.index_fresh``)
@@ -549,4 +556,4 @@ def _carry(taken: list[Part], fresh: list[str], level: Part, memo: tuple[TreeKey
     mask = np.concatenate(pieces)
     level.index.trees.get(memo[0], lambda: mask)
     if level.memo is not None:
-        level.memo[memo] = [0, total]
+        _remember(level.memo, memo, [0, total])

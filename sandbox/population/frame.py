@@ -73,15 +73,15 @@ class Field:
     def value(self, i: int) -> Any:
         kind = self.kind
         if kind == "code":
-            return self.values[self.data[i]]
+            return self.values[self.data.item(i)]
         if kind == "text":
-            return self.data[i].decode()
-        if kind == "int":
-            return int(self.data[i])
+            return self.data.item(i).decode()
+        if kind == "int":  # ``item``: the Python number, without a numpy scalar in between
+            return int(self.data.item(i))
         if kind == "float":
-            return float(self.data[i])
+            return float(self.data.item(i))
         if kind == "stamp":
-            return iso(int(self.data[i]))
+            return iso(int(self.data.item(i)))
         assert self.rows is not None
         rows = self.rows
         lo, hi = rows.searchsorted(np.array((i, i + 1), dtype=rows.dtype)).tolist()
@@ -90,9 +90,9 @@ class Field:
     def get(self, i: int, default: Any = None) -> Any:
         """The value of entity ``i``, ``default`` when it has none (one read for coded fields)."""
         if self.kind == "code":
-            code = self.data[i]
+            code = self.data.item(i)
             return default if code < 0 else self.values[code]
-        return self.value(i) if self.present is None or self.present[i] else default
+        return self.value(i) if self.present is None or self.present.item(i) else default
 
     def permuted(self, order: np.ndarray) -> Field:
         """The same field over the entities in ``order`` (entity ``j`` of the result is ``order[j]``)."""

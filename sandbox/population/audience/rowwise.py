@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from sandbox.population.audience.evaluate import _BOOL_STRINGS, _DAY, COMPARE, _as_list, _platforms
 from sandbox.population.audience.index import (
     ATTRIBUTE_ALIASES,
     DEFAULT_STATE,
@@ -32,8 +33,6 @@ from sandbox.population.audience.index import (
 )
 from sandbox.population.audience.tree import DAYS_OPS, NEGATED_OPS, node_kind, parse_date
 
-_DAY = 86400.0
-_BOOL_STRINGS = {"true": True, "false": False}
 _UNSUBSCRIBED = STATE_CODES["unsubscribed"]
 _EMPTY: dict[str, Any] = {}
 
@@ -64,9 +63,7 @@ def contribution(profile: Mapping[str, Any], *, channel: str | None, platforms: 
         reached = reachable(profile, channel, wanted)
         if channel not in ("push", "webpush"):
             return {channel: int(reached)}
-        keys = ([p for p in (wanted or PUSH_PLATFORMS) if p in PUSH_PLATFORMS] if channel == "push"
-                else ["web"])
-        out = dict.fromkeys(keys, 0)
+        out = dict.fromkeys(_platforms(channel, wanted), 0)
         if not reached:
             return out
         picked = [(platform, last) for platform, last in _devices(profile) if platform in out]
@@ -161,12 +158,6 @@ def _eval(node: Mapping[str, Any], profile: Mapping[str, Any], now: float | None
     raise Unsupported("member_of")
 
 
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
 _MISSING = object()
 
 
@@ -215,7 +206,7 @@ def _hit(value: Any, op: str, wanted: Any, ignore_case: bool, now: float | None)
     if op == "matches_regex":
         return isinstance(value, str) and _regex(wanted, ignore_case).search(value) is not None
     if op in ("greater_than", "greater_than_equals", "less_than", "less_than_equals"):
-        return _ordered(_number(value), op, float(wanted))
+        return bool(COMPARE[op](_number(value), float(wanted)))
     date = _date_or_nan(value)
     if op == "before":
         return date < float(parse_date(wanted))  # type: ignore[arg-type]
@@ -263,16 +254,6 @@ def _text_number(text: str) -> float | None:
         return None
 
 
-def _ordered(number: float, op: str, wanted: float) -> bool:
-    if op == "greater_than":
-        return number > wanted
-    if op == "greater_than_equals":
-        return number >= wanted
-    if op == "less_than":
-        return number < wanted
-    return number <= wanted
-
-
 def _event(node: Mapping[str, Any], profile: Mapping[str, Any], now: float | None) -> bool:
     name = node["event"]
     window = []  # (low, high) bounds, each checked on its own as the evaluator does (a NaN stamp fails them)
@@ -300,9 +281,4 @@ def _event(node: Mapping[str, Any], profile: Mapping[str, Any], now: float | Non
                for prop in props):
             count += 1
     rule = node.get("count") or {"op": "greater_than_equals", "value": 1}
-    op, wanted = rule["op"], float(rule["value"])
-    if op == "equals":
-        return count == wanted
-    if op == "not_equals":
-        return count != wanted
-    return _ordered(float(count), op, wanted)
+    return bool(COMPARE[rule["op"]](count, float(rule["value"])))

@@ -38,6 +38,9 @@ FRESH_MIN = 32
 """Fresh profiles (module docstring) become a level once there are this many..."""
 GROWTH = 4
 """...which takes in every level above it of at most ``GROWTH`` times its size."""
+FRESH_MAX = 2 * FRESH_MIN
+"""Fresh profiles a caller may ask to keep fresh a little longer (``indexed_parts``): beyond this many (a
+burst of writes with no query between them) one index over them costs less than reading them one by one."""
 MEMO_TREES = 64
 """Trees whose counts over a tenant's fresh profiles are kept (``Overlay.fresh_memo``)."""
 
@@ -193,7 +196,8 @@ class Overlay:
 
     def indexed_parts(self, *, index_fresh: bool = True) -> list[Part]:
         """``parts`` but for the fresh profiles (``fresh_profiles``). With ``index_fresh=False`` fresh profiles
-        stay fresh however many they are: the caller then calls ``index_fresh`` when ``full``."""
+        stay fresh unless there are ``FRESH_MAX`` of them: the caller then calls ``index_fresh`` when
+        ``full``."""
         self._refresh(index_fresh)
         return [Part(self.base, self.base_live, None, self.written_base_rows(), self.base_memo),
                 *(level.part() for level in self._levels)]
@@ -235,7 +239,7 @@ class Overlay:
                     level.live = live
                     level.dead.extend(stale)
             self.fresh.update(dict.fromkeys(new))
-        if index_fresh and self.full:
+        if self.full and (index_fresh or len(self.fresh) >= FRESH_MAX):
             self.index_fresh()
 
     def index_fresh(self) -> tuple[list[Part], list[str], Part]:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from sandbox import control
 from sandbox.control.metrics import figures
-from sandbox.core import keys
+from sandbox.core import fastpath, keys
 from sandbox.core.accounts import load_accounts
 from sandbox.core.clock import Clock
 from sandbox.core.faults import FaultBook
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None,
     operations = mount(app.router, providers)
     app[keys.VALIDATORS] = Validators(operations)
     control.setup(app)
+    fastpath.install(app)
     app.router.add_route("*", "/", control.ui.root)  # the inspector for a browser (pipeline._is_page), else 404
     app.on_startup.append(_load_audience)
     app.on_startup.append(_start_providers)

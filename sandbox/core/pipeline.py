@@ -59,14 +59,14 @@ async def sandbox_middleware(request: web.Request, handler: Any) -> web.StreamRe
     started = perf_counter()
     endpoint = getattr(request.match_info.handler, "endpoint", None)
     if isinstance(endpoint, Endpoint):  # a vendor operation's own route (the common case): neither control nor page
-        return await _vendor(request, started, endpoint)
+        return await vendor(request, started, endpoint)
     if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
         response = await _control(request, handler)
         access_log(request, response.status, started, None, "control", request.query.get("tenant"))
         return response
     if _is_page(request):
         return await handler(request)
-    return await _vendor(request, started, None)
+    return await vendor(request, started, None)
 
 
 def _is_page(request: web.Request) -> bool:
@@ -128,7 +128,7 @@ def _closing(response: web.Response, request: web.Request) -> web.Response:
     return response
 
 
-async def _vendor(request: web.Request, started: float, endpoint: Endpoint | None) -> web.StreamResponse:
+async def vendor(request: web.Request, started: float, endpoint: Endpoint | None) -> web.StreamResponse:
     """A vendor request: ``endpoint`` is its operation's route, None for a path no operation matched (answered
     by the vendor that claims it, else a neutral 404/405)."""
     app = request.app

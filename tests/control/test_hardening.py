@@ -3,18 +3,15 @@ guarded, credentials never leak into exports. Each was a 500, a leak or unbounde
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import gzip
 import json
-import socket
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api, raw_exchange
 
 from sandbox.app import create_app
 from sandbox.core import keys
@@ -153,21 +150,6 @@ async def test_control_routes_have_the_body_limit_too(aiohttp_client) -> None:
             yield b"x" * 100  # no Content-Length: the limit still holds while reading
     async with api.client.post("/_sandbox/audience/estimate", data=chunks()) as resp:
         assert resp.status == 413
-
-
-async def raw_exchange(client: TestClient, request: bytes) -> bytes:
-    """Send ``request`` on a raw socket and read whatever comes back until the server closes."""
-    loop = asyncio.get_running_loop()
-
-    def exchange() -> bytes:
-        with socket.create_connection((client.host, client.port), timeout=20) as sock:
-            sock.sendall(request)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-            return answer
-
-    return await loop.run_in_executor(None, exchange)
 
 
 async def test_a_declared_content_length_over_the_limit_is_answered_413_without_sending_the_body(

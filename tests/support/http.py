@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -63,3 +65,19 @@ class Api:
         found = next((p for p in profiles if predicate(p)), None)
         assert found is not None, "no generated profile has the traits this test needs"
         return found
+
+
+async def raw_exchange(client: Any, request: bytes) -> bytes:
+    """Send ``request`` (bytes as they go on the wire) on a raw socket to ``client``'s server and read whatever
+    comes back until the server closes."""
+    loop = asyncio.get_running_loop()
+
+    def exchange() -> bytes:
+        with socket.create_connection((client.host, client.port), timeout=20) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            return answer
+
+    return await loop.run_in_executor(None, exchange)

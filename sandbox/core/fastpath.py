@@ -1,0 +1,229 @@
+"""The direct path: a vendor request answered as soon as it is parsed, without aiohttp's per-request machinery.
+
+Around a handler aiohttp spends about 50 µs of CPU per request (waking the connection's task, a task per
+request, a writer, the router, the middleware chain, the response's preparation and its write), more than the
+whole sandbox pipeline. ``FastProtocol`` is aiohttp's own connection protocol (the same parser, limits,
+timeouts and keep-alive) with one addition: when a request has been parsed whole (its body arrived with it)
+while aiohttp has nothing to do on that connection, and it is for a vendor operation's fixed path, it is
+answered at once: the same ``web.Request`` aiohttp would make goes to the same pipeline function the middleware
+calls (``pipeline.vendor``: auth, validation, journal, deliveries), and the answer is written as aiohttp writes
+it (status line, the reply's headers, ``Content-Length``, ``Date``, ``Server``).
+
+Everything else stays aiohttp's, in order on the same connection: control routes, pages, unknown paths and
+routes with path parameters, bodies still arriving, ``Connection: close`` and HTTP/1.0, ``Expect``, upgrades,
+malformed requests, and every request while a fault rule exists (a fault may act on the connection). A
+request behind one aiohttp is answering waits for it; one behind a handler that suspended waits for that.
+``SANDBOX_FAST_PATH=0`` turns the direct path off (aiohttp answers everything).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Coroutine, Generator
+from time import perf_counter
+from typing import Any
+
+from aiohttp import hdrs, web
+from aiohttp.helpers import rfc822_formatted_time
+from aiohttp.http import SERVER_SOFTWARE, HttpVersion11, RawRequestMessage
+from aiohttp.http_writer import _serialize_headers
+from aiohttp.streams import StreamReader
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_server import Server
+from aiohttp.web_urldispatcher import UrlMappingMatchInfo
+
+from sandbox.core import keys, pipeline
+
+FAST_PATH_ENV = "SANDBOX_FAST_PATH"
+EMPTY_BODY_STATUSES = frozenset({204, 304})
+"""Answers that carry no body and no ``Content-Length`` (as aiohttp writes them)."""
+
+Route = tuple[pipeline.Endpoint, UrlMappingMatchInfo]
+
+
+class FastServer(Server):
+    """aiohttp's ``Server`` whose connections are ``FastProtocol``s over the app's vendor routes."""
+
+    def __init__(self, server: Server, app: web.Application) -> None:
+        super().__init__(server.request_handler, request_factory=server.request_factory,
+                         handler_cancellation=server.handler_cancellation, loop=server._loop, **server._kwargs)
+        self.routes = routes_of(app)
+        self.faults = app[keys.FAULTS]
+        """While it holds a rule, aiohttp answers every request (a fault may act on the connection)."""
+        self.direct = 0
+        """Requests answered on the direct path."""
+
+    def __call__(self) -> RequestHandler:
+        return FastProtocol(self, loop=self._loop, **self._kwargs)
+
+
+class _Rest:
+    """Awaiting it runs the rest of a coroutine that already ran up to its first suspension (``pending`` is
+    what it yielded then), as the task would have, had it started the coroutine itself."""
+
+    __slots__ = ("coro", "pending")
+
+    def __init__(self, coro: Coroutine[Any, Any, web.StreamResponse], pending: Any) -> None:
+        self.coro, self.pending = coro, pending
+
+    def __await__(self) -> Generator[Any, Any, web.StreamResponse]:
+        pending = self.pending
+        while True:
+            try:
+                sent = yield pending
+            except BaseException as exc:  # the task passes cancellation (and anything thrown) on
+                try:
+                    pending = self.coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+            else:
+                try:
+                    pending = self.coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+
+
+class FastProtocol(RequestHandler):
+    """aiohttp's connection protocol, answering whole vendor requests itself while it is idle (module
+    docstring)."""
+
+    __slots__ = ("_busy", "_draining")
+
+    def __init__(self, manager: FastServer, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._busy = False
+        """A handler of the direct path suspended: requests parsed behind it wait in aiohttp's queue."""
+        self._draining = False
+
+    def data_received(self, data: bytes) -> None:
+        waiter = self._waiter
+        # aiohttp's connection task is idle when parked on its waiter, or not started and given nothing yet
+        idle = not waiter.done() if waiter is not None else self._request_count == 0
+        if not idle or self._payload_parser is not None or self._upgraded:
+            super().data_received(data)  # aiohttp is at work on this connection: it keeps the order
+            return
+        self._waiter = None  # parse without waking aiohttp's task...
+        try:
+            super().data_received(data)
+        finally:
+            self._waiter = waiter
+        if not self._draining:  # (reading a body resumes the parser: a drain already under way goes on)
+            self._drain()  # ...then answer what can be answered here, and wake it for the rest
+
+    def _drain(self) -> None:
+        """Answer the queued requests the direct path takes, in order; wake aiohttp at the first it does not."""
+        messages = self._messages
+        self._draining = True
+        try:
+            while messages and not self._busy and self.transport is not None:
+                message, payload = messages[0]
+                route = self._route(message, payload)
+                if route is None:
+                    break
+                messages.popleft()
+                if self._parser is not None:
+                    self._parser.message_consumed()
+                self._answer(message, payload, route)
+        finally:
+            self._draining = False
+        waiter = self._waiter
+        if messages and not self._busy and waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _route(self, message: Any, payload: StreamReader) -> Route | None:
+        """The vendor operation that answers ``message`` on the direct path, or None (aiohttp answers it)."""
+        manager: FastServer = self._manager  # type: ignore[assignment]
+        if (type(message) is not RawRequestMessage or manager.faults or message.should_close
+                or message.version != HttpVersion11 or message.upgrade or not payload.is_eof()
+                or hdrs.EXPECT in message.headers):
+            return None
+        return manager.routes.get((message.method, message.url.raw_path))
+
+    def _answer(self, message: RawRequestMessage, payload: StreamReader, route: Route) -> None:
+        manager: FastServer = self._manager  # type: ignore[assignment]
+        manager.direct += 1
+        manager.requests_count += 1
+        assert self._request_factory is not None
+        request: web.Request = self._request_factory(message, payload, self, None,  # type: ignore[arg-type,assignment]
+                                                     self._task_handler)  # type: ignore[arg-type]
+        endpoint, request._match_info = route
+        coro = pipeline.vendor(request, perf_counter(), endpoint)
+        try:
+            pending = coro.send(None)
+        except StopIteration as stop:
+            self._write(stop.value)
+        except Exception as exc:
+            self._write(self.handle_error(request, 500, exc))
+        else:  # the handler awaits something: it finishes in a task, and what follows waits for it
+            self._busy = True
+            self._loop.create_task(self._finish(request, _Rest(coro, pending)))
+
+    async def _finish(self, request: web.Request, rest: _Rest) -> None:
+        try:
+            response = await rest
+        except Exception as exc:
+            response = self.handle_error(request, 500, exc)
+        self._busy = False
+        self._write(response)
+        self._drain()
+
+    def _write(self, response: web.StreamResponse) -> None:
+        """The answer as aiohttp writes it; then the connection is idle (aiohttp's keep-alive timer runs)."""
+        transport = self.transport
+        if transport is None:
+            return
+        status = response.status
+        headers = response.headers
+        body = response.body if isinstance(response, web.Response) else None
+        body = body if isinstance(body, bytes) else b""
+        if status in EMPTY_BODY_STATUSES or status < 200:
+            body = b""
+            headers.popall(hdrs.CONTENT_LENGTH, None)
+        else:
+            headers.setdefault(hdrs.CONTENT_LENGTH, str(len(body)))
+        headers.setdefault(hdrs.DATE, rfc822_formatted_time())
+        headers.setdefault(hdrs.SERVER, SERVER_SOFTWARE)
+        closing = response.keep_alive is False
+        if closing:
+            headers[hdrs.CONNECTION] = "close"
+        transport.write(_serialize_headers(f"HTTP/1.1 {status} {response.reason}", headers) + body)
+        if closing:
+            self.force_close()
+        elif self._keepalive_timeout > 0:
+            self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout
+            if self._keepalive_handle is None:
+                self._keepalive_handle = self._loop.call_at(self._next_keepalive_close_time,
+                                                            self._process_keepalive)
+
+    def _process_keepalive(self) -> None:
+        if self._busy:  # not idle: a handler of the direct path is still at work
+            self._keepalive_handle = self._loop.call_at(self._loop.time() + self._keepalive_timeout,
+                                                        self._process_keepalive)
+            return
+        super()._process_keepalive()
+
+
+def routes_of(app: web.Application) -> dict[tuple[str, str], Route]:
+    """(method, path) -> the vendor operation mounted there, for every route without path parameters."""
+    routes: dict[tuple[str, str], Route] = {}
+    for route in app.router.routes():
+        endpoint = getattr(route.handler, "endpoint", None)
+        if isinstance(endpoint, pipeline.Endpoint) and isinstance(route.resource, web.PlainResource):
+            match_info = UrlMappingMatchInfo({}, route)
+            match_info.add_app(app)
+            match_info.freeze()
+            routes[(route.method, route.resource.canonical)] = (endpoint, match_info)
+    return routes
+
+
+def install(app: web.Application) -> None:
+    """Serve ``app``'s connections with ``FastProtocol`` (unless ``SANDBOX_FAST_PATH=0``)."""
+    if os.environ.get(FAST_PATH_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return
+    make = app._make_handler
+
+    def make_fast(*, loop: asyncio.AbstractEventLoop | None = None, **kwargs: Any) -> Server:
+        return FastServer(make(loop=loop, **kwargs), app)
+
+    app._make_handler = make_fast  # type: ignore[method-assign]

@@ -1,0 +1,170 @@
+"""The direct path (``sandbox/core/fastpath.py``): whole vendor requests are answered as soon as they are
+parsed, everything else by aiohttp, on the same connections and in order; a direct answer is byte for byte
+what aiohttp's path gives (bar ``Date``), and journaled the same."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import gzip
+from typing import Any
+
+import orjson
+import pytest
+from aiohttp.test_utils import TestClient
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api, raw_exchange
+
+from sandbox.app import create_app
+from sandbox.core import fastpath, gate
+
+PUSH = {"to": {"Identity": ["someone"]}, "content": {"title": "t", "body": "b"}}
+BRAZE = {"Authorization": "Bearer BRAZE-KEY", "Content-Type": "application/json"}
+VARIABLE = ("id", "received_at", "duration_ms")
+"""Journal fields that differ between two runs of the same request."""
+
+
+def wire(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
+         close: bool = False) -> bytes:
+    """One HTTP/1.1 request as it goes on the wire."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: sandbox"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if body or method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
+    if close:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def push(marker: str, **changes: Any) -> bytes:
+    body = {**PUSH, "content": {"title": marker, "body": "b"}, **changes}
+    return wire("POST", "/1/send/push.json", orjson.dumps(body), CLEVERTAP_HEADERS)
+
+
+def answers(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """The HTTP/1.1 answers in ``raw``, in order: (status, headers, body)."""
+    found = []
+    while raw:
+        head, _, raw = raw.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode().split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines)
+        length = int(headers.get("Content-Length", 0))
+        found.append((int(status_line.split(" ")[1]), headers, raw[:length]))
+        raw = raw[length:]
+    return found
+
+
+def direct(client: TestClient) -> int:
+    server = client.server.runner.server
+    assert isinstance(server, fastpath.FastServer)
+    return server.direct
+
+
+async def test_pipelined_requests_are_answered_in_order_directly_or_by_aiohttp(api: Api) -> None:
+    chunked = (b"POST /1/send/push.json HTTP/1.1\r\nHost: sandbox\r\nTransfer-Encoding: chunked\r\n"
+               + "".join(f"{k}: {v}\r\n" for k, v in CLEVERTAP_HEADERS.items()).encode() + b"\r\n")
+    body = orjson.dumps({**PUSH, "content": {"title": "fourth", "body": "b"}})
+    chunked += f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    raw = await raw_exchange(api.client, push("first") + wire("GET", "/_sandbox/requests?limit=1") + push("third")
+                             + chunked + wire("GET", "/_sandbox/health", close=True))
+    found = answers(raw)
+    assert [status for status, _, _ in found] == [200] * 5
+    seen_by_control = orjson.loads(found[1][2])["requests"]
+    assert [orjson.loads(e["raw_body"])["content"]["title"] for e in seen_by_control] == ["first"]
+    titles = [orjson.loads(e["raw_body"])["content"]["title"] for e in await api.requests(path="/1/send/push.json")]
+    assert sorted(titles) == ["first", "fourth", "third"]
+    # the first came alone; from the control call on, aiohttp answers what was sent with it, in order
+    assert direct(api.client) == 1
+
+
+async def test_a_body_sent_after_its_headers_is_answered_and_the_connection_stays_direct(api: Api) -> None:
+    request = push("split")
+    head, body = request.split(b"\r\n\r\n", 1)
+    loop = asyncio.get_running_loop()
+
+    def exchange() -> bytes:
+        import socket
+        import time
+
+        with socket.create_connection((api.client.host, api.client.port), timeout=20) as sock:
+            sock.sendall(head + b"\r\n\r\n")
+            time.sleep(0.2)
+            sock.sendall(body)
+            time.sleep(0.2)
+            sock.sendall(push("after", to={"Identity": []}))
+            time.sleep(0.2)
+            sock.sendall(wire("GET", "/_sandbox/health", close=True))
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+            return answer
+
+    found = answers(await loop.run_in_executor(None, exchange))
+    assert [status for status, _, _ in found] == [200, 400, 200]
+    assert direct(api.client) == 1  # the split one was aiohttp's; the one after it came whole
+
+
+async def test_a_handler_that_waits_holds_the_requests_behind_it(api: Api, monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    guard = gate.guard
+    waited: list[str] = []
+
+    async def slow_first(call: Any, entry: Any) -> Any:
+        if not waited:
+            waited.append(call.body["content"]["title"])
+            await asyncio.sleep(0.3)
+        return await guard(call, entry)
+
+    monkeypatch.setattr(gate, "guard", slow_first)
+    raw = await raw_exchange(api.client, push("slow") + push("invalid", to={"Identity": []})
+                             + wire("GET", "/_sandbox/health", close=True))
+    assert waited == ["slow"]
+    assert [status for status, _, _ in answers(raw)] == [200, 400, 200]
+    assert direct(api.client) == 2
+
+
+async def test_an_idle_direct_connection_is_closed_after_the_request_timeout(aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(dataclasses.replace(DEFAULT_SETTINGS, request_timeout=0.5)))
+    [(status, headers, _)] = answers(await raw_exchange(client, push("idle")))  # no Connection: close
+    assert status == 200 and "Connection" not in headers
+    assert direct(client) == 1
+
+
+EXCHANGES = [
+    ("POST", "/1/send/push.json", orjson.dumps(PUSH), CLEVERTAP_HEADERS),
+    ("POST", "/1/send/push.json", b'{"to": ', CLEVERTAP_HEADERS),
+    ("POST", "/1/send/push.json", orjson.dumps(PUSH), {**CLEVERTAP_HEADERS, "X-CleverTap-Passcode": "WRONG"}),
+    ("POST", "/1/send/sms.json", gzip.compress(orjson.dumps({"to": {"Identity": ["x"]}, "content": {"body": "b"}})),
+     {**CLEVERTAP_HEADERS, "Content-Encoding": "gzip"}),
+    ("GET", "/1/profile.json?identity=nobody&x=%20y", b"", CLEVERTAP_HEADERS),
+    ("POST", "/users/track", orjson.dumps({"attributes": [{"external_id": "u1", "first_name": "A"}]}), BRAZE),
+    ("GET", "/campaigns/list?page=0", b"", BRAZE),
+    ("POST", "/messages/send", orjson.dumps({"messages": {}}), {}),
+    ("POST", "/apiv2", b"type=contact&activity=add&apikey=KEY&data=%7B%7D",
+     {"Content-Type": "application/x-www-form-urlencoded"}),
+]
+
+
+async def exchange_all(client: TestClient) -> tuple[list[Any], list[dict[str, Any]]]:
+    results = []
+    for method, path, body, headers in EXCHANGES:
+        async with client.request(method, path, data=body, headers=headers) as resp:
+            kept = {k: v for k, v in resp.headers.items() if k != "Date"}
+            results.append((resp.status, kept, await resp.read()))
+    async with client.get("/_sandbox/requests", params={"limit": "100"}) as resp:
+        entries = [{k: v for k, v in e.items() if k not in VARIABLE} for e in (await resp.json())["requests"]]
+    for entry in entries:
+        entry["headers"].pop("Host")
+    return results, entries
+
+
+async def test_direct_answers_and_journal_entries_are_the_ones_aiohttps_path_gives(
+        aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = await aiohttp_client(create_app(DEFAULT_SETTINGS))
+    monkeypatch.setenv(fastpath.FAST_PATH_ENV, "0")
+    plain = await aiohttp_client(create_app(DEFAULT_SETTINGS))
+    assert not isinstance(plain.server.runner.server, fastpath.FastServer)
+    fast_results, fast_entries = await exchange_all(fast)
+    plain_results, plain_entries = await exchange_all(plain)
+    assert fast_results == plain_results
+    assert fast_entries == plain_entries
+    assert direct(fast) >= len(EXCHANGES) - 1  # a connection's first request may go aiohttp's way

@@ -14,7 +14,7 @@ import pytest
 
 from sandbox.core.clock import Clock
 from sandbox.population.audience import rowwise
-from sandbox.population.audience.evaluate import count_rows, estimate, evaluate
+from sandbox.population.audience.evaluate import count_rows, estimate, evaluate, unreached_reason
 from sandbox.population.audience.index import Index
 from sandbox.population.audience.overlay import FRESH_MAX, FRESH_MIN
 from sandbox.population.audience.service import AudienceService
@@ -216,6 +216,19 @@ def test_rowwise_counts_what_count_rows_counts(seed: int) -> None:
     for args in COUNT_ARGS:
         for row, profile in enumerate(profiles):
             assert rowwise.contribution(profile, **args) == count_rows(np.array([row]), index, **args), (args, row)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_rowwise_gives_the_reason_a_profile_is_unreached_the_evaluator_gives(seed: int) -> None:
+    rng = random.Random(200 + seed)
+    profiles = [random_profile(rng, i) for i in range(150)]
+    index = Index(profiles, NOW)
+    for args in COUNT_ARGS:
+        channel, platforms = args["channel"] or "email", args.get("platforms")
+        for row, profile in enumerate(profiles):
+            assert rowwise.unreached_reason(profile, channel, platforms) == unreached_reason(index, row, channel,
+                                                                                            platforms)
+    assert rowwise.unreached_reason(None, "push") == "not_found"
 
 
 def test_a_deleted_profile_matches_nothing_and_unknown_shapes_defer_to_the_evaluator() -> None:

@@ -209,6 +209,15 @@ class Overlay:
         profiles = self.profiles
         return [(identity, profiles[identity]) for identity in self.fresh]
 
+    def fresh_at(self, row: int) -> tuple[Profile | None] | None:
+        """``(version,)`` (None: deleted) when view ``row`` holds a fresh profile (``fresh_profiles``), else
+        None."""
+        identity = self.identity_at.get(row)
+        if identity is None:
+            return None
+        self._refresh(False)
+        return (self.profiles[identity],) if identity in self.fresh else None
+
     def fresh_part(self) -> Part | None:
         """The fresh profiles as a part (an index over them, built when first asked for); None if none."""
         self._refresh(False)

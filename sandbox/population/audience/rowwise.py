@@ -2,10 +2,11 @@
 
 The numpy evaluator (``sandbox.population.audience.evaluate``) pays numpy's per-call cost and an ``Index``'s
 construction whatever the number of profiles: over the one or two profiles a tenant wrote since its last
-query that is most of an estimate's cost. This module answers the same questions for a single profile dict
-in plain Python, with exactly the evaluator's rules (``tests/unit/test_overlay_levels.py`` checks the
-two against each other on generated trees and profiles, every node kind and operator). The overlay uses it
-for its newest, not yet indexed writes (``Overlay.fresh_profiles``); everything else uses the evaluator.
+query that is most of an estimate's cost. This module answers the same questions (and why a profile cannot
+be reached) for a single profile dict in plain Python, with exactly the evaluator's rules
+(``tests/unit/test_overlay_levels.py`` checks the two against each other on generated trees and profiles,
+every node kind and operator). The overlay uses it for its newest, not yet indexed writes
+(``Overlay.fresh_profiles``); everything else uses the evaluator.
 
 A profile this module cannot answer for exactly (an event stamp that is not a number, a ``member_of`` node,
 a malformed structure) raises ``Unsupported``: the caller then uses the evaluator.
@@ -19,7 +20,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sandbox.population.audience.evaluate import _BOOL_STRINGS, _DAY, COMPARE, _as_list, _platforms
+from sandbox.population.audience.evaluate import (
+    _BOOL_STRINGS,
+    _DAY,
+    COMPARE,
+    DND,
+    NO_CHANNEL,
+    NOT_FOUND,
+    UNSUBSCRIBED,
+    _as_list,
+    _platforms,
+)
 from sandbox.population.audience.index import (
     ATTRIBUTE_ALIASES,
     DEFAULT_STATE,
@@ -77,6 +88,26 @@ def contribution(profile: Mapping[str, Any], *, channel: str | None, platforms: 
                     best = entry
             out[best[0]] += 1
         return out
+    except (TypeError, AttributeError, KeyError) as exc:
+        raise Unsupported(str(exc)) from exc
+
+
+def unreached_reason(profile: Mapping[str, Any] | None, channel: str,
+                     platforms: Iterable[str] | None = None) -> str | None:
+    """``evaluate.unreached_reason`` for one profile (None: deleted)."""
+    if profile is None:
+        return NOT_FOUND
+    wanted = list(platforms) if platforms is not None else None
+    try:
+        if reachable(profile, channel, wanted):
+            return None
+        entry = _entry(profile, channel)
+        if _state(entry) == _UNSUBSCRIBED:
+            return UNSUBSCRIBED
+        if channel in ("sms", "whatsapp") and entry.get("dnd") and not entry.get("invalid") \
+                and _has_contact(profile, "phone"):
+            return DND
+        return NO_CHANNEL
     except (TypeError, AttributeError, KeyError) as exc:
         raise Unsupported(str(exc)) from exc
 

@@ -13,6 +13,7 @@ days") count back from ``now()`` = the reference date plus however far the sandb
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -403,6 +404,11 @@ class AudienceService:
         """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``; ``not_found`` once
         deleted), None if it can."""
         overlay = self._overlays.get(tenant)
+        if overlay is not None:
+            fresh = overlay.fresh_at(row)
+            if fresh is not None:  # written since the last level: no index over it needed
+                with contextlib.suppress(rowwise.Unsupported):
+                    return rowwise.unreached_reason(fresh[0], channel, platforms)
         found = (self.index, row) if overlay is None else overlay.current(row)
         return NOT_FOUND if found is None else unreached_reason(found[0], found[1], channel, platforms)
 

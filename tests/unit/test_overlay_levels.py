@@ -249,7 +249,8 @@ TREES: list[dict[str, Any]] = [
 ]
 
 
-def write(service: AudienceService, rng: random.Random, i: int, identities: list[str]) -> None:
+def write(service: AudienceService, rng: random.Random, i: int, identities: list[str]) -> str:
+    """One write of a random kind; returns the identity written."""
     identity = rng.choice(identities)
     roll = rng.random()
     if roll < 0.35:
@@ -267,10 +268,13 @@ def write(service: AudienceService, rng: random.Random, i: int, identities: list
                         "devices": [{"platform": rng.choice(["ios", "android"]), "token": f"t{i}",
                                      "last_active": 1}]}, tenant="A")
         identities.append(f"new-{i}")
+        return f"new-{i}"
     else:  # a stamp the one-by-one path leaves to the evaluator (add_event cannot sort it among numbers)
         service.upsert({"identity": f"odd-{i % 3}", "customer_type": "Gold",
                         "events": [{"name": "Charged", "ts": "2025-12-01T00:00:00Z", "props": {"Amount": 60}}]},
                        tenant="A")
+        return f"odd-{i % 3}"
+    return identity
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -280,7 +284,7 @@ def test_estimates_after_every_write_answer_like_one_index_over_the_merged_popul
     identities = [p["identity"] for p in service.profiles(tenant=None)][:60]
     now = service.now()
     for i in range(FRESH_MIN * 8):
-        write(service, rng, i, identities)
+        written = write(service, rng, i, identities)
         if i == FRESH_MIN * 4:  # a burst of writes with no query between them
             for j in range(FRESH_MAX + 3):
                 write(service, rng, 10_000 + j, identities)
@@ -293,6 +297,10 @@ def test_estimates_after_every_write_answer_like_one_index_over_the_merged_popul
         got = [service.estimate(tree, tenant="A", **args) for args in every]  # before anything else reads
         merged = Index.build(service.profiles(tenant="A"), service.reference_ts)
         assert got == [estimate(tree, merged, now=now, **args) for args in every], i
+        row, merged_row = service.row_of(written, ("identity",), tenant="A"), merged.row_of(written, ("identity",))
+        for channel in ("push", "email", "sms"):  # why a send to the user just written would not reach them
+            reason = "not_found" if row is None else service.unreached_reason(row, channel, tenant="A")
+            assert reason == ("not_found" if merged_row is None else unreached_reason(merged, merged_row, channel))
         if i % 3 == 0:  # the masks levels carried over answer other queries too
             members = [p["identity"] for p in service.members(tree, tenant="A")]
             assert members == merged.identities(np.flatnonzero(evaluate(tree, merged, now=now)))

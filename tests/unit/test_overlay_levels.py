@@ -304,3 +304,12 @@ def test_estimates_after_every_write_answer_like_one_index_over_the_merged_popul
         if i % 3 == 0:  # the masks levels carried over answer other queries too
             members = [p["identity"] for p in service.members(tree, tenant="A")]
             assert members == merged.identities(np.flatnonzero(evaluate(tree, merged, now=now)))
+
+
+def test_a_tree_that_failed_validation_fails_again_whatever_passed_before() -> None:
+    service = AudienceService.load(clock=Clock(), size=50, seed=1)
+    nan = {"attribute": "age", "op": "equals", "value": math.nan}  # written by orjson as null, as is None
+    assert service.estimate(nan, tenant=None, channel=None) == {"users": 0}
+    for _ in range(2):
+        with pytest.raises(ValueError, match="values must be"):
+            service.estimate({"attribute": "age", "op": "equals", "value": None}, tenant=None, channel=None)

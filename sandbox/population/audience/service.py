@@ -272,11 +272,12 @@ class AudienceService:
 
     def _checked_key(self, tree: Mapping[str, Any], now: float) -> TreeKey | None:
         """``TreeMasks.key`` of ``tree``, validated first (``validate_tree`` raises) unless a tree of the same
-        text passed recently."""
+        text passed recently. A valid tree holds no null, so a text with one (JSON has no NaN: orjson writes
+        null for it) is always validated."""
         key = TreeMasks.key(tree, now)
         if key is None or key[0] not in self._valid:
             validate_tree(tree)
-            if key is not None:
+            if key is not None and b"null" not in key[0]:
                 self._valid[key[0]] = None
                 if len(self._valid) > COUNTS_KEPT:
                     del self._valid[next(iter(self._valid))]

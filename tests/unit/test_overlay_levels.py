@@ -71,6 +71,8 @@ def random_events(rng: random.Random) -> list[dict[str, Any]]:
         ts: Any = int(NOW - rng.randint(-5, 400) * DAY + rng.randint(0, DAY))
         if rng.random() < 0.2:
             ts = float(ts) + 0.5
+        elif rng.random() < 0.04:
+            ts = rng.choice([math.nan, math.inf, -math.inf])
         event = {"name": rng.choice(EVENTS), "ts": ts}
         if rng.random() < 0.9:
             event["props"] = props

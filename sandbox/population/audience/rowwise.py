@@ -287,15 +287,13 @@ def _text_number(text: str) -> float | None:
 
 def _event(node: Mapping[str, Any], profile: Mapping[str, Any], now: float | None) -> bool:
     name = node["event"]
-    window = []  # (low, high) bounds, each checked on its own as the evaluator does (a NaN stamp fails them)
-    if "from" in node:
-        window.append((float(node["from"]), math.inf))
-    if "to" in node:
-        window.append((-math.inf, float(node["to"])))
+    windowed = "from" in node or "to" in node or "last_days" in node  # then a NaN stamp is outside it
+    low = float(node["from"]) if "from" in node else -math.inf
+    high = float(node["to"]) if "to" in node else math.inf
     if "last_days" in node:
         if now is None:
             raise ValueError("this tree uses relative dates: pass now= or build the index with reference_ts")
-        window.append((now - float(node["last_days"]) * _DAY, now))
+        low, high = max(low, now - float(node["last_days"]) * _DAY), min(high, now)
     props = node.get("properties") or ()
     count = 0
     for event in profile.get("events") or ():
@@ -305,7 +303,7 @@ def _event(node: Mapping[str, Any], profile: Mapping[str, Any], now: float | Non
         if isinstance(stamp, bool) or not isinstance(stamp, int | float):
             raise Unsupported("an event stamp that is not a number")  # the evaluator reads the level's stamps
         ts = float(stamp)  # as the evaluator's float64 table (OverflowError: a malformed profile)
-        if not all(low <= ts <= high for low, high in window):
+        if windowed and not low <= ts <= high:
             continue
         given = event.get("props")
         if all(compare(_values(given.get(prop["name"]) if isinstance(given, dict) else None), prop, now)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -340,23 +339,23 @@ class AudienceService:
         overlay = self._overlays.get(tenant)
         if overlay is None:
             return dict(self._base_counts(memo, self._tree_mask(self.index, key, tree, now, resolve_member), args))
-        totals: Counter[str] = Counter()
+        totals: dict[str, int] = {}
         masks: dict[int, np.ndarray] = {}
         for part in overlay.indexed_parts(index_fresh=False):
             found = masks[id(part.index)] = self._tree_mask(part.index, key, tree, now, resolve_member)
             if part.rows is None:  # the built population, less the rows the tenant rewrote
-                totals.update(self._base_counts(memo, found, args))
-                totals.subtract(_dead_counts(part, memo, found, args))
+                _add(totals, self._base_counts(memo, found, args))
+                _add(totals, _dead_counts(part, memo, found, args), -1)
             else:
-                totals.update(_live_counts(part, memo, found, args))
+                _add(totals, _live_counts(part, memo, found, args))
         fresh = None if memo is None else _fresh_counts(overlay, memo, tree, now, args)
         if fresh is None:
             part = overlay.fresh_part()
             if part is not None:
                 found = self._tree_mask(part.index, key, tree, now, resolve_member)
-                totals.update(count_rows(np.flatnonzero(found), part.index, **args))
+                _add(totals, count_rows(np.flatnonzero(found), part.index, **args))
         else:
-            totals.update(fresh)
+            _add(totals, fresh)
         if overlay.full:
             kept = None if memo is None else overlay.fresh_memo.get(memo)
             matched = {} if kept is None else {identity: seen[1] for identity, seen in kept[1].items()}
@@ -463,6 +462,12 @@ def _note_unreached(unreached: Unreached, part: Part, mask: np.ndarray, channel:
         unreached.rows.setdefault(reason, []).extend(int(r) for r in view_rows)
 
 
+def _add(into: dict[str, int], counts: Mapping[str, int], sign: int = 1) -> None:
+    """``into`` += ``sign`` * ``counts``, key by key (keys in first-seen order, zeros kept)."""
+    for key, value in counts.items():
+        into[key] = into.get(key, 0) + sign * value
+
+
 def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
     """``memo[key] = value``, keeping the most recent ``COUNTS_KEPT`` entries; returns ``value``."""
     memo[key] = value
@@ -472,43 +477,43 @@ def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
 
 
 def _dead_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
-                 args: dict[str, Any]) -> Counter[str]:
+                 args: dict[str, Any]) -> dict[str, int]:
     """The counts of ``part``'s rows in ``found`` that are no longer current (``Part.dead``), kept in
     ``part.memo`` per tree and arguments and brought up to date with the rows that died since."""
     dead = np.asarray(part.dead if part.dead is not None else (), dtype=np.int64)
     if memo is None or part.memo is None:
-        return Counter(count_rows(dead[found[dead]], part.index, **args))
+        return count_rows(dead[found[dead]], part.index, **args)
     kept = part.memo.get(memo)
     if kept is None:
-        kept = _remember(part.memo, memo, [0, Counter()])
+        kept = _remember(part.memo, memo, [0, {}])
     done, counts = kept
     if done < len(dead):
         new = dead[done:]
         hits = new[found[new]]
         if len(hits):
-            counts.update(count_rows(hits, part.index, **args))
+            _add(counts, count_rows(hits, part.index, **args))
         kept[0] = len(dead)
     return counts
 
 
 def _live_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
-                 args: dict[str, Any]) -> Counter[str]:
+                 args: dict[str, Any]) -> dict[str, int]:
     """The counts of ``part``'s current rows in ``found``: kept in ``part.memo`` as the counts of the rows
     current when first counted, less those that died since."""
     live = found if part.live is None else found & part.live
     if memo is None or part.memo is None:
-        return Counter(count_rows(np.flatnonzero(live), part.index, **args))
+        return count_rows(np.flatnonzero(live), part.index, **args)
     kept = part.memo.get(memo)
     if kept is None:
         dead = len(part.dead or ())
-        kept = _remember(part.memo, memo, [dead, Counter(count_rows(np.flatnonzero(live), part.index, **args))])
+        kept = _remember(part.memo, memo, [dead, count_rows(np.flatnonzero(live), part.index, **args)])
     done, counts = kept
     dead_rows = part.dead or ()
     if done < len(dead_rows):
         hits = [int(row) for row in dead_rows[done:] if found[row]]
         try:  # a level's rows are profile dicts: what each added, one by one
             for row in hits:
-                counts.subtract(rowwise.contribution(part.index.profile(row), **args))
+                _add(counts, rowwise.contribution(part.index.profile(row), **args), -1)
         except rowwise.Unsupported:
             del part.memo[memo]
             return _live_counts(part, memo, found, args)
@@ -517,7 +522,7 @@ def _live_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarr
 
 
 def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[str, Any], now: float,
-                  args: dict[str, Any]) -> Counter[str] | None:
+                  args: dict[str, Any]) -> dict[str, int] | None:
     """The counts of the tenant's fresh profiles (``Overlay.fresh_profiles``), each counted once per version
     (``rowwise``) and kept in ``overlay.fresh_memo``; None when one of them needs the evaluator."""
     fresh = overlay.fresh_profiles()
@@ -525,7 +530,7 @@ def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[s
     if kept is None:
         while len(overlay.fresh_memo) >= MEMO_TREES:
             del overlay.fresh_memo[next(iter(overlay.fresh_memo))]
-        kept = overlay.fresh_memo[memo] = (Counter(), {})
+        kept = overlay.fresh_memo[memo] = ({}, {})
     total, each = kept
     try:
         for identity, profile in fresh:
@@ -535,8 +540,8 @@ def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[s
             matched = rowwise.matches(tree, profile, now)
             counts = rowwise.contribution(profile, **args) if matched and profile is not None else {}
             if seen is not None:
-                total.subtract(seen[2])
-            total.update(counts)
+                _add(total, seen[2], -1)
+            _add(total, counts)
             each[identity] = (profile, matched, counts)
     except rowwise.Unsupported:
         del overlay.fresh_memo[memo]
@@ -545,21 +550,21 @@ def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[s
 
 
 def _carry(taken: list[Part], fresh: list[str], level: Part, memo: tuple[TreeKey, bytes],
-           masks: dict[int, np.ndarray], matched: dict[str, bool], fresh_total: Counter[str]) -> None:
+           masks: dict[int, np.ndarray], matched: dict[str, bool], fresh_total: dict[str, int]) -> None:
     """Give a level just made of ``taken``'s current rows and the ``fresh`` profiles (``Overlay.index_fresh``)
     the mask and the counts of the tree just estimated, from theirs (each up to date: ``masks`` by index,
     ``memo`` in their ``Part.memo``, ``matched`` per fresh identity): no evaluation, no count."""
     pieces = []
-    total: Counter[str] = Counter()
+    total: dict[str, int] = {}
     for part in taken:
         kept = None if part.memo is None else part.memo.get(memo)
         found = masks.get(id(part.index))
         if kept is None or kept[0] != len(part.dead or ()) or found is None or part.live is None:
             return
         pieces.append(found[part.live])
-        total.update(kept[1])
+        _add(total, kept[1])
     pieces.append(np.array([matched[identity] for identity in fresh], dtype=bool))
-    total.update(fresh_total)
+    _add(total, fresh_total)
     mask = np.concatenate(pieces)
     level.index.trees.get(memo[0], lambda: mask)
     if level.memo is not None:

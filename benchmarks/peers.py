@@ -4,8 +4,8 @@ Run by hand:  python benchmarks/peers.py [--requests 20000] [--rounds 3] [--peer
 
 Every server answers ``POST /1/send/push.json`` with CleverTap's 200 JSON: a bare aiohttp handler that
 appends the body to a list (on asyncio's loop, and on uvloop), campaign-sandbox (full pipeline: auth,
-validation, journal, deliveries; on uvloop, its default where installed, and on asyncio via
-``SANDBOX_EVENT_LOOP=asyncio``), and the peers, installed from their registries into ``--peers-dir`` on
+validation, journal, deliveries; on uvloop, its default where installed, on asyncio via
+``SANDBOX_EVENT_LOOP=asyncio``, and without its direct path via ``SANDBOX_FAST_PATH=0``), and the peers, installed from their registries into ``--peers-dir`` on
 first use: WireMock (npm ``wiremock``, needs Java), Prism (npm ``@stoplight/prism-cli``, an OpenAPI mock)
 and pytest-httpserver (PyPI). A peer that cannot be installed or started is skipped with the reason.
 
@@ -155,6 +155,8 @@ def launchers(peers: Path) -> dict[str, Launcher]:
         "campaign-sandbox (uvloop)": lambda port: [*sandbox, "--port", str(port)],
         "campaign-sandbox (asyncio)": lambda port: ["env", "SANDBOX_EVENT_LOOP=asyncio", *sandbox, "--port",
                                                     str(port)],
+        "campaign-sandbox (aiohttp path)": lambda port: ["env", "SANDBOX_FAST_PATH=0", *sandbox, "--port",
+                                                         str(port)],
         "WireMock": wiremock,
         "pytest-httpserver": httpserver,
         "Prism": prism,

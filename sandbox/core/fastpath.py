@@ -122,8 +122,10 @@ class FastProtocol(RequestHandler):
                 if route is None:
                     break
                 messages.popleft()
-                if self._parser is not None:
+                if self._parser is not None:  # as aiohttp's task does: free the parser's slot, resume parsing
                     self._parser.message_consumed()
+                if self._buffer_paused and len(messages) <= self._msg_queue_resume_size:
+                    self._resume_reading_if_drained()
                 self._answer(message, payload, route)
         finally:
             self._draining = False
@@ -195,6 +197,12 @@ class FastProtocol(RequestHandler):
             if self._keepalive_handle is None:
                 self._keepalive_handle = self._loop.call_at(self._next_keepalive_close_time,
                                                             self._process_keepalive)
+
+    def resume_reading(self, resume_parser: bool = True) -> None:
+        """aiohttp's, when reading was paused. Reading a body calls it on every read, paused or not, and then it
+        re-runs the parser over nothing (a reentrant ``data_received``): not when there is nothing to resume."""
+        if self._reading_paused or self._buffer_paused:
+            super().resume_reading(resume_parser)
 
     def _process_keepalive(self) -> None:
         if self._busy:  # not idle: a handler of the direct path is still at work

@@ -168,3 +168,15 @@ async def test_direct_answers_and_journal_entries_are_the_ones_aiohttps_path_giv
     assert fast_results == plain_results
     assert fast_entries == plain_entries
     assert direct(fast) >= len(EXCHANGES) - 1  # a connection's first request may go aiohttp's way
+
+
+@pytest.mark.parametrize("first", ["direct", "aiohttp"])
+async def test_a_hundred_pipelined_requests_are_all_answered_in_order(api: Api, first: str) -> None:
+    """More than aiohttp queues at once (its parser pauses and resumes), whoever answers the first."""
+    lead = push("0") if first == "direct" else wire("GET", "/_sandbox/health")
+    bodiless = wire("GET", "/1/profile.json?identity=nobody", headers=CLEVERTAP_HEADERS)
+    raw = await raw_exchange(api.client, lead + bodiless * 99
+                             + wire("GET", "/_sandbox/health", close=True))
+    statuses = [status for status, _, _ in answers(raw)]
+    profile_status = answers(await raw_exchange(api.client, bodiless[:-2] + b"Connection: close\r\n\r\n"))[0][0]
+    assert statuses == [200] + [profile_status] * 99 + [200]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.cli import main
+from sandbox.cli import EVENT_LOOP_ENV, main
+from sandbox.core.fastpath import FAST_PATH_ENV
 from sandbox.providers import PROVIDER_CLASSES
 from sandbox.settings import Settings
 
@@ -61,9 +62,11 @@ def test_documented_serve_flags_exist_and_every_serve_flag_is_documented(capsys:
 
 
 def test_documented_environment_variables_exist(capsys: pytest.CaptureFixture[str]) -> None:
-    # not server settings: SANDBOX_URL (plugin); the browser tests' SANDBOX_ARTIFACTS, _REQUIRE_BROWSER, _CHROMIUM
+    # not server settings: SANDBOX_URL (plugin); the browser tests' SANDBOX_ARTIFACTS, _REQUIRE_BROWSER, _CHROMIUM;
+    # the process switches for comparing request paths (SANDBOX_FAST_PATH, SANDBOX_EVENT_LOOP)
     known = set(re.findall(r"SANDBOX_[A-Z_]+", help_of(capsys, "serve"))) | {
-        "SANDBOX_URL", "SANDBOX_ARTIFACTS", "SANDBOX_REQUIRE_BROWSER", "SANDBOX_CHROMIUM"}
+        "SANDBOX_URL", "SANDBOX_ARTIFACTS", "SANDBOX_REQUIRE_BROWSER", "SANDBOX_CHROMIUM", FAST_PATH_ENV,
+        EVENT_LOOP_ENV}
     for page in PAGES:
         for name in set(re.findall(r"\bSANDBOX_[A-Z][A-Z_]*[A-Z]\b", text_of(page))):
             assert name in known, f"{page.name}: {name} is not a setting"

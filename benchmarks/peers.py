@@ -5,9 +5,10 @@ Run by hand:  python benchmarks/peers.py [--requests 20000] [--rounds 3] [--peer
 Every server answers ``POST /1/send/push.json`` with CleverTap's 200 JSON: a bare aiohttp handler that
 appends the body to a list (on asyncio's loop, and on uvloop), campaign-sandbox (full pipeline: auth,
 validation, journal, deliveries; on uvloop, its default where installed, on asyncio via
-``SANDBOX_EVENT_LOOP=asyncio``, and without its direct path via ``SANDBOX_FAST_PATH=0``), and the peers, installed from their registries into ``--peers-dir`` on
-first use: WireMock (npm ``wiremock``, needs Java), Prism (npm ``@stoplight/prism-cli``, an OpenAPI mock)
-and pytest-httpserver (PyPI). A peer that cannot be installed or started is skipped with the reason.
+``SANDBOX_EVENT_LOOP=asyncio``, and without its direct path via ``SANDBOX_FAST_PATH=0``), and the peers,
+installed from their registries into ``--peers-dir`` on first use: WireMock (npm ``wiremock``, needs Java),
+Prism (npm ``@stoplight/prism-cli``, an OpenAPI mock) and pytest-httpserver (PyPI). A peer that cannot be
+installed or started is skipped with the reason.
 
 Servers are pinned to CPU 0 and the load generator (aiohttp, keep-alive, concurrency 16) to CPU 1 where the
 machine has two; the figure that counts is the CPU time (user+system) of the server's whole process tree

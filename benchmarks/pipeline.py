@@ -1,4 +1,5 @@
-"""The sandbox's own CPU per ``POST /1/send/push.json``, in process: its middleware, without HTTP.
+"""The sandbox's own CPU per ``POST /1/send/push.json``, in process: its middleware, without HTTP; and the
+direct path, from the request's bytes to the answer's.
 
 Run by hand:  python benchmarks/pipeline.py [--requests 20000] [--rounds 3] [--profile tottime]
 
@@ -7,6 +8,11 @@ several µs; this one runs the middleware (auth, body, schema validation, journa
 metrics, rendering) on requests whose body has already arrived, in one process on one loop (uvloop where
 installed), and subtracts the cost of making the requests. It is the steady figure for comparing levers on
 the request path; ``--profile`` prints a ``cProfile`` (``time.process_time``) of one more round.
+
+Then the direct path (``sandbox/core/fastpath.py``): the server's own connection protocol is fed the request's
+bytes and writes its answer to a transport that keeps nothing, once with the real pipeline and once with a
+handler that answers a constant (what the direct path itself costs: aiohttp's parser, the request, the answer's
+bytes). No socket, no event-loop wake-up: the server adds those.
 """
 
 from __future__ import annotations
@@ -104,7 +110,69 @@ async def measure(requests: int, rounds: int, population: int, profile: str | No
         await sends(requests)
         profiler.disable()
         pstats.Stats(profiler).sort_stats(profile).print_stats(40)
+    await measure_direct(runner, requests, rounds)
     await runner.cleanup()
+
+
+class _Transport(asyncio.Transport):
+    """A connection that accepts every write and keeps nothing but the last answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last = b""
+
+    def write(self, data: Any) -> None:
+        self.last = bytes(data)
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 8080) if name in ("peername", "sockname") else default
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+async def measure_direct(runner: web.AppRunner, requests: int, rounds: int) -> None:
+    assert runner.server is not None
+    connection = runner.server()
+    transport = _Transport()
+    connection.connection_made(transport)
+    await asyncio.sleep(0)  # the connection's aiohttp task starts and waits for requests
+    head = "".join(f"{k}: {v}\r\n" for k, v in HEADERS.items())
+    wire = f"POST {PATH} HTTP/1.1\r\nHost: sandbox\r\n{head}Content-Length: {len(BODY)}\r\n\r\n".encode() + BODY
+
+    def per_request() -> float:
+        for _ in range(2_000):
+            connection.data_received(wire)
+        figures = []
+        for _ in range(rounds):
+            started = time.process_time()
+            for _ in range(requests):
+                connection.data_received(wire)
+            figures.append((time.process_time() - started) / requests * 1e6)
+        if not transport.last.startswith(b"HTTP/1.1 200"):
+            raise SystemExit(f"the direct path answered {transport.last[:200]!r}")
+        return statistics.median(figures)
+
+    full = per_request()
+    vendor = pipeline.vendor
+
+    async def constant(request: web.Request, started: float, endpoint: Any) -> web.Response:
+        await request.read()
+        return web.json_response({"status": "success", "message": "Added to queue for processing"})
+
+    pipeline.vendor = constant  # type: ignore[assignment]
+    try:
+        bare = per_request()
+    finally:
+        pipeline.vendor = vendor
+    print(f"the direct path, bytes in to bytes out: {full:.1f} µs per send; with a handler answering a constant "
+          f"{bare:.1f} µs (the pipeline: {full - bare:.1f} µs)")
 
 
 def main() -> None:

@@ -88,12 +88,13 @@ class FastProtocol(RequestHandler):
     """aiohttp's connection protocol, answering whole vendor requests itself while it is idle (module
     docstring)."""
 
-    __slots__ = ("_busy", "_draining")
+    __slots__ = ("_draining", "_finishing")
 
     def __init__(self, manager: FastServer, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
-        self._busy = False
-        """A handler of the direct path suspended: requests parsed behind it wait in aiohttp's queue."""
+        self._finishing: asyncio.Task[None] | None = None
+        """A handler of the direct path that suspended, finishing in this task (held here: the loop keeps only
+        a weak reference); requests parsed behind it wait in aiohttp's queue."""
         self._draining = False
 
     def data_received(self, data: bytes) -> None:
@@ -116,7 +117,7 @@ class FastProtocol(RequestHandler):
         messages = self._messages
         self._draining = True
         try:
-            while messages and not self._busy and self.transport is not None:
+            while messages and self._finishing is None and self.transport is not None:
                 message, payload = messages[0]
                 route = self._route(message, payload)
                 if route is None:
@@ -130,7 +131,7 @@ class FastProtocol(RequestHandler):
         finally:
             self._draining = False
         waiter = self._waiter
-        if messages and not self._busy and waiter is not None and not waiter.done():
+        if messages and self._finishing is None and waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     def _route(self, message: Any, payload: StreamReader) -> Route | None:
@@ -158,15 +159,14 @@ class FastProtocol(RequestHandler):
         except Exception as exc:
             self._write(self.handle_error(request, 500, exc))
         else:  # the handler awaits something: it finishes in a task, and what follows waits for it
-            self._busy = True
-            self._loop.create_task(self._finish(request, _Rest(coro, pending)))
+            self._finishing = self._loop.create_task(self._finish(request, _Rest(coro, pending)))
 
     async def _finish(self, request: web.Request, rest: _Rest) -> None:
         try:
             response = await rest
         except Exception as exc:
             response = self.handle_error(request, 500, exc)
-        self._busy = False
+        self._finishing = None
         self._write(response)
         self._drain()
 
@@ -205,7 +205,7 @@ class FastProtocol(RequestHandler):
             super().resume_reading(resume_parser)
 
     def _process_keepalive(self) -> None:
-        if self._busy:  # not idle: a handler of the direct path is still at work
+        if self._finishing is not None:  # not idle: a handler of the direct path is still at work
             self._keepalive_handle = self._loop.call_at(self._loop.time() + self._keepalive_timeout,
                                                         self._process_keepalive)
             return

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +48,8 @@ ALIASED = {"external_id": "identity"}
 """Fields stored once and read under two names (a generated user's external id is their identity)."""
 
 
-_ABSENT = object()
+ABSENT = object()
+"""What ``Field.reader`` returns for an entity without a value."""
 
 
 def iso(ts: int) -> str:
@@ -68,20 +69,21 @@ class Field:
     values: list[Any] = field(default_factory=list)
     present: np.ndarray | None = None
     rows: np.ndarray | None = None
+    _reader: Any = field(default=None, repr=False, compare=False)
 
     # -- one entity ----------------------------------------------------------------------------------
     def value(self, i: int) -> Any:
         kind = self.kind
         if kind == "code":
-            return self.values[self.data[i]]
+            return self.values[self.data.item(i)]
         if kind == "text":
-            return self.data[i].decode()
-        if kind == "int":
-            return int(self.data[i])
+            return self.data.item(i).decode()
+        if kind == "int":  # ``item``: the Python number, without a numpy scalar in between
+            return int(self.data.item(i))
         if kind == "float":
-            return float(self.data[i])
+            return float(self.data.item(i))
         if kind == "stamp":
-            return iso(int(self.data[i]))
+            return iso(int(self.data.item(i)))
         assert self.rows is not None
         rows = self.rows
         lo, hi = rows.searchsorted(np.array((i, i + 1), dtype=rows.dtype)).tolist()
@@ -90,9 +92,25 @@ class Field:
     def get(self, i: int, default: Any = None) -> Any:
         """The value of entity ``i``, ``default`` when it has none (one read for coded fields)."""
         if self.kind == "code":
-            code = self.data[i]
+            code = self.data.item(i)
             return default if code < 0 else self.values[code]
-        return self.value(i) if self.present is None or self.present[i] else default
+        return self.value(i) if self.present is None or self.present.item(i) else default
+
+    def reader(self) -> Callable[[int], Any]:
+        """``lambda i: self.get(i, ABSENT)`` without the dispatch on ``kind`` per call (``Frame.profile``)."""
+        if self._reader is None:
+            self._reader = self._make_reader()
+        return self._reader  # type: ignore[no-any-return]
+
+    def _make_reader(self) -> Callable[[int], Any]:
+        item, values, present = self.data.item, self.values, self.present
+        if self.kind == "code":
+            return lambda i: ABSENT if (code := item(i)) < 0 else values[code]
+        get = self.value
+        if present is None:
+            return get
+        has = present.item
+        return lambda i: get(i) if has(i) else ABSENT
 
     def permuted(self, order: np.ndarray) -> Field:
         """The same field over the entities in ``order`` (entity ``j`` of the result is ``order[j]``)."""
@@ -208,18 +226,21 @@ class Frame:
     sorted_by: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     """Text field -> (row order sorting its values, the values in that order), for ``lookup``; none needed
     when the field is sorted already."""
+    _readers: Any = field(default=None, repr=False, compare=False)
+    """``_make_readers``, made on the first ``profile``."""
 
     # -- profiles --------------------------------------------------------------------------------------
     def profile(self, row: int) -> dict[str, Any]:
         """User ``row`` as a profile dict (fresh: the caller may keep or change it)."""
         out: dict[str, Any] = {}
-        fields = self.fields
-        for name in TOP_FIELDS:
-            stored = fields.get(ALIASED.get(name, name))
-            if stored is not None and (value := stored.get(row, _ABSENT)) is not _ABSENT:
+        readers = self._readers
+        if readers is None:
+            readers = self._readers = self._make_readers()
+        top, properties, events_of = readers
+        for name, read in top:
+            if (value := read(row)) is not ABSENT:
                 out[name] = value
-        out["properties"] = {name: value for name, prop in self.properties.items()
-                             if (value := prop.get(row, _ABSENT)) is not _ABSENT}
+        out["properties"] = {name: value for name, read in properties if (value := read(row)) is not ABSENT}
         devices = self.devices
         lo, hi = devices.start[row:row + 2].tolist()
         out["devices"] = [{"platform": PLATFORMS[platform], "token": token(platform, seed), "last_active": last}
@@ -230,14 +251,23 @@ class Frame:
         events = self.events
         lo, hi = events.start[row:row + 2].tolist()
         occurred = []
-        names, props = events.names, events.props
+        names = events.names
         for code, rank, ts in zip(events.name[lo:hi].tolist(), events.rank[lo:hi].tolist(),
                                   events.ts[lo:hi].tolist(), strict=True):
             name = names[code]
             occurred.append({"name": name, "ts": ts, "props": {
-                key: value for key, prop in props[name].items() if (value := prop.get(rank, _ABSENT)) is not _ABSENT}})
+                key: value for key, read in events_of[name] if (value := read(rank)) is not ABSENT}})
         out["events"] = occurred
         return out
+
+    def _make_readers(self) -> tuple[list[tuple[str, Callable[[int], Any]]], list[tuple[str, Callable[[int], Any]]],
+                                     dict[str, list[tuple[str, Callable[[int], Any]]]]]:
+        """(top fields, properties, each event's properties) as (name, ``Field.reader``), in profile order."""
+        top = [(name, stored.reader()) for name in TOP_FIELDS
+               if (stored := self.fields.get(ALIASED.get(name, name))) is not None]
+        events = {name: [(key, prop.reader()) for key, prop in props.items()]
+                  for name, props in self.events.props.items()}
+        return top, [(name, prop.reader()) for name, prop in self.properties.items()], events
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (self.profile(row) for row in range(self.n))
@@ -247,8 +277,8 @@ class Frame:
         reach = self.reach
         if channel not in reach.state:
             return {}
-        return {"state": STATES[int(reach.state[channel][row])], "invalid": bool(reach.invalid[channel][row]),
-                "dnd": bool(reach.dnd[channel][row])}
+        return {"state": STATES[int(reach.state[channel].item(row))], "invalid": bool(reach.invalid[channel].item(row)),
+                "dnd": bool(reach.dnd[channel].item(row))}
 
     def value(self, row: int, name: str) -> Any:
         """One top-level field of user ``row`` (None when absent), without decoding the whole profile."""

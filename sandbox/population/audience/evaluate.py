@@ -14,6 +14,7 @@ Estimate keys per channel (what ``estimate`` returns):
 from __future__ import annotations
 
 import contextlib
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ def _unique_hits(col: Column, op: str, value: Any, ignore_case: bool, ctx: _Cont
         return np.array([isinstance(v, str) and pattern.search(v) is not None for v in col.uniq], dtype=bool)
     with np.errstate(invalid="ignore"):
         if op in ("greater_than", "greater_than_equals", "less_than", "less_than_equals"):
-            return _ordered(col.u_num, op, float(value))
+            return COMPARE[op](col.u_num, float(value))
         if op == "before":
             return col.u_date < float(parse_date(value))  # type: ignore[arg-type]
         if op == "after":
@@ -165,22 +166,11 @@ def _equals(col: Column, value: Any, ignore_case: bool) -> np.ndarray:
     return hit
 
 
-def _ordered(numbers: np.ndarray, op: str, value: float) -> np.ndarray:
-    if op == "greater_than":
-        return numbers > value
-    if op == "greater_than_equals":
-        return numbers >= value
-    if op == "less_than":
-        return numbers < value
-    return numbers <= value
-
-
-def _count_matches(counts: np.ndarray, op: str, value: float) -> np.ndarray:
-    if op == "equals":
-        return counts == value
-    if op == "not_equals":
-        return counts != value
-    return _ordered(counts, op, value)
+COMPARE: dict[str, Callable[[Any, float], Any]] = {
+    "equals": operator.eq, "not_equals": operator.ne, "greater_than": operator.gt,
+    "greater_than_equals": operator.ge, "less_than": operator.lt, "less_than_equals": operator.le}
+"""A numeric or count operator (``NUMERIC_OPS``, ``COUNT_OPS``) as a function: over arrays (here) and single
+numbers (``rowwise``) alike."""
 
 
 # -- events, subscriptions, members --------------------------------------------------------------------
@@ -204,7 +194,7 @@ def _event(node: Mapping[str, Any], ctx: _Context) -> np.ndarray:
                 break
             selected &= compare(table.column(prop["name"]), prop, ctx)
         counts = np.bincount(table.rows[selected], minlength=index.n)
-    return _count_matches(counts, count["op"], float(count["value"]))
+    return COMPARE[count["op"]](counts, float(count["value"]))
 
 
 def occurrences(node: Mapping[str, Any], index: Index, users: np.ndarray, *, now: float | None = None) -> np.ndarray:

@@ -9,16 +9,23 @@ the tenant created, in the order it created them. So rows keep their population 
 Queries run part by part (``Overlay.parts``): the base index with the tenant's written rows masked out,
 then the overlay's indexes with their superseded rows masked out; every audience node is a per-row
 predicate, so evaluating each part and placing its matches at their view rows gives exactly the answer a
-single index over the merged population would give. The overlay's indexes are levels of growing size
-(log-structured): the profiles written since the last query become a small new level, merged with the
-levels above it while those are not much larger (``GROWTH``), so a write costs the rebuild of a small index
-on the next query, and the whole overlay is rebuilt only after as many writes again; never the base.
+single index over the merged population would give. The profiles written since the last indexed level are
+*fresh*: they have no index until there are ``FRESH_MIN`` of them (a query that needs one gets an index over
+just them, ``fresh_part``; an estimate counts them one by one instead, ``sandbox.population.audience.rowwise``).
+Then they become a level, merged with the levels above it while those are not much larger (``GROWTH``):
+log-structured, so a profile is indexed again about log4(overlay / FRESH_MIN) times; never the base.
+
+Each part keeps what its caller learnt about it (``Part.memo``: the audience service keeps estimate counts
+there) and the rows that stopped being current since (``Part.dead``: the base's written rows, a level's
+superseded ones, in order), so a kept count is brought up to date by taking those rows off, not by counting
+again; and ``index_fresh`` tells what a new level is made of, so the caller can carry over its tree masks
+and counts instead of evaluating the new level.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,9 +35,14 @@ from sandbox.population.audience.index import Index
 Profile = dict[str, Any]
 
 FRESH_MIN = 32
-"""A new level takes in every level above it of at most this many profiles..."""
+"""Fresh profiles (module docstring) become a level once there are this many..."""
 GROWTH = 4
-"""...or of at most ``GROWTH`` times its own size: so there are about log4(overlay / FRESH_MIN) levels."""
+"""...which takes in every level above it of at most ``GROWTH`` times its size."""
+FRESH_MAX = 2 * FRESH_MIN
+"""Fresh profiles a caller may ask to keep fresh a little longer (``indexed_parts``): beyond this many (a
+burst of writes with no query between them) one index over them costs less than reading them one by one."""
+MEMO_TREES = 64
+"""Trees whose counts over a tenant's fresh profiles are kept (``Overlay.fresh_memo``)."""
 
 
 @dataclass(slots=True)
@@ -42,6 +54,11 @@ class Part:
     """bool[index.n]: rows that are the tenant's current version (None: all of them)."""
     rows: np.ndarray | None
     """int64[index.n]: the view row of each index row (None: the same row, i.e. the base)."""
+    dead: list[int] | np.ndarray | None = None
+    """Rows no longer current, in the order they stopped being (an overlay level's; the base's are
+    ``Overlay.written_base_rows``): counts kept in ``memo`` take them off as they come."""
+    memo: dict[Any, Any] | None = None
+    """The caller's cache for this part (the audience service keeps estimate counts there)."""
 
     def view_rows(self, rows: np.ndarray) -> np.ndarray:
         return rows if self.rows is None else self.rows[rows]
@@ -54,6 +71,11 @@ class _Segment:
     position: dict[str, int]
     rows: np.ndarray
     live: np.ndarray
+    dead: list[int] = field(default_factory=list)
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    def part(self) -> Part:
+        return Part(self.index, self.live, self.rows, self.dead, self.memo)
 
 
 class Overlay:
@@ -76,6 +98,14 @@ class Overlay:
         self._maps: dict[str, dict[str, str]] = {}
         self._pending: dict[str, None] = {}
         self._levels: list[_Segment] = []
+        self.fresh: dict[str, None] = {}
+        """Identities written since the last indexed level (in no level: ``fresh_profiles``)."""
+        self._fresh_segment: _Segment | None = None
+        self.base_memo: dict[Any, Any] = {}
+        """The caller's cache for the base part (``Part.memo``)."""
+        self.fresh_memo: dict[Any, Any] = {}
+        """The caller's cache for the fresh profiles, per tree (at most ``MEMO_TREES``; emptied when they
+        become a level)."""
 
     @property
     def size(self) -> int:
@@ -149,36 +179,97 @@ class Overlay:
         if identity is None:
             return (self.base, row) if row < self.base_n else None
         self._refresh()
-        for level in reversed(self._levels):
+        levels = self._levels if identity not in self.fresh else [self._fresh()]
+        for level in reversed(levels):
             pos = level.position.get(identity)
             if pos is not None:
                 return (level.index, pos) if bool(level.live[pos]) and bool(level.index.alive[pos]) else None
         return None
 
     def parts(self) -> list[Part]:
-        """The base and the overlay's levels, each with the rows that are current (module docstring)."""
-        self._refresh()
-        return [Part(self.base, self.base_live, None),
-                *(Part(level.index, level.live, level.rows) for level in self._levels)]
+        """The base and the overlay's levels (the fresh profiles' one included), each with the rows that are
+        current (module docstring)."""
+        parts = self.indexed_parts()
+        if self.fresh:
+            parts.append(self._fresh().part())
+        return parts
 
-    def _refresh(self) -> None:
-        if not self._pending:
-            return
-        merged = list(self._pending)
-        self._pending = {}
-        known = set(merged)
-        while self._levels and len(self._levels[-1].identities) <= max(FRESH_MIN, GROWTH * len(merged)):
-            older = [identity for identity in self._levels.pop().identities if identity not in known]
-            merged = older + merged
-            known.update(older)
-        level = self._segment(merged)
-        for older_level in self._levels:  # their versions of these identities are superseded
-            stale = [pos for identity in merged if (pos := older_level.position.get(identity)) is not None]
-            if stale:
-                live = older_level.live.copy()
-                live[stale] = False
-                older_level.live = live
-        self._levels.append(level)
+    def indexed_parts(self, *, index_fresh: bool = True) -> list[Part]:
+        """``parts`` but for the fresh profiles (``fresh_profiles``). With ``index_fresh=False`` fresh profiles
+        stay fresh unless there are ``FRESH_MAX`` of them: the caller then calls ``index_fresh`` when
+        ``full``."""
+        self._refresh(index_fresh)
+        return [Part(self.base, self.base_live, None, self.written_base_rows(), self.base_memo),
+                *(level.part() for level in self._levels)]
+
+    def fresh_profiles(self) -> list[tuple[str, Profile | None]]:
+        """(identity, current version or None if deleted) of the profiles written since the last indexed
+        level, which ``indexed_parts`` leaves out."""
+        self._refresh(False)
+        profiles = self.profiles
+        return [(identity, profiles[identity]) for identity in self.fresh]
+
+    def fresh_at(self, row: int) -> tuple[Profile | None] | None:
+        """``(version,)`` (None: deleted) when view ``row`` holds a fresh profile (``fresh_profiles``), else
+        None."""
+        identity = self.identity_at.get(row)
+        if identity is None:
+            return None
+        self._refresh(False)
+        return (self.profiles[identity],) if identity in self.fresh else None
+
+    def fresh_part(self) -> Part | None:
+        """The fresh profiles as a part (an index over them, built when first asked for); None if none."""
+        self._refresh(False)
+        return self._fresh().part() if self.fresh else None
+
+    @property
+    def full(self) -> bool:
+        """Whether the fresh profiles are many enough to become a level (``index_fresh``)."""
+        return len(self.fresh) >= FRESH_MIN
+
+    def _fresh(self) -> _Segment:
+        if self._fresh_segment is None:
+            self._fresh_segment = self._segment(list(self.fresh))
+        return self._fresh_segment
+
+    def _refresh(self, index_fresh: bool = True) -> None:
+        if self._pending:
+            pending = self._pending
+            self._pending = {}
+            self._fresh_segment = None
+            new = [identity for identity in pending if identity not in self.fresh]
+            for level in self._levels:  # their versions of these identities are superseded
+                stale = [pos for identity in new if (pos := level.position.get(identity)) is not None
+                         and level.live[pos]]
+                if stale:
+                    live = level.live.copy()
+                    live[stale] = False
+                    level.live = live
+                    level.dead.extend(stale)
+            self.fresh.update(dict.fromkeys(new))
+        if self.full and (index_fresh or len(self.fresh) >= FRESH_MAX):
+            self.index_fresh()
+
+    def index_fresh(self) -> tuple[list[Part], list[str], Part]:
+        """Make the fresh profiles a level, with the levels above it that are not much larger (``GROWTH``).
+        Returns the levels it took in (oldest first, as they were), the fresh identities, and the new level:
+        its rows are those levels' current rows in that order, then the fresh profiles in that order (so a
+        caller can carry over what it knows of them)."""
+        fresh = list(self.fresh)
+        self.fresh = {}
+        self.fresh_memo = {}
+        self._fresh_segment = None
+        merged = fresh
+        taken: list[Part] = []
+        while self._levels and len(self._levels[-1].identities) <= GROWTH * len(merged):
+            level = self._levels.pop()  # its other rows' identities are fresh or in a newer level
+            taken.append(level.part())
+            identities = level.identities
+            merged = [identities[i] for i in np.flatnonzero(level.live).tolist()] + merged
+        segment = self._segment(merged)
+        self._levels.append(segment)
+        return taken[::-1], fresh, segment.part()
 
     def _segment(self, identities: list[str]) -> _Segment:
         profiles = [self.profiles[identity] for identity in identities]

@@ -13,8 +13,8 @@ days") count back from ``now()`` = the reference date plus however far the sandb
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -23,6 +23,7 @@ import numpy as np
 import orjson
 
 from sandbox.core.clock import Clock
+from sandbox.population.audience import rowwise
 from sandbox.population.audience.evaluate import (
     NOT_FOUND,
     MemberResolver,
@@ -35,7 +36,7 @@ from sandbox.population.audience.evaluate import (
     unreached_reason,
 )
 from sandbox.population.audience.index import IDENTITY_KEYS, FrameIndex, Index, TreeKey, TreeMasks
-from sandbox.population.audience.overlay import Overlay, Part
+from sandbox.population.audience.overlay import MEMO_TREES, Overlay, Part
 from sandbox.population.audience.summary import summary_of
 from sandbox.population.audience.tree import validate_tree
 from sandbox.population.generator import (
@@ -105,6 +106,8 @@ class AudienceService:
         self._overlays: dict[str | None, Overlay] = {}
         self._counts: dict[tuple[TreeKey, bytes], dict[str, int]] = {}
         """The built population's counts per (tree, population time) and count arguments (``estimate``)."""
+        self._valid: dict[bytes, None] = {}
+        """Texts of trees that passed ``validate_tree`` (``_checked_key``), the most recent ``COUNTS_KEPT``."""
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
 
@@ -259,13 +262,25 @@ class AudienceService:
     def _part_masks(self, tree: Mapping[str, Any], tenant: str | None,
                     resolve_member: MemberResolver | None) -> list[tuple[Part, np.ndarray]]:
         now = self.now(tenant)
-        validate_tree(tree)
-        key = TreeMasks.key(tree, now)
+        key = self._checked_key(tree, now)
         out = []
         for part in self._parts(tenant):
             found = self._tree_mask(part.index, key, tree, now, resolve_member)
             out.append((part, found.copy() if part.live is None else found & part.live))
         return out
+
+    def _checked_key(self, tree: Mapping[str, Any], now: float) -> TreeKey | None:
+        """``TreeMasks.key`` of ``tree``, validated first (``validate_tree`` raises) unless a tree of the same
+        text passed recently. A valid tree holds no null, so a text with one (JSON has no NaN: orjson writes
+        null for it) is always validated."""
+        key = TreeMasks.key(tree, now)
+        if key is None or key[0] not in self._valid:
+            validate_tree(tree)
+            if key is not None and b"null" not in key[0]:
+                self._valid[key[0]] = None
+                if len(self._valid) > COUNTS_KEPT:
+                    del self._valid[next(iter(self._valid))]
+        return key
 
     @staticmethod
     def _tree_mask(index: Index, key: TreeKey | None, tree: Mapping[str, Any], now: float,
@@ -311,36 +326,51 @@ class AudienceService:
     def estimate(self, tree: Mapping[str, Any], *, tenant: str | None, channel: str | None,
                  platforms: Iterable[str] | None = None, count_devices: bool = False,
                  resolve_member: MemberResolver | None = None) -> dict[str, int]:
-        """Reachable counts (``sandbox.population.audience.evaluate``'s keys) over ``tenant``'s view. The built
-        population's count of a tree is kept, and a tenant's rewritten rows are taken off it, so the cost
-        follows the tenant's writes, not the population's size."""
+        """Reachable counts (``sandbox.population.audience.evaluate``'s keys) over ``tenant``'s view. The counts
+        of the built population and of each overlay level are kept per tree, and only what a tenant's writes
+        changed since is counted again: the rows they superseded are taken off, and the profiles written since
+        the last indexed level are counted one by one (``rowwise``), so an estimate that follows a write costs
+        about what one without it does."""
         now = self.now(tenant)
-        validate_tree(tree)
-        key = TreeMasks.key(tree, now)
+        key = self._checked_key(tree, now)
         args = {"channel": channel, "platforms": None if platforms is None else list(platforms),
                 "count_devices": count_devices}
+        memo = None if key is None else (key, orjson.dumps(args))
         overlay = self._overlays.get(tenant)
-        totals: Counter[str] = Counter()
-        for part in self._parts(tenant):
-            found = self._tree_mask(part.index, key, tree, now, resolve_member)
-            if part.rows is None:  # the built population
-                totals.update(self._base_counts(key, found, args))
-                if overlay is not None:
-                    written = overlay.written_base_rows()
-                    totals.subtract(count_rows(written[found[written]], part.index, **args))
+        if overlay is None:
+            return dict(self._base_counts(memo, self._tree_mask(self.index, key, tree, now, resolve_member), args))
+        totals: dict[str, int] = {}
+        masks: dict[int, np.ndarray] = {}
+        for part in overlay.indexed_parts(index_fresh=False):
+            found = masks[id(part.index)] = self._tree_mask(part.index, key, tree, now, resolve_member)
+            if part.rows is None:  # the built population, less the rows the tenant rewrote
+                _add(totals, self._base_counts(memo, found, args))
+                _add(totals, _dead_counts(part, memo, found, args), -1)
             else:
-                rows = np.flatnonzero(found if part.live is None else found & part.live)
-                totals.update(count_rows(rows, part.index, **args))
+                _add(totals, _live_counts(part, memo, found, args))
+        fresh = None if memo is None else _fresh_counts(overlay, memo, tree, now, args)
+        if fresh is None:
+            part = overlay.fresh_part()
+            if part is not None:
+                found = self._tree_mask(part.index, key, tree, now, resolve_member)
+                _add(totals, count_rows(np.flatnonzero(found), part.index, **args))
+        else:
+            _add(totals, fresh)
+        if overlay.full:
+            kept = None if memo is None else overlay.fresh_memo.get(memo)
+            matched = {} if kept is None else {identity: seen[1] for identity, seen in kept[1].items()}
+            taken, identities, level = overlay.index_fresh()
+            if memo is not None and fresh is not None:
+                _carry(taken, identities, level, memo, masks, matched, fresh)
         return {key: int(value) for key, value in totals.items()}
 
-    def _base_counts(self, key: TreeKey | None, found: np.ndarray,
+    def _base_counts(self, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
                      args: dict[str, Any]) -> dict[str, int]:
-        if key is None:
+        if memo is None:
             return count_rows(np.flatnonzero(found), self.index, **args)
-        full = (key, orjson.dumps(args))
-        counts = self._counts.get(full)
+        counts = self._counts.get(memo)
         if counts is None:
-            counts = self._counts[full] = count_rows(np.flatnonzero(found), self.index, **args)
+            counts = self._counts[memo] = count_rows(np.flatnonzero(found), self.index, **args)
             while len(self._counts) > COUNTS_KEPT:
                 del self._counts[next(iter(self._counts))]
         return counts
@@ -374,6 +404,11 @@ class AudienceService:
         """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``; ``not_found`` once
         deleted), None if it can."""
         overlay = self._overlays.get(tenant)
+        if overlay is not None:
+            fresh = overlay.fresh_at(row)
+            if fresh is not None:  # written since the last level: no index over it needed
+                with contextlib.suppress(rowwise.Unsupported):
+                    return rowwise.unreached_reason(fresh[0], channel, platforms)
         found = (self.index, row) if overlay is None else overlay.current(row)
         return NOT_FOUND if found is None else unreached_reason(found[0], found[1], channel, platforms)
 
@@ -425,3 +460,112 @@ def _note_unreached(unreached: Unreached, part: Part, mask: np.ndarray, channel:
         sample = found[:unreached.sample]
         view_rows = sample if part.rows is None else part.rows[sample]
         unreached.rows.setdefault(reason, []).extend(int(r) for r in view_rows)
+
+
+def _add(into: dict[str, int], counts: Mapping[str, int], sign: int = 1) -> None:
+    """``into`` += ``sign`` * ``counts``, key by key (keys in first-seen order, zeros kept)."""
+    for key, value in counts.items():
+        into[key] = into.get(key, 0) + sign * value
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """``memo[key] = value``, keeping the most recent ``COUNTS_KEPT`` entries; returns ``value``."""
+    memo[key] = value
+    while len(memo) > COUNTS_KEPT:
+        del memo[next(iter(memo))]
+    return value
+
+
+def _dead_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
+                 args: dict[str, Any]) -> dict[str, int]:
+    """The counts of ``part``'s rows in ``found`` that are no longer current (``Part.dead``), kept in
+    ``part.memo`` per tree and arguments and brought up to date with the rows that died since."""
+    dead = np.asarray(part.dead if part.dead is not None else (), dtype=np.int64)
+    if memo is None or part.memo is None:
+        return count_rows(dead[found[dead]], part.index, **args)
+    kept = part.memo.get(memo)
+    if kept is None:
+        kept = _remember(part.memo, memo, [0, {}])
+    done, counts = kept
+    if done < len(dead):
+        new = dead[done:]
+        hits = new[found[new]]
+        if len(hits):
+            _add(counts, count_rows(hits, part.index, **args))
+        kept[0] = len(dead)
+    return counts
+
+
+def _live_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
+                 args: dict[str, Any]) -> dict[str, int]:
+    """The counts of ``part``'s current rows in ``found``: kept in ``part.memo`` as the counts of the rows
+    current when first counted, less those that died since."""
+    live = found if part.live is None else found & part.live
+    if memo is None or part.memo is None:
+        return count_rows(np.flatnonzero(live), part.index, **args)
+    kept = part.memo.get(memo)
+    if kept is None:
+        dead = len(part.dead or ())
+        kept = _remember(part.memo, memo, [dead, count_rows(np.flatnonzero(live), part.index, **args)])
+    done, counts = kept
+    dead_rows = part.dead or ()
+    if done < len(dead_rows):
+        hits = [int(row) for row in dead_rows[done:] if found[row]]
+        try:  # a level's rows are profile dicts: what each added, one by one
+            for row in hits:
+                _add(counts, rowwise.contribution(part.index.profile(row), **args), -1)
+        except rowwise.Unsupported:
+            del part.memo[memo]
+            return _live_counts(part, memo, found, args)
+        kept[0] = len(dead_rows)
+    return counts
+
+
+def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[str, Any], now: float,
+                  args: dict[str, Any]) -> dict[str, int] | None:
+    """The counts of the tenant's fresh profiles (``Overlay.fresh_profiles``), each counted once per version
+    (``rowwise``) and kept in ``overlay.fresh_memo``; None when one of them needs the evaluator."""
+    fresh = overlay.fresh_profiles()
+    kept = overlay.fresh_memo.get(memo)
+    if kept is None:
+        while len(overlay.fresh_memo) >= MEMO_TREES:
+            del overlay.fresh_memo[next(iter(overlay.fresh_memo))]
+        kept = overlay.fresh_memo[memo] = ({}, {})
+    total, each = kept
+    try:
+        for identity, profile in fresh:
+            seen = each.get(identity)
+            if seen is not None and seen[0] is profile:
+                continue
+            matched = rowwise.matches(tree, profile, now)
+            counts = rowwise.contribution(profile, **args) if matched and profile is not None else {}
+            if seen is not None:
+                _add(total, seen[2], -1)
+            _add(total, counts)
+            each[identity] = (profile, matched, counts)
+    except rowwise.Unsupported:
+        del overlay.fresh_memo[memo]
+        return None
+    return total
+
+
+def _carry(taken: list[Part], fresh: list[str], level: Part, memo: tuple[TreeKey, bytes],
+           masks: dict[int, np.ndarray], matched: dict[str, bool], fresh_total: dict[str, int]) -> None:
+    """Give a level just made of ``taken``'s current rows and the ``fresh`` profiles (``Overlay.index_fresh``)
+    the mask and the counts of the tree just estimated, from theirs (each up to date: ``masks`` by index,
+    ``memo`` in their ``Part.memo``, ``matched`` per fresh identity): no evaluation, no count."""
+    pieces = []
+    total: dict[str, int] = {}
+    for part in taken:
+        kept = None if part.memo is None else part.memo.get(memo)
+        found = masks.get(id(part.index))
+        if kept is None or kept[0] != len(part.dead or ()) or found is None or part.live is None:
+            return
+        pieces.append(found[part.live])
+        _add(total, kept[1])
+    pieces.append(np.array([matched[identity] for identity in fresh], dtype=bool))
+    _add(total, fresh_total)
+    mask = np.concatenate(pieces)
+    level.index.trees.get(memo[0], lambda: mask)
+    if level.memo is not None:
+        _remember(level.memo, memo, [0, total])

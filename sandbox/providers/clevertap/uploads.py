@@ -9,7 +9,6 @@ envelope is ``success`` (all processed), ``partial`` or ``fail`` (none processed
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +71,9 @@ def check_record(original: Any, account: Account) -> dict[str, Any]:
     """The record as accepted (normalised), or RecordError with the record as normalised so far."""
     if not isinstance(original, dict):
         raise RecordError(512, original)
-    record = copy.deepcopy(original)
+    record = dict(original)  # the record as accepted is normalised: the request's own stays as sent
+    if isinstance(record.get("profileData"), dict):
+        record["profileData"] = dict(record["profileData"])  # _profile normalises in it (Phone)
     kind = record.get("type")
     if kind == "token":
         object_id = record.get("objectId")

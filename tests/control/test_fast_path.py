@@ -53,6 +53,13 @@ def answers(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
     return found
 
 
+@pytest.fixture
+async def api(aiohttp_client: Any) -> Api:
+    """Always in process (also when the suite runs against an external sandbox): these tests count what the
+    server answered on the direct path."""
+    return Api(await aiohttp_client(create_app(DEFAULT_SETTINGS)))
+
+
 def direct(client: TestClient) -> int:
     server = client.server.runner.server
     assert isinstance(server, fastpath.FastServer)

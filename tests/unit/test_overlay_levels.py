@@ -40,8 +40,8 @@ EVENT_PROPS = ["Amount", "Items", "Category"]
 SCALARS: list[Any] = ["Gold", "gold", "GOLD", "Silver", "Platinum", "true", "False", "TRUE", "42", "42.0", " 7",
                       "-3.5", "2025-06-01", "2025-12-20T10:00:00Z", "2025-12-30T10:00:00+0100", "$D_1766000000",
                       "", "héllo wörld", "a.b", 42, 42.0, 7, -3.5, 0, 1, True, False, 1_766_000_000,
-                      1_767_000_000.5, math.nan, math.inf]
-TEXTS = ["Gold", "gold", "old", "G", "", "42", "true", "wörld", "a.b", "e"]
+                      1_767_000_000.5, math.nan, math.inf, "gold\0", "\0"]
+TEXTS = ["Gold", "gold", "old", "G", "", "42", "true", "wörld", "a.b", "e", "gold\0", "\0", "ld\0"]
 PATTERNS = ["^g", "old$", "[0-9]+", "(?i)silver", "^$", r"\.", "ö"]
 DATES: list[Any] = ["2025-06-01", "2025-12-25T00:00:00Z", 1_766_000_000, "$D_1767000000", 1_767_225_600.0]
 

@@ -122,6 +122,8 @@ def _unique_hits(col: Column, op: str, value: Any, ignore_case: bool, ctx: _Cont
     if op in ("contains", "starts_with", "ends_with"):
         strings = col.u_lower if ignore_case else col.u_str
         needle = value.lower() if ignore_case else value
+        if "\0" in needle or col.u_nul:
+            return _string_hits(col, op, needle, ignore_case)
         if op == "contains":
             found = np.strings.find(strings, needle) >= 0
         elif op == "starts_with":
@@ -157,13 +159,28 @@ def _equals(col: Column, value: Any, ignore_case: bool) -> np.ndarray:
         return col.u_bool == int(value)
     if isinstance(value, int | float):
         return col.u_num == float(value)
-    hit = col.u_isstr & ((col.u_lower == value.lower()) if ignore_case else (col.u_str == value))
+    if "\0" in value or col.u_nul:
+        hit = _string_hits(col, "equals", value.lower() if ignore_case else value, ignore_case)
+    else:
+        hit = col.u_isstr & ((col.u_lower == value.lower()) if ignore_case else (col.u_str == value))
     as_bool = _BOOL_STRINGS.get(value.lower())
     if as_bool is not None:  # "True"/"False" match booleans and boolean-like strings in any case
         hit |= col.u_bool == int(as_bool)
     with contextlib.suppress(ValueError):
         hit |= col.u_num == float(value)
     return hit
+
+
+_STRING_TESTS: dict[str, Callable[[str, str], bool]] = {
+    "equals": str.__eq__, "contains": str.__contains__, "starts_with": str.startswith, "ends_with": str.endswith}
+
+
+def _string_hits(col: Column, op: str, needle: str, ignore_case: bool) -> np.ndarray:
+    """``op`` over the column's distinct strings in Python, where a value or a string holds NUL: numpy's
+    string routines ignore NULs at the end (``"b\\0"`` would equal ``"b"``)."""
+    test = _STRING_TESTS[op]
+    return np.array([isinstance(v, str) and test(v.lower() if ignore_case else v, needle) for v in col.uniq],
+                    dtype=bool)
 
 
 COMPARE: dict[str, Callable[[Any, float], Any]] = {

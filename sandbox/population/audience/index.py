@@ -17,6 +17,7 @@ unique value (vectorised) and gathered, so list values (array attributes, ``Item
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,14 @@ class Column:
     dense: bool = False  # exactly one value per entity (rows == arange(n)): spread is a plain gather
     _u_lower: np.ndarray | None = None
     _u_date: np.ndarray | None = None
+    _u_nul: bool | None = None
+
+    @property
+    def u_nul(self) -> bool:
+        """Whether a distinct string holds NUL (numpy's string routines would ignore it at the end)."""
+        if self._u_nul is None:
+            self._u_nul = any(isinstance(v, str) and "\0" in v for v in self.uniq)
+        return self._u_nul
 
     @property
     def u_lower(self) -> np.ndarray:
@@ -226,7 +235,13 @@ FRAME_TREE_MASKS_BYTES = 64 * 2**20
 
 
 TreeKey = tuple[bytes, float | None]
-"""What an audience tree's results are kept under: its canonical JSON and the population time."""
+"""What an audience tree's results are kept under: a digest of its canonical JSON, and the population time."""
+_KEY_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def _unkeyable(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} has no JSON text of its own")
 
 
 class TreeMasks:
@@ -242,12 +257,16 @@ class TreeMasks:
 
     @staticmethod
     def key(tree: Mapping[str, Any], now: float | None) -> TreeKey | None:
-        """What a tree's results are kept under (None: not to be kept)."""
+        """What a tree's results are kept under (None: not to be kept): not a tree naming a segment, nor one
+        whose JSON text another tree shares (a value JSON has no text of its own: NaN and the infinities are
+        all ``null``, a datetime would be its ISO string). A digest, not the text: kept keys stay small."""
         try:
-            text = orjson.dumps(tree, option=orjson.OPT_SORT_KEYS)
+            text = orjson.dumps(tree, option=_KEY_OPTIONS, default=_unkeyable)
         except TypeError:
             return None
-        return None if b'"member_of"' in text else (text, now)
+        if b'"member_of"' in text or b"null" in text:
+            return None
+        return hashlib.blake2b(text, digest_size=16).digest(), now
 
     def get(self, key: TreeKey | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """The mask kept under ``key`` (``TreeMasks.key``; do not modify it), computed once."""
@@ -389,7 +408,7 @@ class Index:
             flat = [e for evs in lists for e in evs]
             rows = np.repeat(np.arange(len(lists), dtype=np.int64), [len(evs) for evs in lists])
             # map() over C-level getters: several times faster than comprehensions on large heaps
-            names = list(map(itemgetter("name"), flat))
+            names = list(map(str, map(itemgetter("name"), flat)))  # an event named 1 is the event "1"
             props = list(map(dict.get, flat, repeat("props")))
             stamps = list(map(itemgetter("ts"), flat))
             try:
@@ -415,7 +434,7 @@ class Index:
         groups: dict[Any, tuple[list[int], list[Any], list[Any]]] = {}
         for row, profile in enumerate(self.profiles):
             for event in profile.get("events") or ():
-                rows, stamps, props = groups.setdefault(event["name"], ([], [], []))
+                rows, stamps, props = groups.setdefault(str(event["name"]), ([], [], []))
                 rows.append(row)
                 stamps.append(event["ts"])
                 props.append(event.get("props"))

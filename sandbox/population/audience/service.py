@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
-import orjson
 
 from sandbox.core.clock import Clock
 from sandbox.population.audience import rowwise
@@ -55,6 +54,10 @@ first query that needs it, so a warm start stays short (the first estimate then 
 
 COUNTS_KEPT = 4096
 """Estimates of the built population kept (``AudienceService.estimate``)."""
+
+
+CountsKey = tuple[TreeKey, str | None, tuple[str, ...] | None, bool]
+"""What an estimate's counts are kept under: the tree's key, the channel, the platforms, count_devices."""
 
 
 def as_text(value: Any) -> str:
@@ -104,10 +107,10 @@ class AudienceService:
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
         self._overlays: dict[str | None, Overlay] = {}
-        self._counts: dict[tuple[TreeKey, bytes], dict[str, int]] = {}
+        self._counts: dict[CountsKey, dict[str, int]] = {}
         """The built population's counts per (tree, population time) and count arguments (``estimate``)."""
         self._valid: dict[bytes, None] = {}
-        """Texts of trees that passed ``validate_tree`` (``_checked_key``), the most recent ``COUNTS_KEPT``."""
+        """Keys of trees that passed ``validate_tree`` (``_checked_key``), the most recent ``COUNTS_KEPT``."""
         self.load_seconds = 0.0
         """Reading or building the population, and setting up the service (for ``/_sandbox/health``)."""
 
@@ -271,12 +274,11 @@ class AudienceService:
 
     def _checked_key(self, tree: Mapping[str, Any], now: float) -> TreeKey | None:
         """``TreeMasks.key`` of ``tree``, validated first (``validate_tree`` raises) unless a tree of the same
-        text passed recently. A valid tree holds no null, so a text with one (JSON has no NaN: orjson writes
-        null for it) is always validated."""
+        text passed recently (a tree without a key of its own is always validated)."""
         key = TreeMasks.key(tree, now)
         if key is None or key[0] not in self._valid:
             validate_tree(tree)
-            if key is not None and b"null" not in key[0]:
+            if key is not None:
                 self._valid[key[0]] = None
                 if len(self._valid) > COUNTS_KEPT:
                     del self._valid[next(iter(self._valid))]
@@ -335,7 +337,8 @@ class AudienceService:
         key = self._checked_key(tree, now)
         args = {"channel": channel, "platforms": None if platforms is None else list(platforms),
                 "count_devices": count_devices}
-        memo = None if key is None else (key, orjson.dumps(args))
+        memo = None if key is None else (key, channel, None if platforms is None else tuple(platforms),
+                                         count_devices)
         overlay = self._overlays.get(tenant)
         if overlay is None:
             return dict(self._base_counts(memo, self._tree_mask(self.index, key, tree, now, resolve_member), args))
@@ -364,7 +367,7 @@ class AudienceService:
                 _carry(taken, identities, level, memo, masks, matched, fresh)
         return {key: int(value) for key, value in totals.items()}
 
-    def _base_counts(self, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
+    def _base_counts(self, memo: CountsKey | None, found: np.ndarray,
                      args: dict[str, Any]) -> dict[str, int]:
         if memo is None:
             return count_rows(np.flatnonzero(found), self.index, **args)
@@ -476,7 +479,7 @@ def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
     return value
 
 
-def _dead_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
+def _dead_counts(part: Part, memo: CountsKey | None, found: np.ndarray,
                  args: dict[str, Any]) -> dict[str, int]:
     """The counts of ``part``'s rows in ``found`` that are no longer current (``Part.dead``), kept in
     ``part.memo`` per tree and arguments and brought up to date with the rows that died since."""
@@ -496,7 +499,7 @@ def _dead_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarr
     return counts
 
 
-def _live_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarray,
+def _live_counts(part: Part, memo: CountsKey | None, found: np.ndarray,
                  args: dict[str, Any]) -> dict[str, int]:
     """The counts of ``part``'s current rows in ``found``: kept in ``part.memo`` as the counts of the rows
     current when first counted, less those that died since."""
@@ -521,7 +524,7 @@ def _live_counts(part: Part, memo: tuple[TreeKey, bytes] | None, found: np.ndarr
     return counts
 
 
-def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[str, Any], now: float,
+def _fresh_counts(overlay: Overlay, memo: CountsKey, tree: Mapping[str, Any], now: float,
                   args: dict[str, Any]) -> dict[str, int] | None:
     """The counts of the tenant's fresh profiles (``Overlay.fresh_profiles``), each counted once per version
     (``rowwise``) and kept in ``overlay.fresh_memo``; None when one of them needs the evaluator."""
@@ -549,7 +552,7 @@ def _fresh_counts(overlay: Overlay, memo: tuple[TreeKey, bytes], tree: Mapping[s
     return total
 
 
-def _carry(taken: list[Part], fresh: list[str], level: Part, memo: tuple[TreeKey, bytes],
+def _carry(taken: list[Part], fresh: list[str], level: Part, memo: CountsKey,
            masks: dict[int, np.ndarray], matched: dict[str, bool], fresh_total: dict[str, int]) -> None:
     """Give a level just made of ``taken``'s current rows and the ``fresh`` profiles (``Overlay.index_fresh``)
     the mask and the counts of the tree just estimated, from theirs (each up to date: ``masks`` by index,

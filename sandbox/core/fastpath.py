@@ -12,8 +12,10 @@ and the answer is written as aiohttp writes it (status line, the reply's headers
 
 Everything else stays aiohttp's, in order on the same connection: control routes, pages, unknown paths and
 routes with path parameters, bodies still arriving, ``Connection: close`` and HTTP/1.0, ``Expect``, upgrades,
-malformed requests, and every request while a fault rule exists (a fault may act on the connection). A
-request behind one aiohttp is answering waits for it; one behind a handler that suspended waits for that.
+malformed requests, every request while a fault rule exists (a fault may act on the connection) and while
+the client is not reading its answers (aiohttp's writer waits for it). A request behind one aiohttp is
+answering waits for it; one behind a handler that suspended waits for that (and a graceful shutdown waits
+for the handler, as for aiohttp's own).
 ``SANDBOX_FAST_PATH=0`` turns the direct path off (aiohttp answers everything).
 """
 
@@ -103,25 +105,35 @@ class FastProtocol(RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         waiter = self._waiter
-        # aiohttp's connection task is idle when parked on its waiter, or not started and given nothing yet
-        idle = not waiter.done() if waiter is not None else self._request_count == 0
-        if not idle or self._payload_parser is not None or self._upgraded:
-            super().data_received(data)  # aiohttp is at work on this connection: it keeps the order
+        if waiter is None or waiter.done() or self._payload_parser is not None or self._upgraded:
+            super().data_received(data)  # aiohttp's task is at work (or not started yet): it keeps the order
             return
-        self._waiter = None  # parse without waking aiohttp's task...
+        self._parse(data)  # aiohttp's task is parked, waiting for requests: parse without waking it...
+        if not self._draining:  # (reading a body resumes the parser: a drain already under way goes on)
+            self._drain()  # ...answer what can be answered here, and wake it for the rest
+
+    def _parse(self, data: bytes) -> None:
+        """aiohttp's parsing of ``data`` into its queue, without waking its task."""
+        waiter, self._waiter = self._waiter, None
         try:
             super().data_received(data)
         finally:
             self._waiter = waiter
-        if not self._draining:  # (reading a body resumes the parser: a drain already under way goes on)
-            self._drain()  # ...then answer what can be answered here, and wake it for the rest
 
     def _drain(self) -> None:
         """Answer the queued requests the direct path takes, in order; wake aiohttp at the first it does not."""
         messages = self._messages
         self._draining = True
         try:
-            while messages and self._finishing is None and self.transport is not None:
+            while self._finishing is None and self.transport is not None and not (self._close or self._force_close):
+                if not messages:
+                    # aiohttp's parser may hold requests back that it counts as still in flight (one taken by
+                    # aiohttp before its body came): its task would parse them on its next body read
+                    count = self._request_count
+                    self._parse(b"")
+                    if self._request_count == count:
+                        break
+                    continue
                 message, payload = messages[0]
                 route = self._route(message, payload)
                 if route is None:
@@ -139,9 +151,10 @@ class FastProtocol(RequestHandler):
             waiter.set_result(None)
 
     def _route(self, message: Any, payload: StreamReader) -> Route | None:
-        """The vendor operation that answers ``message`` on the direct path, or None (aiohttp answers it)."""
+        """The vendor operation that answers ``message`` on the direct path, or None (aiohttp answers it; also
+        while the client is not reading its answers: aiohttp's writer waits for it)."""
         manager: FastServer = self._manager  # type: ignore[assignment]
-        if (type(message) is not RawRequestMessage or manager.faults or message.should_close
+        if (type(message) is not RawRequestMessage or manager.faults or self._paused or message.should_close
                 or message.version != HttpVersion11 or message.upgrade or not payload.is_eof()
                 or hdrs.EXPECT in message.headers):
             return None
@@ -161,31 +174,41 @@ class FastProtocol(RequestHandler):
         except StopIteration as stop:
             self._reply(request, stop.value)
         except Exception as exc:
-            self._fail(request, exc)
+            self._fail(exc)
         else:  # the handler awaits something: it finishes in a task, and what follows waits for it
+            self._request_in_progress = True  # (a graceful shutdown waits for it, as for aiohttp's own)
             self._finishing = self._loop.create_task(self._finish(request, _Rest(coro, pending)))
 
     async def _finish(self, request: web.Request, rest: _Rest) -> None:
         try:
             answered = await rest
         except Exception as exc:
-            self._finishing = None
-            self._fail(request, exc)
+            self._fail(exc)
         else:
-            self._finishing = None
             self._reply(request, answered)
+        finally:
+            self._finishing = None
+            self._request_in_progress = False
+            shutting_down = self._handler_waiter
+            if shutting_down is not None and not shutting_down.done():
+                shutting_down.set_result(None)
         self._drain()
 
     def _reply(self, request: web.Request, answered: tuple[int, dict[str, str], bytes, Any]) -> None:
-        status, headers, body, entry = answered
-        gate.finish(request, entry)  # the metrics (no fault rule exists, so nothing acts on the connection)
-        self._write(status, headers, body, False)
+        try:
+            status, headers, body, entry = answered
+            gate.finish(request, entry)  # the metrics (no fault rule exists, so nothing acts on the connection)
+            self._write(status, headers, body, False)
+        except Exception as exc:
+            self._fail(exc)
 
-    def _fail(self, request: web.Request, exc: Exception) -> None:
-        """What aiohttp answers when a handler raises (the pipeline itself catches everything it can)."""
-        response = self.handle_error(request, 500, exc)
-        body = response.body if isinstance(response.body, bytes) else b""
-        self._write(response.status, response.headers, body, True)
+    def _fail(self, exc: Exception) -> None:
+        """An exception past the pipeline's own handling (it catches all it can): logged, and answered as
+        aiohttp answers one, with a plain 500 and the connection closed."""
+        self.log_exception("Error handling request", exc_info=exc)
+        status = HTTPStatus.INTERNAL_SERVER_ERROR
+        body = f"{status.value} {status.phrase}\n\n{status.description}".encode()
+        self._write(status.value, {hdrs.CONTENT_TYPE: "text/plain; charset=utf-8"}, body, True)
 
     def _write(self, status: int, headers: MutableMapping[str, str], body: bytes, close: bool) -> None:
         """The answer as aiohttp writes it (``headers`` never name the four the server adds); then the
@@ -209,12 +232,6 @@ class FastProtocol(RequestHandler):
             if self._keepalive_handle is None:
                 self._keepalive_handle = self._loop.call_at(self._next_keepalive_close_time,
                                                             self._process_keepalive)
-
-    def resume_reading(self, resume_parser: bool = True) -> None:
-        """aiohttp's, when reading was paused. Reading a body calls it on every read, paused or not, and then it
-        re-runs the parser over nothing (a reentrant ``data_received``): not when there is nothing to resume."""
-        if self._reading_paused or self._buffer_paused:
-            super().resume_reading(resume_parser)
 
     def _process_keepalive(self) -> None:
         if self._finishing is not None:  # not idle: a handler of the direct path is still at work

@@ -5,17 +5,21 @@ what aiohttp's path gives (bar ``Date``), and journaled the same."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gzip
+import socket
+import time
 from typing import Any
 
 import orjson
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api, raw_exchange
 
 from sandbox.app import create_app
-from sandbox.core import fastpath, gate
+from sandbox.core import fastpath, gate, pipeline
 
 PUSH = {"to": {"Identity": ["someone"]}, "content": {"title": "t", "body": "b"}}
 BRAZE = {"Authorization": "Bearer BRAZE-KEY", "Content-Type": "application/json"}
@@ -60,6 +64,26 @@ async def api(aiohttp_client: Any) -> Api:
     return Api(await aiohttp_client(create_app(DEFAULT_SETTINGS)))
 
 
+async def talk(port: int, *steps: tuple[float, bytes]) -> tuple[bytes, str]:
+    """Send each step's bytes after its pause (seconds) on one raw connection; read until the server closes
+    it. (what was read, "closed" or "timeout")."""
+    def exchange() -> tuple[bytes, str]:
+        with socket.create_connection(("127.0.0.1", port), timeout=8) as sock:
+            for pause, data in steps:
+                if pause:
+                    time.sleep(pause)
+                sock.sendall(data)
+            got = b""
+            try:
+                while chunk := sock.recv(65536):
+                    got += chunk
+            except TimeoutError:
+                return got, "timeout"
+            return got, "closed"
+
+    return await asyncio.get_running_loop().run_in_executor(None, exchange)
+
+
 def direct(client: TestClient) -> int:
     server = client.server.runner.server
     assert isinstance(server, fastpath.FastServer)
@@ -84,30 +108,21 @@ async def test_pipelined_requests_are_answered_in_order_directly_or_by_aiohttp(a
 
 
 async def test_a_body_sent_after_its_headers_is_answered_and_the_connection_stays_direct(api: Api) -> None:
-    request = push("split")
-    head, body = request.split(b"\r\n\r\n", 1)
-    loop = asyncio.get_running_loop()
-
-    def exchange() -> bytes:
-        import socket
-        import time
-
-        with socket.create_connection((api.client.host, api.client.port), timeout=20) as sock:
-            sock.sendall(head + b"\r\n\r\n")
-            time.sleep(0.2)
-            sock.sendall(body)
-            time.sleep(0.2)
-            sock.sendall(push("after", to={"Identity": []}))
-            time.sleep(0.2)
-            sock.sendall(wire("GET", "/_sandbox/health", close=True))
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-            return answer
-
-    found = answers(await loop.run_in_executor(None, exchange))
-    assert [status for status, _, _ in found] == [200, 400, 200]
+    head, body = push("split").split(b"\r\n\r\n", 1)
+    raw, _ = await talk(api.client.port, (0, head + b"\r\n\r\n"), (0.2, body),
+                        (0.2, push("after", to={"Identity": []})), (0.2, wire("GET", "/_sandbox/health", close=True)))
+    assert [status for status, _, _ in answers(raw)] == [200, 400, 200]
     assert direct(api.client) == 1  # the split one was aiohttp's; the one after it came whole
+
+
+async def test_a_burst_after_a_split_body_is_answered_whole(aiohttp_client: Any) -> None:
+    """aiohttp's parser counts a request taken before its body came as still in flight, and holds a burst's
+    last requests back; its own body reads let it go on, and so must the direct path."""
+    client = await aiohttp_client(create_app(dataclasses.replace(DEFAULT_SETTINGS, request_timeout=3.0)))
+    head, body = push("split").split(b"\r\n\r\n", 1)
+    burst = b"".join(push(f"p{i}") for i in range(40)) + wire("GET", "/_sandbox/health", close=True)
+    raw, how = await talk(client.port, (0, head + b"\r\n\r\n"), (0.2, body), (0.2, burst))
+    assert len(answers(raw)) == 42, how
 
 
 async def test_a_handler_that_waits_holds_the_requests_behind_it(api: Api, monkeypatch: pytest.MonkeyPatch
@@ -187,3 +202,82 @@ async def test_a_hundred_pipelined_requests_are_all_answered_in_order(api: Api, 
     statuses = [status for status, _, _ in answers(raw)]
     profile_status = answers(await raw_exchange(api.client, bodiless[:-2] + b"Connection: close\r\n\r\n"))[0][0]
     assert statuses == [200] + [profile_status] * 99 + [200]
+
+
+async def test_an_exception_past_the_pipeline_is_a_plain_500_and_a_closed_connection(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug outside the pipeline's own handling")
+
+    monkeypatch.setattr(pipeline, "answer", broken)
+    raw, how = await talk(api.client.port, (0, push("first") + push("second")))
+    [(status, headers, body)] = answers(raw)
+    assert (status, headers["Connection"], how) == (500, "close", "closed")
+    assert body.startswith(b"500 Internal Server Error")
+
+
+async def test_a_waiting_handler_is_answered_before_a_graceful_shutdown_ends(
+        aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    guard = gate.guard
+
+    async def slow(call: Any, entry: Any) -> Any:
+        await asyncio.sleep(0.5)
+        return await guard(call, entry)
+
+    monkeypatch.setattr(gate, "guard", slow)
+    client = await aiohttp_client(create_app(DEFAULT_SETTINGS))
+    exchange = asyncio.ensure_future(talk(client.port, (0, push("waits"))))
+    await asyncio.sleep(0.2)
+    await client.server.runner.cleanup()
+    raw, _ = await exchange
+    assert [status for status, _, _ in answers(raw)] == [200]
+
+
+async def test_answers_to_a_client_that_does_not_read_them_are_not_piled_up(api: Api) -> None:
+    """Past the transport's high-water mark aiohttp answers (its writer waits for the client to read), so
+    its queue fills and it stops reading: one connection's unread answers stay bounded."""
+    sock = socket.create_connection((api.client.host, api.client.port))
+    sock.setblocking(False)
+    request = wire("GET", "/campaigns/list?page=0", headers={"Authorization": "Bearer BRAZE-KEY"})
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2
+    try:
+        while loop.time() < deadline:
+            with contextlib.suppress(BlockingIOError):
+                sock.send(request * 50)
+            await asyncio.sleep(0.01)
+        [connection] = api.client.server.runner.server.connections
+        assert connection.transport.get_write_buffer_size() < 1 << 20
+    finally:
+        sock.close()
+
+
+def test_on_uvloop_a_waiting_handler_holds_the_requests_behind_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvloop (``serve``'s loop) hands a connection its first bytes before aiohttp's task has started."""
+    uvloop = pytest.importorskip("uvloop")
+    guard = gate.guard
+    waited: list[str] = []
+
+    async def slow_first(call: Any, entry: Any) -> Any:
+        if not waited:
+            waited.append(call.body["content"]["title"])
+            await asyncio.sleep(0.3)
+        return await guard(call, entry)
+
+    monkeypatch.setattr(gate, "guard", slow_first)
+
+    async def exchange() -> bytes:
+        runner = web.AppRunner(create_app(DEFAULT_SETTINGS))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        try:
+            raw, _ = await talk(runner.addresses[0][1], (0, push("slow") + push("invalid", to={"Identity": []})
+                                                         + wire("GET", "/_sandbox/health", close=True)))
+            return raw
+        finally:
+            await runner.cleanup()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        raw = runner.run(exchange())
+    assert [status for status, _, _ in answers(raw)] == [200, 400, 200]

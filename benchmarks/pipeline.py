@@ -135,6 +135,12 @@ class _Transport(asyncio.Transport):
     def close(self) -> None:
         pass
 
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
     def abort(self) -> None:
         pass
 

@@ -233,6 +233,13 @@ class FastProtocol(RequestHandler):
                 self._keepalive_handle = self._loop.call_at(self._next_keepalive_close_time,
                                                             self._process_keepalive)
 
+    def resume_reading(self, resume_parser: bool = True) -> None:
+        """aiohttp's, but while a drain is under way and reading was not paused: reading a body calls it, and it
+        would run the parser over nothing once per request; the drain runs it once, when its queue is empty."""
+        if self._draining and not (self._reading_paused or self._buffer_paused):
+            return
+        super().resume_reading(resume_parser)
+
     def _process_keepalive(self) -> None:
         if self._finishing is not None:  # not idle: a handler of the direct path is still at work
             self._keepalive_handle = self._loop.call_at(self._loop.time() + self._keepalive_timeout,

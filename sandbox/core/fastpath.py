@@ -34,6 +34,7 @@ from aiohttp.http import SERVER_SOFTWARE, HttpVersion11, RawRequestMessage
 from aiohttp.http_writer import _serialize_headers
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_response import REASON_PHRASES
 from aiohttp.web_server import Server
 from aiohttp.web_urldispatcher import UrlMappingMatchInfo
 
@@ -42,8 +43,6 @@ from sandbox.core import gate, keys, pipeline
 FAST_PATH_ENV = "SANDBOX_FAST_PATH"
 EMPTY_BODY_STATUSES = frozenset({204, 304})
 """Answers that carry no body and no ``Content-Length`` (as aiohttp writes them)."""
-REASONS = {status.value: status.phrase for status in HTTPStatus}
-"""The status line's reason phrase (aiohttp's: the standard phrase, else none)."""
 
 Route = tuple[pipeline.Endpoint, UrlMappingMatchInfo]
 
@@ -77,17 +76,13 @@ class _Rest:
         pending = self.pending
         while True:
             try:
-                sent = yield pending
+                step, value = self.coro.send, (yield pending)
             except BaseException as exc:  # the task passes cancellation (and anything thrown) on
-                try:
-                    pending = self.coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    pending = self.coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
+                step, value = self.coro.throw, exc
+            try:
+                pending = step(value)
+            except StopIteration as stop:
+                return stop.value
 
 
 class FastProtocol(RequestHandler):
@@ -224,7 +219,7 @@ class FastProtocol(RequestHandler):
         headers[hdrs.SERVER] = SERVER_SOFTWARE
         if close:
             headers[hdrs.CONNECTION] = "close"
-        transport.write(_serialize_headers(f"HTTP/1.1 {status} {REASONS.get(status, '')}", headers) + body)
+        transport.write(_serialize_headers(f"HTTP/1.1 {status} {REASON_PHRASES.get(status, '')}", headers) + body)
         if close:
             self.force_close()
         elif self._keepalive_timeout > 0:

@@ -9,14 +9,13 @@ import contextlib
 import dataclasses
 import gzip
 import socket
-import time
 from typing import Any
 
 import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api, raw_exchange
+from support.http import CLEVERTAP_HEADERS, DEFAULT_SETTINGS, Api, raw_exchange, talk
 
 from sandbox.app import create_app
 from sandbox.core import fastpath, gate, pipeline
@@ -64,24 +63,21 @@ async def api(aiohttp_client: Any) -> Api:
     return Api(await aiohttp_client(create_app(DEFAULT_SETTINGS)))
 
 
-async def talk(port: int, *steps: tuple[float, bytes]) -> tuple[bytes, str]:
-    """Send each step's bytes after its pause (seconds) on one raw connection; read until the server closes
-    it. (what was read, "closed" or "timeout")."""
-    def exchange() -> tuple[bytes, str]:
-        with socket.create_connection(("127.0.0.1", port), timeout=8) as sock:
-            for pause, data in steps:
-                if pause:
-                    time.sleep(pause)
-                sock.sendall(data)
-            got = b""
-            try:
-                while chunk := sock.recv(65536):
-                    got += chunk
-            except TimeoutError:
-                return got, "timeout"
-            return got, "closed"
+def slow_guard(monkeypatch: pytest.MonkeyPatch, seconds: float, *, first_only: bool) -> list[str]:
+    """Make the pipeline's gate wait ``seconds`` before the handler (for the first call only, or for every
+    call): a handler that suspends, as none of the vendors' does today. Returns the titles of the pushes that
+    waited."""
+    guard = gate.guard
+    waited: list[str] = []
 
-    return await asyncio.get_running_loop().run_in_executor(None, exchange)
+    async def slow(call: Any, entry: Any) -> Any:
+        if not (first_only and waited):
+            waited.append(call.body["content"]["title"])
+            await asyncio.sleep(seconds)
+        return await guard(call, entry)
+
+    monkeypatch.setattr(gate, "guard", slow)
+    return waited
 
 
 def direct(client: TestClient) -> int:
@@ -127,16 +123,7 @@ async def test_a_burst_after_a_split_body_is_answered_whole(aiohttp_client: Any)
 
 async def test_a_handler_that_waits_holds_the_requests_behind_it(api: Api, monkeypatch: pytest.MonkeyPatch
                                                                  ) -> None:
-    guard = gate.guard
-    waited: list[str] = []
-
-    async def slow_first(call: Any, entry: Any) -> Any:
-        if not waited:
-            waited.append(call.body["content"]["title"])
-            await asyncio.sleep(0.3)
-        return await guard(call, entry)
-
-    monkeypatch.setattr(gate, "guard", slow_first)
+    waited = slow_guard(monkeypatch, 0.3, first_only=True)
     raw = await raw_exchange(api.client, push("slow") + push("invalid", to={"Identity": []})
                              + wire("GET", "/_sandbox/health", close=True))
     assert waited == ["slow"]
@@ -218,13 +205,7 @@ async def test_an_exception_past_the_pipeline_is_a_plain_500_and_a_closed_connec
 
 async def test_a_waiting_handler_is_answered_before_a_graceful_shutdown_ends(
         aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    guard = gate.guard
-
-    async def slow(call: Any, entry: Any) -> Any:
-        await asyncio.sleep(0.5)
-        return await guard(call, entry)
-
-    monkeypatch.setattr(gate, "guard", slow)
+    slow_guard(monkeypatch, 0.5, first_only=False)
     client = await aiohttp_client(create_app(DEFAULT_SETTINGS))
     exchange = asyncio.ensure_future(talk(client.port, (0, push("waits"))))
     await asyncio.sleep(0.2)
@@ -255,16 +236,7 @@ async def test_answers_to_a_client_that_does_not_read_them_are_not_piled_up(api:
 def test_on_uvloop_a_waiting_handler_holds_the_requests_behind_it(monkeypatch: pytest.MonkeyPatch) -> None:
     """uvloop (``serve``'s loop) hands a connection its first bytes before aiohttp's task has started."""
     uvloop = pytest.importorskip("uvloop")
-    guard = gate.guard
-    waited: list[str] = []
-
-    async def slow_first(call: Any, entry: Any) -> Any:
-        if not waited:
-            waited.append(call.body["content"]["title"])
-            await asyncio.sleep(0.3)
-        return await guard(call, entry)
-
-    monkeypatch.setattr(gate, "guard", slow_first)
+    slow_guard(monkeypatch, 0.3, first_only=True)
 
     async def exchange() -> bytes:
         runner = web.AppRunner(create_app(DEFAULT_SETTINGS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -67,17 +68,29 @@ class Api:
         return found
 
 
+async def talk(port: int, *steps: tuple[float, bytes], timeout: float = 20) -> tuple[bytes, str]:
+    """On one raw connection to ``port``, send each step's bytes (as they go on the wire) after its pause in
+    seconds, then read until the server closes: (what was read, "closed", or "timeout" if it did not)."""
+    def exchange() -> tuple[bytes, str]:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+            for pause, data in steps:
+                if pause:
+                    time.sleep(pause)
+                sock.sendall(data)
+            got = b""
+            try:
+                while chunk := sock.recv(65536):
+                    got += chunk
+            except TimeoutError:
+                return got, "timeout"
+            return got, "closed"
+
+    return await asyncio.get_running_loop().run_in_executor(None, exchange)
+
+
 async def raw_exchange(client: Any, request: bytes) -> bytes:
-    """Send ``request`` (bytes as they go on the wire) on a raw socket to ``client``'s server and read whatever
-    comes back until the server closes."""
-    loop = asyncio.get_running_loop()
-
-    def exchange() -> bytes:
-        with socket.create_connection((client.host, client.port), timeout=20) as sock:
-            sock.sendall(request)
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
-            return answer
-
-    return await loop.run_in_executor(None, exchange)
+    """Send ``request`` on a raw socket to ``client``'s server and read whatever comes back until the server
+    closes (which it must, within 20 s)."""
+    answer, ended = await talk(client.port, (0, request))
+    assert ended == "closed", f"the server kept the connection open; it answered {answer[:200]!r}"
+    return answer

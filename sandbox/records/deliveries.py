@@ -40,27 +40,28 @@ SKIPPED_BYTES = 32 * 1024 * 1024
 DETAIL_CHARS = 200
 """A longer ``detail`` is cut to this many characters."""
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-
-
-def _dump(value: Any) -> bytes:
-    # orjson's output keeps a ~4 KB buffer; a tight copy is what makes a record compact
-    return bytes(memoryview(orjson.dumps(value, default=str, option=_DUMP_OPTIONS)))
+SHARED_ENCODINGS = 4096
+"""Recent encodings (of contents and extra details) a log keeps to hand the same bytes to equal values."""
+SHARED_BYTES = 1024
+"""Encodings longer than this are never shared (a long content is one send's, counted once per send)."""
 
 
 class Delivery:
+    """One recipient x channel x device a send reached. Made positionally with the fields as kept:
+    ``campaign_id`` and ``user`` as text, ``content`` and ``extra`` encoded (``Deliveries.encode``); the
+    readable keywords are ``Deliveries.record``'s."""
+
     __slots__ = ("_content", "_extra", "campaign_id", "channel", "device", "id", "known", "plan", "platform",
                  "settled", "tenant", "time", "user", "vendor")
 
-    def __init__(self, id: int, *, tenant: str | None, vendor: str, campaign_id: Any, user: Any, channel: str,
-                 platform: str | None = None, device: str | None = None, content: Any = None, time: str = "",
-                 known: bool = True, extra: Mapping[str, Any] | None = None,
-                 content_json: bytes | None = None) -> None:
-        """``content_json``: ``content`` already encoded (a send encodes its content once for every recipient)."""
+    def __init__(self, id: int, tenant: str | None, vendor: str, campaign_id: str | None, user: str | None,
+                 channel: str, platform: str | None, device: str | None, time: str, known: bool, content: bytes,
+                 extra: bytes) -> None:
         self.id = id
         self.tenant = tenant
         self.vendor = vendor
-        self.campaign_id = None if campaign_id is None else str(campaign_id)
-        self.user = None if user is None else str(user)
+        self.campaign_id = campaign_id
+        self.user = user
         """The recipient's identifier as the vendor addressed it (identity, external id, email...)."""
         self.channel = channel
         self.platform = platform
@@ -68,8 +69,8 @@ class Delivery:
         self.time = time
         self.known = known
         """False when the recipient is not in the population (recorded, not dropped)."""
-        self._content = _dump(content) if content_json is None else content_json
-        self._extra = _dump(extra if type(extra) is dict else dict(extra or {}))
+        self._content = content
+        self._extra = extra
         self.plan: tuple[tuple[str, float], ...] | None = None
         """Its lifecycle (``sandbox.records.engagement``), computed on first read."""
         self.settled = 0
@@ -197,16 +198,20 @@ class Send:
     """The one delivery recorder vendors call: one send or campaign run of one tenant, at one time. Every
     ``deliver`` records a delivery with the run's tenant, vendor, campaign, time and base ``extra``."""
 
-    __slots__ = ("_content", "_log", "_more", "_skipped", "campaign_id", "extra", "tenant", "time", "vendor")
+    __slots__ = ("_campaign_id", "_content", "_details", "_log", "_more", "_skipped", "campaign_id", "extra",
+                 "tenant", "time", "vendor")
 
-    def __init__(self, log: Deliveries, *, tenant: str | None, vendor: str, campaign_id: Any, time: str,
+    def __init__(self, log: Deliveries, tenant: str | None, vendor: str, campaign_id: Any, time: str,
                  extra: Mapping[str, Any] | None = None) -> None:
         self._log = log
         self.tenant = tenant
         self.vendor = vendor
         self.campaign_id = campaign_id
+        self._campaign_id = None if campaign_id is None else str(campaign_id)
         self.time = time
-        self.extra = dict(extra or {})
+        self.extra = dict(extra) if extra else {}
+        self._details: bytes | None = None
+        """``extra`` encoded, once the run delivers without details of its own."""
         self._content: tuple[Any, bytes] | None = None
         """(the content last delivered, its JSON): every recipient of a send gets the same object."""
         self._skipped = 0
@@ -214,14 +219,21 @@ class Send:
 
     def deliver(self, target: Target, channel: str, content: Any,
                 extra: Mapping[str, Any] | None = None) -> Delivery:
+        """Record a delivery of ``content`` to ``target`` on ``channel``; its ``extra`` is the run's with
+        ``extra`` over it."""
+        log = self._log
         encoded = self._content
         if encoded is None or encoded[0] is not content:
-            encoded = self._content = (content, _dump(content))
-        log = self._log
-        return log.add(Delivery(log.next_id(), tenant=self.tenant, vendor=self.vendor, campaign_id=self.campaign_id,
-                                user=target.user, channel=channel, platform=target.platform, device=target.device,
-                                time=self.time, known=target.known, extra={**self.extra, **extra} if extra else
-                                self.extra, content_json=encoded[1]))
+            encoded = self._content = (content, log.encode(content))
+        if extra:
+            details = log.encode({**self.extra, **extra})
+        else:
+            details = self._details
+            if details is None:
+                details = self._details = log.encode(self.extra)
+        log._next_id += 1
+        return log.add(Delivery(log._next_id - 1, self.tenant, self.vendor, self._campaign_id, target.user, channel,
+                                target.platform, target.device, self.time, target.known, encoded[1], details))
 
     def skip(self, target: Target, channel: str, reason: str, detail: str | None = None) -> None:
         """Record that ``target`` gets nothing on ``channel`` from this run, and why (a ``REASONS`` key; vendor
@@ -267,7 +279,7 @@ class Send:
         return max(SKIPPED_PER_RUN - self._skipped, 0)
 
     def _campaign(self) -> str | None:
-        return None if self.campaign_id is None else str(self.campaign_id)
+        return self._campaign_id
 
 
 def _short(detail: str | None) -> str | None:
@@ -280,8 +292,14 @@ DELIVERY_OVERHEAD = 300
 
 class Deliveries:
     """Bounded in-memory log of deliveries: at most ``limit`` of them and ``max_bytes``, oldest evicted
-    (counted); ``reset`` drops them (all, or one tenant's). A send's content is encoded once and shared by
-    all its recipients' records, so it is counted once, for as long as one of them is kept."""
+    (counted); ``reset`` drops them (all, or one tenant's).
+
+    Byte accounting (``bytes``): each record costs ``DELIVERY_OVERHEAD`` plus its encoded extra details, and
+    an encoded content is counted once per run of consecutive records holding the same bytes (a send's
+    recipients share its content's encoding, so a send's content is counted once for as long as one of its
+    records is kept). Equal encodings are shared (``encode``), so the figure is an upper bound of what the
+    records hold: a shared extra is counted per record, a content shared by records that are not next to
+    each other once per run."""
 
     def __init__(self, limit: int = 100_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.limit = limit
@@ -290,18 +308,37 @@ class Deliveries:
         self._next_id = 1
         self.evicted = 0
         self.bytes = 0
-        self._contents: dict[int, int] = {}
-        """id of an encoded content -> how many records hold it."""
+        self._encodings: dict[bytes, bytes] = {}
+        """Recent short encodings, each its own key: equal contents and extras share one bytes object."""
         self.skipped = SkippedLog(limit)
         """Users sends left out, with the reason (``Send.skip``)."""
 
     def send(self, *, tenant: str | None, vendor: str, campaign_id: Any, time: str,
              extra: Mapping[str, Any] | None = None) -> Send:
         """A recorder for one send or campaign run (``Send.deliver`` per target)."""
-        return Send(self, tenant=tenant, vendor=vendor, campaign_id=campaign_id, time=time, extra=extra)
+        return Send(self, tenant, vendor, campaign_id, time, extra)
 
-    def record(self, **fields: Any) -> Delivery:
-        return self.add(Delivery(self.next_id(), **fields))
+    def record(self, *, tenant: str | None, vendor: str, campaign_id: Any, user: Any, channel: str,
+               platform: str | None = None, device: str | None = None, content: Any = None, time: str = "",
+               known: bool = True, extra: Mapping[str, Any] | None = None) -> Delivery:
+        """Record one delivery outside a send."""
+        return self.add(Delivery(self.next_id(), tenant, vendor, None if campaign_id is None else str(campaign_id),
+                                 None if user is None else str(user), channel, platform, device, time, known,
+                                 self.encode(content), self.encode(dict(extra or {}))))
+
+    def encode(self, value: Any) -> bytes:
+        """``value`` as JSON in a bytes object of its own size; a short one is the same object as the last
+        equal encoding's (``SHARED_ENCODINGS`` kept; all forgotten at once when full)."""
+        raw = orjson.dumps(value, default=str, option=_DUMP_OPTIONS)
+        encodings = self._encodings
+        found = encodings.get(raw)
+        if found is None:
+            found = bytes(memoryview(raw))  # orjson's output keeps a ~4 KB buffer: a tight copy is compact
+            if len(found) <= SHARED_BYTES:
+                if len(encodings) >= SHARED_ENCODINGS:
+                    encodings.clear()
+                encodings[found] = found
+        return found
 
     def next_id(self) -> int:
         """The id of the next delivery (taken: each call hands out a new one)."""
@@ -309,30 +346,29 @@ class Deliveries:
         return self._next_id - 1
 
     def add(self, delivery: Delivery) -> Delivery:
-        self.bytes += self._weigh(delivery, 1)
         items = self._items
-        while items and (len(items) >= self.limit or self.bytes > self.max_bytes):
-            self.bytes -= self._weigh(items.popleft(), -1)
-            self.evicted += 1
+        content = delivery._content
+        size = DELIVERY_OVERHEAD + len(delivery._extra)
+        if not items or items[-1]._content is not content:
+            size += len(content)
         items.append(delivery)
+        self.bytes += size
+        while len(items) > 1 and (len(items) > self.limit or self.bytes > self.max_bytes):
+            old = items.popleft()
+            content = old._content
+            self.bytes -= DELIVERY_OVERHEAD + len(old._extra) + (0 if items[0]._content is content else len(content))
+            self.evicted += 1
         return delivery
 
-    def _weigh(self, delivery: Delivery, change: int) -> int:
-        """Bytes ``delivery`` adds (``change`` 1) or frees (-1): its own, and its content's when it is the
-        first or the last record holding it."""
-        content = delivery._content
-        before = self._contents.get(id(content), 0)
-        after = before + change
-        if after > 0:
-            self._contents[id(content)] = after
-        else:
-            del self._contents[id(content)]
-        shared = len(content) if before == 0 or after == 0 else 0
-        return DELIVERY_OVERHEAD + len(delivery._extra) + shared
-
     def _recount(self) -> None:
-        self._contents = {}
-        self.bytes = sum(self._weigh(d, 1) for d in self._items)
+        total = 0
+        content = None
+        for delivery in self._items:
+            total += DELIVERY_OVERHEAD + len(delivery._extra)
+            if delivery._content is not content:
+                content = delivery._content
+                total += len(content)
+        self.bytes = total
 
     def query(self, filters: Mapping[str, str]) -> list[Delivery]:
         wanted = [(k, str(v)) for k, v in filters.items() if k in FILTERS and v is not None]

@@ -172,6 +172,9 @@ class AudienceService:
                tenant: str | None) -> tuple[int, Profile] | None:
         """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
         ``value`` (``_address``)."""
+        if tenant not in self._overlays:  # a tenant that never wrote sees the base profiles only
+            row = self.index.row_of(str(value), keys)
+            return None if row is None else (row, self.index.profile(row))
         found = self._address(value, keys, tenant)
         if found is None:
             return None

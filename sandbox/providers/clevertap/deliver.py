@@ -21,10 +21,14 @@ from sandbox.providers.clevertap.account import Account
 from sandbox.providers.clevertap.dashboard_data import DashboardData
 from sandbox.providers.clevertap.people import People
 from sandbox.providers.clevertap.state import Campaign, Tenant
-from sandbox.records.deliveries import SKIPPED_PER_RUN, Target
+from sandbox.records.deliveries import SKIPPED_PER_RUN, Send, Target
 
 VENDOR = "clevertap"
 ADDRESS = {"email": "email", "sms": "phone", "whatsapp": "phone"}
+CHECKED = frozenset(("push", "webpush", "email", "sms", "whatsapp"))
+"""Channels a send checks each known recipient's reachability on."""
+DEVICE_PLATFORMS = {"push": ("android", "ios"), "webpush": ("web",)}
+"""The device platforms a send on the channel goes to (the last active one)."""
 ESTIMATE_CHANNEL = {"push": "push", "webpush": "webpush", "email": "email", "sms": "sms", "whatsapp": "whatsapp",
                     "webhook": None, "notificationinbox": None}
 """The neutral engine's channel per target mode (None: no reachability, e.g. webhooks and App Inbox)."""
@@ -198,19 +202,21 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
                  state: Tenant, channel: str, body: dict[str, Any], addressed: list[tuple[str, str]],
                  now: float) -> int:
     """Deliveries for an accepted send/*.json: one per addressed user (unknown ones with known=False)."""
-    checked = channel in ("push", "webpush", "email", "sms", "whatsapp")
-    capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
-    tag_group = {"tag_group": body["tag_group"]} if "tag_group" in body else {}
-    send = services.deliveries.send(tenant=tenant, vendor=VENDOR, campaign_id=body.get("campaign_id"),
-                                    time=iso(now), extra=tag_group)
+    checked = channel in CHECKED
+    address = ADDRESS.get(channel)
+    capper: Capper | None = None
+    """Made for the first known recipient when the account has a cap (without one: nothing to check or keep)."""
+    send = Send(services.deliveries, tenant, VENDOR, body.get("campaign_id"), iso(now),
+                {"tag_group": body["tag_group"]} if "tag_group" in body else None)
     content = body.get("content")
+    service = people.service
     done: set[str] = set()
     count = 0
     for key, value in addressed:
         fields = ADDRESSED_BY.get(key)
-        found = None if fields is None else people.locate(value, fields, tenant)
+        found = None if fields is None else service.locate(value, fields, tenant=tenant)
         if found is None:
-            send.deliver(Target(value, known=False), channel, content, {"identifier": key})
+            send.deliver(Target(value, None, None, False), channel, content, {"identifier": key})
             count += 1
             continue
         row, profile = found
@@ -218,32 +224,37 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
         if identity in done:
             continue
         done.add(identity)
-        reason = people.service.unreached_reason(row, channel, tenant=tenant) if checked else None
+        reason = service.unreached_reason(row, channel, tenant=tenant) if checked else None
         if reason is not None:
             send.skip(Target(identity), channel, reason, f"addressed by {key} {value}")
             continue
-        if not capper.allows(identity):
+        if capper is None and account.frequency_cap is not None:
+            capper = Capper(account, state, now, body.get("respect_frequency_caps", True) is not False)
+        if capper is not None and not capper.allows(identity):
             send.skip(Target(identity), channel, "frequency_capped", capper.describe())
             continue
         platform, token = _last_device(profile, channel)
-        extra = {"identifier": key}
-        if channel in ADDRESS:
-            extra["address"] = profile.get(ADDRESS[channel])
-        send.deliver(Target(identity, platform, token), channel, content, extra)
-        capper.record(identity)
+        send.deliver(Target(identity, platform, token, True), channel, content,
+                     {"identifier": key} if address is None else {"identifier": key, "address": profile.get(address)})
+        if capper is not None:
+            capper.record(identity)
         count += 1
     return count
 
 
 def _last_device(profile: dict[str, Any], channel: str) -> tuple[str | None, str | None]:
-    wanted = {"push": ("android", "ios"), "webpush": ("web",)}.get(channel)
+    """(platform, token) of the profile's most recently active device for ``channel`` (the first of equals)."""
+    wanted = DEVICE_PLATFORMS.get(channel)
     if wanted is None:
         return None, None
-    devices = [d for d in profile.get("devices") or () if d.get("platform") in wanted]
-    if not devices:
-        return None, None
-    device = max(devices, key=lambda d: d.get("last_active") or 0)
-    return device.get("platform"), device.get("token")
+    last: dict[str, Any] | None = None
+    last_at: Any = 0
+    for device in profile.get("devices") or ():
+        if device.get("platform") in wanted:
+            at = device.get("last_active") or 0
+            if last is None or at > last_at:
+                last, last_at = device, at
+    return (None, None) if last is None else (last.get("platform"), last.get("token"))
 
 
 def estimates(people: People, resolve: Any, tenant: str | None, campaign_mode: str, tree: dict[str, Any],

@@ -221,19 +221,25 @@ class Send:
                 extra: Mapping[str, Any] | None = None) -> Delivery:
         """Record a delivery of ``content`` to ``target`` on ``channel``; its ``extra`` is the run's with
         ``extra`` over it."""
+        return self.deliver_to(target.user, target.platform, target.device, target.known, channel, content, extra)
+
+    def deliver_to(self, user: str, platform: str | None, device: str | None, known: bool, channel: str,
+                   content: Any, extra: Mapping[str, Any] | None = None) -> Delivery:
+        """``deliver`` to a target given field by field (what a send to many recipients calls)."""
         log = self._log
         encoded = self._content
         if encoded is None or encoded[0] is not content:
             encoded = self._content = (content, log.encode(content))
         if extra:
-            details = log.encode({**self.extra, **extra})
+            raw = orjson.dumps({**self.extra, **extra}, default=str, option=_DUMP_OPTIONS)
+            details = log._encodings.get(raw) or log._keep(raw)
         else:
             details = self._details
             if details is None:
                 details = self._details = log.encode(self.extra)
         log._next_id += 1
-        return log.add(Delivery(log._next_id - 1, self.tenant, self.vendor, self._campaign_id, target.user, channel,
-                                target.platform, target.device, self.time, target.known, encoded[1], details))
+        return log.add(Delivery(log._next_id - 1, self.tenant, self.vendor, self._campaign_id, user, channel,
+                                platform, device, self.time, known, encoded[1], details))
 
     def skip(self, target: Target, channel: str, reason: str, detail: str | None = None) -> None:
         """Record that ``target`` gets nothing on ``channel`` from this run, and why (a ``REASONS`` key; vendor
@@ -330,15 +336,17 @@ class Deliveries:
         """``value`` as JSON in a bytes object of its own size; a short one is the same object as the last
         equal encoding's (``SHARED_ENCODINGS`` kept; all forgotten at once when full)."""
         raw = orjson.dumps(value, default=str, option=_DUMP_OPTIONS)
-        encodings = self._encodings
-        found = encodings.get(raw)
-        if found is None:
-            found = bytes(memoryview(raw))  # orjson's output keeps a ~4 KB buffer: a tight copy is compact
-            if len(found) <= SHARED_BYTES:
-                if len(encodings) >= SHARED_ENCODINGS:
-                    encodings.clear()
-                encodings[found] = found
-        return found
+        return self._encodings.get(raw) or self._keep(raw)
+
+    def _keep(self, raw: bytes) -> bytes:
+        """A tight copy of orjson's ``raw`` (its output keeps a ~4 KB buffer), shared from now on if short."""
+        encoded = bytes(memoryview(raw))
+        if len(encoded) <= SHARED_BYTES:
+            encodings = self._encodings
+            if len(encodings) >= SHARED_ENCODINGS:
+                encodings.clear()
+            encodings[encoded] = encoded
+        return encoded
 
     def next_id(self) -> int:
         """The id of the next delivery (taken: each call hands out a new one)."""
@@ -346,15 +354,17 @@ class Deliveries:
         return self._next_id - 1
 
     def add(self, delivery: Delivery) -> Delivery:
+        """Keep ``delivery``, evicting the oldest records beyond the limits (the newest is always kept)."""
         items = self._items
-        content = delivery._content
-        size = DELIVERY_OVERHEAD + len(delivery._extra)
-        if not items or items[-1]._content is not content:
-            size += len(content)
+        if items and items[-1]._content is delivery._content:
+            self.bytes += DELIVERY_OVERHEAD + len(delivery._extra)
+        else:
+            self.bytes += DELIVERY_OVERHEAD + len(delivery._extra) + len(delivery._content)
         items.append(delivery)
-        self.bytes += size
-        while len(items) > 1 and (len(items) > self.limit or self.bytes > self.max_bytes):
+        kept = len(items)
+        while kept > 1 and (kept > self.limit or self.bytes > self.max_bytes):
             old = items.popleft()
+            kept -= 1
             content = old._content
             self.bytes -= DELIVERY_OVERHEAD + len(old._extra) + (0 if items[0]._content is content else len(content))
             self.evicted += 1

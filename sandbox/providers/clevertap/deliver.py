@@ -216,7 +216,7 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
         fields = ADDRESSED_BY.get(key)
         found = None if fields is None else service.locate(value, fields, tenant=tenant)
         if found is None:
-            send.deliver(Target(value, None, None, False), channel, content, {"identifier": key})
+            send.deliver_to(value, None, None, False, channel, content, {"identifier": key})
             count += 1
             continue
         row, profile = found
@@ -234,8 +234,8 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
             send.skip(Target(identity), channel, "frequency_capped", capper.describe())
             continue
         platform, token = _last_device(profile, channel)
-        send.deliver(Target(identity, platform, token, True), channel, content,
-                     {"identifier": key} if address is None else {"identifier": key, "address": profile.get(address)})
+        extra = {"identifier": key} if address is None else {"identifier": key, "address": profile.get(address)}
+        send.deliver_to(identity, platform, token, True, channel, content, extra)
         if capper is not None:
             capper.record(identity)
         count += 1

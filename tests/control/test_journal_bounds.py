@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+
+import orjson
 import pytest
 from support.http import CLEVERTAP_HEADERS
 
+from sandbox.records.deliveries import DELIVERY_OVERHEAD, Deliveries, Target
 from sandbox.settings import Settings
 
 
@@ -50,3 +54,26 @@ async def test_deliveries_are_bounded_by_bytes_with_a_sends_content_counted_once
     assert health["evicted"] >= 60 and health["bytes"] <= 40_000
     kept = [d["user"] for d in (await api.control("GET", "/deliveries"))["deliveries"]]
     assert kept == [f"late-{n}" for n in range(6 - len(kept), 6)] and len(kept) >= 3
+
+
+def test_shared_encodings_keep_the_byte_count_an_upper_bound_within_the_budget() -> None:
+    """Equal contents and details share one encoding across sends; the log still counts at least what its
+    records hold, never more than its budget, evicts oldest first, and a restored copy counts the same."""
+    log = Deliveries(limit=1000, max_bytes=20_000)
+    for n in range(40):
+        send = log.send(tenant=f"t{n % 3}", vendor="v", campaign_id=n, time="", extra={"tag_group": "g"})
+        content = {"body": "long" * 400 if n % 2 else "short"}  # sends 0, 2, 4... share one short encoding
+        for user in ("a", "b", "c"):
+            send.deliver(Target(f"{user}{n}"), "push", content, {"identifier": "Email"})
+        kept = log.query({})
+        held = {orjson.dumps(d.content) for d in kept} | {orjson.dumps(d.extra) for d in kept}
+        assert len(kept) * DELIVERY_OVERHEAD + sum(map(len, held)) <= log.bytes <= log.max_bytes
+    ids = [d.id for d in log.query({})]
+    assert ids == list(range(ids[0], 121)) and log.evicted == ids[0] - 1 > 0
+    restored = Deliveries(limit=1000, max_bytes=20_000)
+    restored.import_state(pickle.loads(pickle.dumps(log.export_state())))
+    assert restored.bytes == log.bytes and [d.as_dict() for d in restored.query({})] == [
+        d.as_dict() for d in log.query({})]
+    log.reset("t1")  # the others' records are now next to each other: counted as a fresh log would
+    restored.import_state(log.export_state())
+    assert log.bytes == restored.bytes and {d.tenant for d in log.query({})} == {"t0", "t2"}

@@ -104,6 +104,8 @@ class AudienceService:
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
         self.index = FrameIndex(store.frame, self.reference_ts)
+        self._reachable: dict[str, np.ndarray] = {}
+        """The built population's reachability per channel (any platform): read-only, so it never changes."""
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
         self._overlays: dict[str | None, Overlay] = {}
@@ -410,7 +412,13 @@ class AudienceService:
         """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``; ``not_found`` once
         deleted), None if it can."""
         overlay = self._overlays.get(tenant)
-        if overlay is not None:
+        if overlay is None and platforms is None:  # a tenant that never wrote: the built population's masks
+            reachable = self._reachable.get(channel)
+            if reachable is None:
+                reachable = self._reachable[channel] = self.index.reachable(channel)
+            if reachable[row]:
+                return None
+        elif overlay is not None:
             fresh = overlay.fresh_at(row)
             if fresh is not None:  # written since the last level: no index over it needed
                 with contextlib.suppress(rowwise.Unsupported):

@@ -221,11 +221,14 @@ class Send:
                 extra: Mapping[str, Any] | None = None) -> Delivery:
         """Record a delivery of ``content`` to ``target`` on ``channel``; its ``extra`` is the run's with
         ``extra`` over it."""
-        return self.deliver_to(target.user, target.platform, target.device, target.known, channel, content, extra)
+        user = target.user
+        return self.deliver_to(user if user is None or type(user) is str else str(user), target.platform,
+                               target.device, target.known, channel, content, extra)
 
     def deliver_to(self, user: str, platform: str | None, device: str | None, known: bool, channel: str,
                    content: Any, extra: Mapping[str, Any] | None = None) -> Delivery:
-        """``deliver`` to a target given field by field (what a send to many recipients calls)."""
+        """``deliver`` to a target given field by field, ``user`` as text (what a send to many recipients
+        calls: no ``Target`` per recipient)."""
         log = self._log
         encoded = self._content
         if encoded is None or encoded[0] is not content:

@@ -1,8 +1,9 @@
 """Deliveries: what would have been sent, one record per recipient, channel and device; and who was skipped.
 
 Like the journal, the log is bounded (oldest evicted first, counted) and its records are compact: plain
-string fields for filtering, content and extra details kept as JSON bytes and decoded when read, so a long
-run of sends neither grows memory without end nor gives the garbage collector nested dicts to walk.
+string fields for filtering, content and extra details kept as JSON bytes (equal ones sharing one bytes
+object) and decoded when read, so a long run of sends neither grows memory without end nor gives the garbage
+collector nested dicts to walk.
 
 Users a send or campaign run left out are ``Skipped`` records (``Send.skip``) with a reason from ``REASONS``,
 kept in their own log (``Deliveries.skipped``), bounded by count and bytes, reset and snapshotted with the

@@ -204,8 +204,8 @@ def deliver_send(services: Services, people: People, account: Account, tenant: s
     """Deliveries for an accepted send/*.json: one per addressed user (unknown ones with known=False)."""
     checked = channel in CHECKED
     address = ADDRESS.get(channel)
+    # the frequency cap, made for the first known recipient when the account has one (else nothing to check or keep)
     capper: Capper | None = None
-    """Made for the first known recipient when the account has a cap (without one: nothing to check or keep)."""
     send = Send(services.deliveries, tenant, VENDOR, body.get("campaign_id"), iso(now),
                 {"tag_group": body["tag_group"]} if "tag_group" in body else None)
     content = body.get("content")

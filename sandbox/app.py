@@ -15,6 +15,7 @@ from sandbox.control.metrics import figures
 from sandbox.core import fastpath, keys
 from sandbox.core.accounts import load_accounts
 from sandbox.core.clock import Clock
+from sandbox.core.context import Context
 from sandbox.core.faults import FaultBook
 from sandbox.core.fixture_files import check_overlay
 from sandbox.core.metrics import Metrics
@@ -54,14 +55,16 @@ def create_app(settings: Settings | None = None,
     app[keys.FAULTS] = FaultBook(settings.seed)
     app[keys.LIMITER] = RateLimiter(settings.rate_limits)
     app[keys.METRICS] = Metrics(lambda: figures(app))
+    context = app[keys.CONTEXT] = Context(settings, app[keys.JOURNAL], app[keys.CLOCK], app[keys.FAULTS],
+                                          app[keys.LIMITER], app[keys.METRICS], app[keys.FAILURES])
     names = [cls.name for cls in provider_classes]
     accounts = load_accounts(settings.accounts, names,
                              {cls.name: (cls.account_values, cls.accounts_example) for cls in provider_classes})
     app[keys.ACCOUNTS] = accounts
     providers = [cls(settings, accounts.get(cls.name)) for cls in provider_classes]
     app[keys.PROVIDERS] = providers
-    operations = mount(app.router, providers)
-    app[keys.VALIDATORS] = Validators(operations)
+    operations = mount(app.router, providers, context)
+    app[keys.VALIDATORS] = context.validators = Validators(operations)
     control.setup(app)
     fastpath.install(app)
     app.router.add_route("*", "/", control.ui.root)  # the inspector for a browser (pipeline._is_page), else 404
@@ -75,7 +78,7 @@ def create_app(settings: Settings | None = None,
     return app
 
 
-def mount(router: web.UrlDispatcher, providers: list[Provider]) -> list[Operation]:
+def mount(router: web.UrlDispatcher, providers: list[Provider], context: Context) -> list[Operation]:
     """Each operation at its real path on the root and under ``/<vendor>``; clashes stop startup."""
     claimed: dict[tuple[str, str], str] = {}
     operations: list[Operation] = []
@@ -85,7 +88,7 @@ def mount(router: web.UrlDispatcher, providers: list[Provider]) -> list[Operatio
                 owner = claimed.setdefault((op.method, path), op.key)
                 if owner != op.key:
                     raise RuntimeError(f"route clash: {op.method} {path} is claimed by {owner} and {op.key}")
-                router.add_route(op.method, path, Endpoint(op, provider).handler())
+                router.add_route(op.method, path, Endpoint(op, provider, context).handler())
             operations.append(op)
     return operations
 

@@ -38,7 +38,7 @@ from aiohttp.web_response import REASON_PHRASES
 from aiohttp.web_server import Server
 from aiohttp.web_urldispatcher import UrlMappingMatchInfo
 
-from sandbox.core import gate, keys, pipeline
+from sandbox.core import gate, keys, lean, pipeline
 
 FAST_PATH_ENV = "SANDBOX_FAST_PATH"
 EMPTY_BODY_STATUSES = frozenset({204, 304})
@@ -53,8 +53,10 @@ class FastServer(Server):
     def __init__(self, server: Server, app: web.Application) -> None:
         super().__init__(server.request_handler, request_factory=server.request_factory,
                          handler_cancellation=server.handler_cancellation, loop=server._loop, **server._kwargs)
+        self.app = app
         self.routes = routes_of(app)
         self.faults = app[keys.FAULTS]
+        self.metrics = app[keys.METRICS]
         """While it holds a rule, aiohttp answers every request (a fault may act on the connection)."""
         self.direct = 0
         """Requests answered on the direct path."""
@@ -89,7 +91,7 @@ class FastProtocol(RequestHandler):
     """aiohttp's connection protocol, answering whole vendor requests itself while it is idle (module
     docstring)."""
 
-    __slots__ = ("_draining", "_finishing")
+    __slots__ = ("_draining", "_finishing", "_plain")
 
     def __init__(self, manager: FastServer, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -97,8 +99,15 @@ class FastProtocol(RequestHandler):
         """A handler of the direct path that suspended, finishing in this task (held here: the loop keeps only
         a weak reference); requests parsed behind it wait in aiohttp's queue."""
         self._draining = False
+        self._plain = True
+        """Whether aiohttp's parser is at a message boundary, so that plain requests can be read here
+        (``_read_plain``): true until it is handed bytes it may keep something of."""
 
     def data_received(self, data: bytes) -> None:
+        if self._plain and data:
+            data = self._read_plain(data)
+            if not data:
+                return
         waiter = self._waiter
         if waiter is None or waiter.done() or self._payload_parser is not None or self._upgraded:
             super().data_received(data)  # aiohttp's task is at work (or not started yet): it keeps the order
@@ -106,6 +115,35 @@ class FastProtocol(RequestHandler):
         self._parse(data)  # aiohttp's task is parked, waiting for requests: parse without waking it...
         if not self._draining:  # (reading a body resumes the parser: a drain already under way goes on)
             self._drain()  # ...answer what can be answered here, and wake it for the rest
+
+    def _read_plain(self, data: bytes) -> bytes:
+        """Answer the plain requests (``lean.frame``) at the front of ``data`` while the connection is idle and
+        each is for a vendor operation's fixed path; return the rest, for aiohttp's parser. Reading plain
+        requests here stops for good once that rest may leave something in aiohttp's parser (a request not
+        plain or not all there, or more or larger ones than it takes at once)."""
+        manager: FastServer = self._manager  # type: ignore[assignment]
+        while data:
+            found = lean.frame(data)
+            if found is None:
+                self._plain = False
+                return data
+            route = manager.routes.get((found.method, found.target)) if self._idle() else None
+            if route is None:
+                self._plain = _all_plain(data)
+                return data
+            data = data[found.end:]
+            endpoint, match_info = route
+            self._run(lean.LeanRequest(found, manager.app, match_info, self.transport), endpoint)
+        return data
+
+    def _idle(self) -> bool:
+        """Nothing in progress or queued on this connection, and nothing asks for aiohttp's own path (module
+        docstring): a request read now can be answered now."""
+        waiter = self._waiter
+        manager: FastServer = self._manager  # type: ignore[assignment]
+        return (waiter is not None and not waiter.done() and self._finishing is None and not self._messages
+                and self._payload_parser is None and not self._upgraded and not manager.faults
+                and not self._paused and not (self._close or self._force_close) and self.transport is not None)
 
     def _parse(self, data: bytes) -> None:
         """aiohttp's parsing of ``data`` into its queue, without waking its task."""
@@ -156,14 +194,18 @@ class FastProtocol(RequestHandler):
         return manager.routes.get((message.method, message.url.raw_path))
 
     def _answer(self, message: RawRequestMessage, payload: StreamReader, route: Route) -> None:
-        manager: FastServer = self._manager  # type: ignore[assignment]
-        manager.direct += 1
-        manager.requests_count += 1
         assert self._request_factory is not None
         request: web.Request = self._request_factory(message, payload, self, None,  # type: ignore[arg-type,assignment]
                                                      self._task_handler)  # type: ignore[arg-type]
         endpoint, request._match_info = route
-        coro = pipeline.answer(request, perf_counter(), endpoint)
+        self._run(request, endpoint)
+
+    def _run(self, request: web.Request | lean.LeanRequest, endpoint: pipeline.Endpoint) -> None:
+        """Answer ``request`` on the direct path: now, or when its handler finishes (what follows waits)."""
+        manager: FastServer = self._manager  # type: ignore[assignment]
+        manager.direct += 1
+        manager.requests_count += 1
+        coro = pipeline.answer(request, perf_counter(), endpoint)  # type: ignore[arg-type]
         try:
             pending = coro.send(None)
         except StopIteration as stop:
@@ -174,7 +216,7 @@ class FastProtocol(RequestHandler):
             self._request_in_progress = True  # (a graceful shutdown waits for it, as for aiohttp's own)
             self._finishing = self._loop.create_task(self._finish(request, _Rest(coro, pending)))
 
-    async def _finish(self, request: web.Request, rest: _Rest) -> None:
+    async def _finish(self, request: web.Request | lean.LeanRequest, rest: _Rest) -> None:
         try:
             answered = await rest
         except Exception as exc:
@@ -189,10 +231,11 @@ class FastProtocol(RequestHandler):
                 shutting_down.set_result(None)
         self._drain()
 
-    def _reply(self, request: web.Request, answered: tuple[int, dict[str, str], bytes, Any]) -> None:
+    def _reply(self, request: web.Request | lean.LeanRequest, answered: tuple[int, dict[str, str], bytes, Any]
+               ) -> None:
         try:
             status, headers, body, entry = answered
-            gate.finish(request, entry)  # the metrics (no fault rule exists, so nothing acts on the connection)
+            gate.finish(self._manager.metrics, entry)  # type: ignore[union-attr]  # the metrics (no fault rule exists, so nothing acts on the connection)
             self._write(status, headers, body, False)
         except Exception as exc:
             self._fail(exc)
@@ -241,6 +284,30 @@ class FastProtocol(RequestHandler):
                                                         self._process_keepalive)
             return
         super()._process_keepalive()
+
+
+PLAIN_HANDOVER_REQUESTS = 8
+"""Most requests handed to aiohttp's parser at once while plain requests are still read here (its queue
+takes 32 before it holds the rest back)."""
+PLAIN_HANDOVER_BYTES = 16 * 1024
+"""Most body bytes handed to aiohttp's parser at once while plain requests are still read here (its payload
+stream holds back beyond 64 KiB)."""
+
+
+def _all_plain(data: bytes) -> bool:
+    """Whether aiohttp's parser, handed ``data``, reads it all and is left at a message boundary: a few plain
+    requests, each all there, with small bodies."""
+    count = size = 0
+    while data:
+        found = lean.frame(data)
+        count += 1
+        if found is None or count > PLAIN_HANDOVER_REQUESTS:
+            return False
+        size += len(found.body)
+        if size > PLAIN_HANDOVER_BYTES:
+            return False
+        data = data[found.end:]
+    return True
 
 
 def routes_of(app: web.Application) -> dict[tuple[str, str], Route]:

@@ -18,6 +18,7 @@ from aiohttp import web
 from sandbox.core import keys
 from sandbox.core.errors import BadRequest, SandboxError, TooManyRequests, Unauthorized, Unexpected
 from sandbox.core.faults import BY_STATUS, NAMED_ERRORS, SLOW_BODY_CHUNKS, SLOW_BODY_MS, FaultBook, Rule
+from sandbox.core.metrics import Metrics
 from sandbox.core.operations import Call, Reply
 from sandbox.core.ratelimit import USAGE, Applied
 
@@ -27,10 +28,10 @@ CONNECTION_EFFECTS = ("drop", "slow_body")
 
 async def guard(call: Call, entry: Any) -> Reply:
     """Rate limit, then faults, then the operation's handler."""
-    app = call.app
+    context = call.context or call.app[keys.CONTEXT]
     provider = call.provider
-    limiter = app[keys.LIMITER]
-    book: FaultBook = app[keys.FAULTS]
+    limiter = context.limiter
+    book: FaultBook = context.faults
     applied: Applied | None = provider.rate_limit(call)
     # windows follow the tenant's clock
     usage = None if applied is None else limiter.hit(call.tenant, provider.name, applied, call.now)
@@ -109,10 +110,10 @@ def _reshape(effect: str, body: Any) -> bytes:
     return raw[:-1] + b"," + raw[-1:] if raw else b"{"  # malformed: [1,2,] / {"a":1,}
 
 
-def finish(request: web.Request, entry: Any) -> bool:
+def finish(metrics: Metrics, entry: Any) -> bool:
     """Count the answer; True when a fault acts on the connection (``faulted`` carries it out), so a request
     without one costs no coroutine here."""
-    request.app[keys.METRICS].observe(entry)
+    metrics.observe(entry)
     fault = entry.fault
     return fault is not None and fault["effect"] in CONNECTION_EFFECTS
 

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.core.clock import Clock
+from sandbox.core.context import Context
 from sandbox.core.faults import FaultBook
 from sandbox.core.metrics import Metrics
 from sandbox.core.provider import Provider
@@ -45,6 +46,8 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 """Vendor rate-limit counters and per-tenant overrides (``/_sandbox/limits``)."""
 METRICS = web.AppKey("metrics", Metrics)
 """Prometheus registry (``/_sandbox/metrics``)."""
+CONTEXT = web.AppKey("context", Context)
+"""The state above that every vendor request touches, as attributes (``sandbox.core.context``)."""
 SERVICES = web.AppKey("services", Services)
 """What providers were given at startup (the same objects as the keys above)."""
 CHANGES = web.AppKey("changes", list[int])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from sandbox.core.context import Context
     from sandbox.core.provider import Provider
     from sandbox.core.services import Services
 
@@ -50,6 +51,9 @@ class Call(Generic[P]):
     """Said on the journal entry: what the sandbox did beyond the vendor's answer (``note``)."""
     hint: str | None = None
     """Said on the journal entry of a rejection: how to make the request valid (``strict`` mode)."""
+    context: Context | None = None
+    """The app's state the request path touches (``sandbox.core.context``)."""
+    _now: float | None = field(default=None, init=False, repr=False)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -60,8 +64,11 @@ class Call(Generic[P]):
 
     @property
     def now(self) -> float:
-        """This tenant's sandbox time (epoch seconds)."""
-        return self.provider.services.clock.time(self.tenant)
+        """This tenant's sandbox time (epoch seconds) when first asked, the same for the rest of the call."""
+        now = self._now
+        if now is None:
+            now = self._now = self.provider.services.clock.time(self.tenant)
+        return now
 
     @property
     def app(self) -> web.Application:

@@ -15,6 +15,7 @@ import orjson
 from aiohttp import StreamReader, hdrs, web
 
 from sandbox.core import gate, keys, safejson
+from sandbox.core.context import Context
 from sandbox.core.errors import (
     InvalidBody,
     MethodNotAllowed,
@@ -40,11 +41,12 @@ access = logging.getLogger("sandbox.access")
 class Endpoint:
     """One mounted operation. Its route handler only carries it: the middleware runs the pipeline."""
 
-    __slots__ = ("operation", "provider")
+    __slots__ = ("context", "operation", "provider")
 
-    def __init__(self, operation: Operation, provider: Provider) -> None:
+    def __init__(self, operation: Operation, provider: Provider, context: Context) -> None:
         self.operation = operation
         self.provider = provider
+        self.context = context
 
     def handler(self) -> Any:
         async def endpoint(request: web.Request) -> web.StreamResponse:  # pragma: no cover
@@ -133,22 +135,24 @@ async def vendor(request: web.Request, started: float, endpoint: Endpoint | None
     by the vendor that claims it, else a neutral 404/405)."""
     status, headers, body, entry = await answer(request, started, endpoint)
     response = _closing(web.Response(body=body, status=status, headers=headers), request)
-    return await gate.faulted(request, entry, response) if gate.finish(request, entry) else response
+    return await gate.faulted(request, entry, response) if gate.finish(request.app[keys.METRICS], entry) \
+        else response
 
 
 async def answer(request: web.Request, started: float, endpoint: Endpoint | None
                  ) -> tuple[int, dict[str, str], bytes, Any]:
     """``vendor``'s work up to the answer: (status, headers, body, the journal entry, appended)."""
-    app = request.app
     if endpoint is not None:
         provider: Provider | None = endpoint.provider
         operation: Operation | None = endpoint.operation
+        context = endpoint.context
     else:
-        provider, operation = _claimant(app[keys.PROVIDERS], request), None
-    settings = app[keys.SETTINGS]
+        app = request.app
+        provider, operation, context = _claimant(app[keys.PROVIDERS], request), None, app[keys.CONTEXT]
+    settings = context.settings
     raw, problem = await read_body(request, settings.max_body_size, settings.request_timeout)
-    journal = app[keys.JOURNAL]
-    entry = journal.open(app[keys.CLOCK].time(), request.method, request.path, request.query_string,
+    journal = context.journal
+    entry = journal.open(context.clock.time(), request.method, request.path, request.query_string,
                          request.raw_headers, raw)
     call: Call | None = None
     if provider is not None:
@@ -162,24 +166,26 @@ async def answer(request: web.Request, started: float, endpoint: Endpoint | None
             raise problem
         if operation is None or provider is None:
             raise _from_http(request.match_info.http_exception, request)
-        call = Call(request, operation, provider, raw)
+        call = Call(request, operation, provider, raw, context=context)
         call.tenant = entry.tenant = provider.admit(call)
         entry.form = operation.body == "form"
         call.body = parse_body(operation, raw)
-        app[keys.VALIDATORS].check(operation, call.body)
+        validators = context.validators
+        assert validators is not None
+        validators.check(operation, call.body)
         provider.check(call)
         reply = await gate.guard(call, entry)  # rate limits and fault rules, then operation.handler
     except SandboxError as err:
         reply = _render(provider, err, request)
     except Exception as exc:
-        reply = _unexpected(app, entry, provider, exc, request)
+        reply = _unexpected(context, entry, provider, exc, request)
     try:
         headers = dict(reply.headers)
         if provider is not None:
             headers.update(provider.headers(request, call))
         body = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
     except Exception as exc:
-        reply = _unexpected(app, entry, provider, exc, request)
+        reply = _unexpected(context, entry, provider, exc, request)
         headers, body = dict(reply.headers), safejson.dumps(reply.body)
     headers.setdefault("Content-Type", provider.content_type if provider is not None else "application/json")
     if call is not None and (call.notes or call.hint):
@@ -205,11 +211,11 @@ def access_log(request: web.Request, status: int, started: float, vendor: str | 
                                   "operation": operation, "status": status, "tenant": tenant, "ms": ms}})
 
 
-def _unexpected(app: web.Application, entry: Any, provider: Provider | None, exc: Exception,
+def _unexpected(context: Context, entry: Any, provider: Provider | None, exc: Exception,
                 request: web.Request) -> Reply:
     """An exception nobody anticipated: logged, remembered for the pytest plugin, answered as the vendor's 5xx."""
     log.exception("unexpected error in %s %s", request.method, request.path)
-    app[keys.FAILURES].append({"id": entry.id, "vendor": entry.vendor, "operation": entry.operation,
+    context.failures.append({"id": entry.id, "vendor": entry.vendor, "operation": entry.operation,
                                "error": repr(exc), "traceback": traceback.format_exc()})
     return _render(provider, Unexpected(str(exc) or type(exc).__name__), request)
 

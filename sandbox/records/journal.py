@@ -257,7 +257,8 @@ class Journal:
             self.evicted += 1
         entries.append(entry)
         self.bytes += size
-        self.wake()
+        if self._waiters:
+            self.wake()
 
     def wake(self) -> None:
         """Resolve every waiter (each append does; so does shutdown, to end long-lived live views)."""

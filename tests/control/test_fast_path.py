@@ -138,6 +138,23 @@ async def test_an_idle_direct_connection_is_closed_after_the_request_timeout(aio
     assert direct(client) == 1
 
 
+async def test_plain_requests_read_here_are_answered_and_journaled_as_aiohttps_parser_reads_them(api: Api
+                                                                                                   ) -> None:
+    """A plain request is read from the connection's bytes (``lean``); the same push with a padded header is
+    not plain and goes through aiohttp's parser: same answer, same journal entry; and the plain one after it
+    is answered in order too."""
+    plain = push("same")
+    padded = plain.replace(b"Host: sandbox", b"Host:  sandbox  ", 1)
+    raw = await raw_exchange(api.client, plain + padded + plain + wire("GET", "/_sandbox/health", close=True))
+    found = answers(raw)
+    assert [status for status, _, _ in found] == [200] * 4
+    assert found[0][2] == found[1][2] == found[2][2]
+    entries = [{k: v for k, v in e.items() if k not in VARIABLE} for e in await api.requests()]
+    assert len(entries) == 3 and entries[0] == entries[1] == entries[2]
+    assert entries[0]["headers"]["Host"] == "sandbox"
+    assert direct(api.client) == 3
+
+
 EXCHANGES = [
     ("POST", "/1/send/push.json", orjson.dumps(PUSH), CLEVERTAP_HEADERS),
     ("POST", "/1/send/push.json", b'{"to": ', CLEVERTAP_HEADERS),

@@ -1,0 +1,132 @@
+"""Whole, plain HTTP/1.1 requests read straight from a connection's bytes, for the direct path.
+
+Nearly every request a vendor SDK sends is the same plain shape: ``METHOD /path HTTP/1.1``, a few
+``Name: value`` lines, a ``Content-Length`` body that arrived with its headers. ``frame`` reads one such
+request from the front of a buffer with a few C-level byte operations and one regular expression; anything
+outside that shape (chunked bodies, ``Expect``, ``Upgrade``, ``Connection`` other than ``keep-alive``, HTTP/1.0,
+folded or padded header lines, bytes outside printable ASCII, a body still arriving) is not framed, and the
+connection's bytes go to aiohttp's parser as before. A framed request is exactly what aiohttp's parser would
+make of those bytes, so handing it to aiohttp instead leaves aiohttp's parser at a message boundary.
+
+``LeanRequest`` is such a request as the pipeline reads it (the few ``web.Request`` attributes vendor
+operations use: method, path, headers, raw headers, query, match info, app, transport, body), made without
+aiohttp's per-request objects (a URL, a payload stream, the request itself).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from aiohttp import web
+from aiohttp.helpers import HeadersMixin, sentinel
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+
+MAX_HEAD = 8190
+"""Longest head (request line and headers) framed here; longer ones are aiohttp's (its line limit)."""
+MAX_LINES = 100
+"""Most header lines framed here (aiohttp's own limit is higher; such requests are not plain)."""
+_TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_LINE = re.compile(rb"(" + _TOKEN + rb"):[ ]?([!-~](?:[ \t!-~]*[!-~])?)\r\n")
+"""One header line: a token name, a colon, at most one space, a value of printable ASCII with no space or tab
+at either end. (aiohttp strips such padding; a line that has it is not framed, so both read the same.)"""
+_LINES = re.compile(rb"(?:" + _TOKEN + rb":[ ]?[!-~](?:[ \t!-~]*[!-~])?\r\n)*")
+_REQUEST_LINE = re.compile(rb"([A-Z]+) (/[!-~]*) HTTP/1\.1")
+_REFUSED = frozenset({b"transfer-encoding", b"upgrade", b"expect"})
+"""Headers that make a request not plain (aiohttp decides what they mean)."""
+EMPTY_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
+
+
+class Frame(NamedTuple):
+    """One plain request at the front of a buffer."""
+
+    end: int
+    """Where it ends in the buffer (the next request starts there)."""
+    method: str
+    target: str
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    body: bytes
+
+
+def frame(data: bytes) -> Frame | None:
+    """The plain request at the front of ``data``, whole, or None (not plain, or not all there yet)."""
+    head_end = data.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
+    if head_end < 0:
+        return None
+    line_end = data.find(b"\r\n")
+    request_line = _REQUEST_LINE.fullmatch(data, 0, line_end)
+    if request_line is None:
+        return None
+    lines_end = head_end + 2
+    if line_end < head_end and _LINES.fullmatch(data, line_end + 2, lines_end) is None:
+        return None
+    raw_headers = tuple(_LINE.findall(data, line_end + 2, lines_end)) if line_end < head_end else ()
+    if len(raw_headers) > MAX_LINES:
+        return None
+    length: int | None = None
+    for name, value in raw_headers:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            if length is not None or not value.isdigit():
+                return None
+            length = int(value)
+        elif lowered == b"connection":
+            if value.lower() != b"keep-alive":
+                return None
+        elif lowered in _REFUSED:
+            return None
+    start = head_end + 4
+    end = start + (length or 0)
+    if end > len(data):
+        return None
+    method, target = request_line.groups()
+    return Frame(end, method.decode("ascii"), target.decode("ascii"), raw_headers, data[start:end])
+
+
+class _Body:
+    """A body that is all there: what ``pipeline.read_body`` asks of a request's ``content``."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def is_eof(self) -> bool:
+        return True
+
+    def read_nowait(self) -> bytes:
+        return self.data
+
+
+class LeanRequest(HeadersMixin):
+    """A framed request with the ``web.Request`` attributes the pipeline and the vendors read (module
+    docstring). ``content_type`` and ``content_length`` are aiohttp's own (``HeadersMixin``)."""
+
+    __slots__ = ("_content_dict", "_content_type", "_headers", "_stored_content_type", "app", "content",
+                 "match_info", "method", "path", "raw_headers", "transport")
+
+    query_string = ""
+    query = EMPTY_QUERY
+
+    def __init__(self, found: Frame, app: web.Application, match_info: Any, transport: Any) -> None:
+        self.method = found.method
+        self.path = found.target
+        self.raw_headers = found.raw_headers
+        self._headers = CIMultiDictProxy(CIMultiDict(
+            [(name.decode("ascii"), value.decode("ascii")) for name, value in found.raw_headers]))
+        self.content = _Body(found.body)
+        self.app = app
+        self.match_info = match_info
+        self.transport = transport
+        self._content_type: str | None = None
+        self._content_dict: dict[str, str] | None = None
+        self._stored_content_type: Any = sentinel
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        return self._headers
+
+    @property
+    def body_exists(self) -> bool:
+        """As aiohttp's: a body was declared (``Content-Length`` above 0)."""
+        return bool(self.content.data)

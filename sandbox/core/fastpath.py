@@ -55,6 +55,8 @@ class FastServer(Server):
                          handler_cancellation=server.handler_cancellation, loop=server._loop, **server._kwargs)
         self.app = app
         self.routes = routes_of(app)
+        self.heads = lean.Heads()
+        """The heads of plain requests seen on any connection (``lean.Heads``)."""
         self.faults = app[keys.FAULTS]
         self.metrics = app[keys.METRICS]
         """While it holds a rule, aiohttp answers every request (a fault may act on the connection)."""
@@ -117,19 +119,19 @@ class FastProtocol(RequestHandler):
             self._drain()  # ...answer what can be answered here, and wake it for the rest
 
     def _read_plain(self, data: bytes) -> bytes:
-        """Answer the plain requests (``lean.frame``) at the front of ``data`` while the connection is idle and
+        """Answer the plain requests (``lean.Heads.frame``) at the front of ``data`` while the connection is idle and
         each is for a vendor operation's fixed path; return the rest, for aiohttp's parser. Reading plain
         requests here stops for good once that rest may leave something in aiohttp's parser (a request not
         plain or not all there, or more or larger ones than it takes at once)."""
         manager: FastServer = self._manager  # type: ignore[assignment]
         while data:
-            found = lean.frame(data)
+            found = manager.heads.frame(data)
             if found is None:
                 self._plain = False
                 return data
             route = manager.routes.get((found.method, found.target)) if self._idle() else None
             if route is None:
-                self._plain = _all_plain(data)
+                self._plain = _all_plain(data, manager.heads)
                 return data
             data = data[found.end:]
             endpoint, match_info = route
@@ -294,12 +296,12 @@ PLAIN_HANDOVER_BYTES = 16 * 1024
 stream holds back beyond 64 KiB)."""
 
 
-def _all_plain(data: bytes) -> bool:
+def _all_plain(data: bytes, heads: lean.Heads) -> bool:
     """Whether aiohttp's parser, handed ``data``, reads it all and is left at a message boundary: a few plain
     requests, each all there, with small bodies."""
     count = size = 0
     while data:
-        found = lean.frame(data)
+        found = heads.frame(data)
         count += 1
         if found is None or count > PLAIN_HANDOVER_REQUESTS:
             return False

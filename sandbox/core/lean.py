@@ -1,8 +1,8 @@
 """Whole, plain HTTP/1.1 requests read straight from a connection's bytes, for the direct path.
 
 Nearly every request a vendor SDK sends is the same plain shape: ``METHOD /path HTTP/1.1``, a few
-``Name: value`` lines, a ``Content-Length`` body that arrived with its headers. ``frame`` reads one such
-request from the front of a buffer with a few C-level byte operations and one regular expression; anything
+``Name: value`` lines, a ``Content-Length`` body that arrived with its headers. ``Heads.frame`` reads one
+such request from the front of a buffer with a few C-level byte operations and one regular expression; anything
 outside that shape (chunked bodies, ``Expect``, ``Upgrade``, ``Connection`` other than ``keep-alive``, HTTP/1.0,
 folded or padded header lines, bytes outside printable ASCII, a body still arriving) is not framed, and the
 connection's bytes go to aiohttp's parser as before. A framed request is exactly what aiohttp's parser would
@@ -45,14 +45,77 @@ class Frame(NamedTuple):
     method: str
     target: str
     raw_headers: tuple[tuple[bytes, bytes], ...]
+    headers: CIMultiDict[str]
+    """``raw_headers`` as text, this request's own."""
     body: bytes
 
 
-def frame(data: bytes) -> Frame | None:
-    """The plain request at the front of ``data``, whole, or None (not plain, or not all there yet)."""
-    head_end = data.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
-    if head_end < 0:
-        return None
+class Head(NamedTuple):
+    """What a plain head says, kept by ``Heads`` for the next request with the same head."""
+
+    method: str
+    target: str
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    headers: CIMultiDict[str]
+    """A template: each request gets a copy."""
+    length_at: int
+    """Where ``Content-Length`` (spelled so, its value after one space) is in ``raw_headers``, or -1."""
+    length: int
+    """The body's length when ``length_at`` is -1 (then the value is part of the key)."""
+
+
+HEADS = 512
+"""Distinct heads ``Heads`` keeps (all forgotten at once when full)."""
+_LENGTH_LINE = b"\r\nContent-Length: "
+
+
+class Heads:
+    """The heads plain requests came with, by their bytes but the ``Content-Length`` value: a client sends the
+    same head again and again (same endpoint, credentials, user agent) with bodies of varying length, so a head
+    is read once and each request copies what it says (``frame``)."""
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, Head] = {}
+
+    def frame(self, data: bytes) -> Frame | None:
+        """The plain request at the front of ``data``, whole, or None (not plain, or not all there yet)."""
+        head_end = data.find(b"\r\n\r\n", 0, MAX_HEAD + 4)
+        if head_end < 0:
+            return None
+        at = data.find(_LENGTH_LINE, 0, head_end)
+        value = b""
+        if at < 0:
+            key = data[:head_end]
+        else:
+            digits = at + len(_LENGTH_LINE)
+            digits_end = data.find(b"\r", digits, head_end + 1)
+            key = data[:digits] + data[digits_end:head_end]
+            value = data[digits:digits_end]
+        head = self._known.get(key)
+        if head is None:
+            head = read_head(data, head_end)
+            if head is None:
+                return None
+            if len(self._known) >= HEADS:
+                self._known.clear()
+            self._known[key] = head
+        raw_headers, headers, length = head.raw_headers, head.headers.copy(), head.length
+        where = head.length_at
+        if where >= 0:
+            if not value.isdigit():
+                return None
+            length = int(value)
+            raw_headers = (*raw_headers[:where], (raw_headers[where][0], value), *raw_headers[where + 1:])
+            headers["Content-Length"] = value.decode("ascii")
+        start = head_end + 4
+        end = start + length
+        if end > len(data):
+            return None
+        return Frame(end, head.method, head.target, raw_headers, headers, data[start:end])
+
+
+def read_head(data: bytes, head_end: int) -> Head | None:
+    """What the head ending at ``head_end`` says, if it is plain (module docstring)."""
     line_end = data.find(b"\r\n")
     request_line = _REQUEST_LINE.fullmatch(data, 0, line_end)
     if request_line is None:
@@ -63,24 +126,25 @@ def frame(data: bytes) -> Frame | None:
     raw_headers = tuple(_LINE.findall(data, line_end + 2, lines_end)) if line_end < head_end else ()
     if len(raw_headers) > MAX_LINES:
         return None
-    length: int | None = None
-    for name, value in raw_headers:
+    length, length_at = 0, -1
+    for index, (name, value) in enumerate(raw_headers):
         lowered = name.lower()
         if lowered == b"content-length":
-            if length is not None or not value.isdigit():
+            if length_at >= 0 or not value.isdigit():
                 return None
-            length = int(value)
+            length, length_at = int(value), index
         elif lowered == b"connection":
             if value.lower() != b"keep-alive":
                 return None
         elif lowered in _REFUSED:
             return None
-    start = head_end + 4
-    end = start + (length or 0)
-    if end > len(data):
-        return None
+    if length_at >= 0 and raw_headers[length_at][0] != b"Content-Length":
+        length_at = -1  # not spelled so: the value is part of the head's key
+    elif length_at >= 0 and data.find(_LENGTH_LINE, 0, head_end) < 0:
+        length_at = -1  # (its value did not follow one space)
     method, target = request_line.groups()
-    return Frame(end, method.decode("ascii"), target.decode("ascii"), raw_headers, data[start:end])
+    headers = CIMultiDict([(name.decode("ascii"), value.decode("ascii")) for name, value in raw_headers])
+    return Head(method.decode("ascii"), target.decode("ascii"), raw_headers, headers, length_at, length)
 
 
 class _Body:
@@ -112,8 +176,7 @@ class LeanRequest(HeadersMixin):
         self.method = found.method
         self.path = found.target
         self.raw_headers = found.raw_headers
-        self._headers = CIMultiDictProxy(CIMultiDict(
-            [(name.decode("ascii"), value.decode("ascii")) for name, value in found.raw_headers]))
+        self._headers = CIMultiDictProxy(found.headers)
         self.content = _Body(found.body)
         self.app = app
         self.match_info = match_info

@@ -134,6 +134,7 @@ class FastProtocol(RequestHandler):
                 self._plain = _all_plain(data, manager.heads)
                 return data
             data = data[found.end:]
+            self._request_count += 1  # as aiohttp counts what its parser reads
             endpoint, match_info = route
             self._run(lean.LeanRequest(found, manager.app, match_info, self.transport), endpoint)
         return data

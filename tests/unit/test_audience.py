@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sandbox.core.clock import Clock
 from sandbox.population.audience import (
     Index,
     UnknownMember,
@@ -17,7 +18,10 @@ from sandbox.population.audience import (
     sample_identities,
     validate_tree,
 )
+from sandbox.population.audience.evaluate import unreached_reason
 from sandbox.population.audience.index import FrameIndex
+from sandbox.population.audience.service import AudienceService
+from sandbox.population.audience.tree import CHANNELS
 from sandbox.population.generator import build_frame, generate, load_profile
 
 REF = 1767225600  # 2026-01-01T00:00:00Z, the default profile's reference date
@@ -607,3 +611,14 @@ def test_a_few_profiles_build_the_same_event_tables_as_many(users: list[dict[str
         for name, table in few.items():
             assert np.array_equal(table.rows, many[name].rows) and table.props == many[name].props
             assert np.array_equal(table.ts, many[name].ts, equal_nan=True)
+
+
+def test_a_tenant_that_never_wrote_gets_the_unreached_reasons_of_the_built_population() -> None:
+    """The service answers such a tenant from the built population's reachability masks (a shortcut on every
+    send): the same reason, or None, as the rules give row by row."""
+    service = AudienceService.load(clock=Clock(), data_dir=None, profile_path=None, seed=7, size=1000,
+                                   on_progress=None)
+    for channel in sorted(CHANNELS):
+        reasons = [service.unreached_reason(row, channel, tenant="never-wrote") for row in range(len(service))]
+        assert reasons == [unreached_reason(service.index, row, channel, None) for row in range(len(service))]
+        assert None in reasons and any(reasons), channel

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import string
-from typing import Any
+from unittest import mock
 
 import pytest
 from aiohttp.http_parser import HttpRequestParser
@@ -18,21 +18,10 @@ from sandbox.core import lean
 BODY = b'{"to":{"Identity":["someone"]}}'
 
 
-class _Protocol:
-    """What aiohttp's parser asks of its connection."""
-
-    _reading_paused = False
-
-    def pause_reading(self, **_: Any) -> None:
-        pass
-
-    def resume_reading(self, **_: Any) -> None:
-        pass
-
-
 async def aiohttp_reads(data: bytes) -> list[tuple[str, str, tuple[tuple[bytes, bytes], ...], bytes]]:
     """(method, path, raw headers, body) of every request aiohttp's parser reads whole from ``data``."""
-    parser = HttpRequestParser(_Protocol(), asyncio.get_running_loop(), 2**16, max_line_size=8190,
+    connection = mock.Mock(_reading_paused=False)  # what the parser's payload streams ask of their connection
+    parser = HttpRequestParser(connection, asyncio.get_running_loop(), 2**16, max_line_size=8190,
                                max_field_size=8190)
     messages, _, _ = parser.feed_data(data)
     read = []

@@ -4,7 +4,8 @@ Nearly every request a vendor SDK sends is the same plain shape: ``METHOD /path 
 ``Name: value`` lines, a ``Content-Length`` body that arrived with its headers. ``Heads.frame`` reads one
 such request from the front of a buffer with a few C-level byte operations and one regular expression; anything
 outside that shape (chunked bodies, ``Expect``, ``Upgrade``, ``Connection`` other than ``keep-alive``, HTTP/1.0,
-folded or padded header lines, bytes outside printable ASCII, a body still arriving) is not framed, and the
+folded or padded header lines, bytes outside printable ASCII, no ``Host`` or two of a header aiohttp allows
+once, a body still arriving) is not framed, and the
 connection's bytes go to aiohttp's parser as before. A framed request is exactly what aiohttp's parser would
 make of those bytes, so handing it to aiohttp instead leaves aiohttp's parser at a message boundary.
 
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 from aiohttp.helpers import HeadersMixin, sentinel
+from aiohttp.http_parser import SINGLETON_HEADERS
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 MAX_HEAD = 8190
@@ -32,8 +34,11 @@ _LINE = re.compile(rb"(" + _TOKEN + rb"):[ ]?([!-~](?:[ \t!-~]*[!-~])?)\r\n")
 at either end. (aiohttp strips such padding; a line that has it is not framed, so both read the same.)"""
 _LINES = re.compile(rb"(?:" + _TOKEN + rb":[ ]?[!-~](?:[ \t!-~]*[!-~])?\r\n)*")
 _REQUEST_LINE = re.compile(rb"([A-Z]+) (/[!-~]*) HTTP/1\.1")
-_REFUSED = frozenset({b"transfer-encoding", b"upgrade", b"expect"})
-"""Headers that make a request not plain (aiohttp decides what they mean)."""
+_REFUSED = frozenset({b"transfer-encoding", b"upgrade", b"expect", b"sec-websocket-key1"})
+"""Headers that make a request not plain (aiohttp decides what they mean, or refuses them)."""
+_SINGLETONS = frozenset(name.encode("ascii") for name in SINGLETON_HEADERS)
+"""Headers a request has at most once (aiohttp refuses a second ``Host``, ``Content-Type``, ``User-Agent``...):
+a request with two is aiohttp's to refuse."""
 EMPTY_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
 
 
@@ -127,8 +132,13 @@ def read_head(data: bytes, head_end: int) -> Head | None:
     if len(raw_headers) > MAX_LINES:
         return None
     length, length_at = 0, -1
+    seen: set[bytes] = set()
     for index, (name, value) in enumerate(raw_headers):
         lowered = name.lower()
+        if lowered in _SINGLETONS:
+            if lowered in seen:
+                return None
+            seen.add(lowered)
         if lowered == b"content-length":
             if length_at >= 0 or not value.isdigit():
                 return None
@@ -138,6 +148,8 @@ def read_head(data: bytes, head_end: int) -> Head | None:
                 return None
         elif lowered in _REFUSED:
             return None
+    if b"host" not in seen:  # aiohttp refuses an HTTP/1.1 request without one
+        return None
     if length_at >= 0 and raw_headers[length_at][0] != b"Content-Length":
         length_at = -1  # not spelled so: the value is part of the head's key
     elif length_at >= 0 and data.find(_LENGTH_LINE, 0, head_end) < 0:

@@ -93,6 +93,11 @@ NOT_PLAIN = {
     "headers not all there": request()[:20],
     "head too long": request(lines=[f"X-Long: {'a' * lean.MAX_HEAD}"]),
     "tab before a value": request(lines=["X-Name:\tvalue"]),
+    "no Host": request().replace(b"Host: sandbox\r\n", b"", 1),
+    "two Hosts": request(lines=["host: other"]),
+    "two Content-Types": request(lines=["Content-Type: a/b", "content-type: a/b"]),
+    "two User-Agents": request(lines=["User-Agent: a", "User-Agent: a"]),
+    "Sec-WebSocket-Key1": request(lines=["Sec-WebSocket-Key1: x"]),
 }
 
 

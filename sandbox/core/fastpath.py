@@ -22,6 +22,7 @@ for the handler, as for aiohttp's own).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Coroutine, Generator, MutableMapping
 from http import HTTPStatus
@@ -39,6 +40,8 @@ from aiohttp.web_server import Server
 from aiohttp.web_urldispatcher import UrlMappingMatchInfo
 
 from sandbox.core import gate, keys, lean, pipeline
+
+log = logging.getLogger("sandbox")
 
 FAST_PATH_ENV = "SANDBOX_FAST_PATH"
 EMPTY_BODY_STATUSES = frozenset({204, 304})
@@ -125,7 +128,7 @@ class FastProtocol(RequestHandler):
         plain or not all there, or more or larger ones than it takes at once)."""
         manager: FastServer = self._manager  # type: ignore[assignment]
         while data:
-            found = manager.heads.frame(data)
+            found = _frame(manager.heads, data)
             if found is None:
                 self._plain = False
                 return data
@@ -297,12 +300,22 @@ PLAIN_HANDOVER_BYTES = 16 * 1024
 stream holds back beyond 64 KiB)."""
 
 
+def _frame(heads: lean.Heads, data: bytes) -> lean.Frame | None:
+    """``heads.frame(data)``; a bug in framing costs the direct path, not the connection (aiohttp's parser
+    then reads it)."""
+    try:
+        return heads.frame(data)
+    except Exception:
+        log.exception("could not frame a request; aiohttp's parser reads this connection from here")
+        return None
+
+
 def _all_plain(data: bytes, heads: lean.Heads) -> bool:
     """Whether aiohttp's parser, handed ``data``, reads it all and is left at a message boundary: a few plain
     requests, each all there, with small bodies."""
     count = size = 0
     while data:
-        found = heads.frame(data)
+        found = _frame(heads, data)
         count += 1
         if found is None or count > PLAIN_HANDOVER_REQUESTS:
             return False

@@ -69,6 +69,8 @@ class Head(NamedTuple):
     """The body's length when ``length_at`` is -1 (then the value is part of the key)."""
 
 
+LENGTH_DIGITS = 18
+"""Longest ``Content-Length`` value framed here (below 2**63; a longer one is aiohttp's to refuse)."""
 HEADS = 512
 """Distinct heads ``Heads`` keeps (all forgotten at once when full)."""
 _LENGTH_LINE = b"\r\nContent-Length: "
@@ -107,7 +109,7 @@ class Heads:
         raw_headers, headers, length = head.raw_headers, head.headers.copy(), head.length
         where = head.length_at
         if where >= 0:
-            if not value.isdigit():
+            if not value.isdigit() or len(value) > LENGTH_DIGITS:
                 return None
             length = int(value)
             raw_headers = (*raw_headers[:where], (raw_headers[where][0], value), *raw_headers[where + 1:])
@@ -140,7 +142,7 @@ def read_head(data: bytes, head_end: int) -> Head | None:
                 return None
             seen.add(lowered)
         if lowered == b"content-length":
-            if length_at >= 0 or not value.isdigit():
+            if length_at >= 0 or not value.isdigit() or len(value) > LENGTH_DIGITS:
                 return None
             length, length_at = int(value), index
         elif lowered == b"connection":

@@ -93,6 +93,8 @@ NOT_PLAIN = {
     "headers not all there": request()[:20],
     "head too long": request(lines=[f"X-Long: {'a' * lean.MAX_HEAD}"]),
     "tab before a value": request(lines=["X-Name:\tvalue"]),
+    "a Content-Length of 5000 digits": request(body=b"").replace(b"\r\n\r\n", b"\r\nContent-Length: " + b"1" * 5000
+                                                                 + b"\r\n\r\n", 1),
     "no Host": request().replace(b"Host: sandbox\r\n", b"", 1),
     "two Hosts": request(lines=["host: other"]),
     "two Content-Types": request(lines=["Content-Type: a/b", "content-type: a/b"]),
@@ -117,6 +119,7 @@ async def test_a_head_seen_before_is_read_again_with_its_own_length_and_body() -
     assert heads.frame(second.replace(b"Content-Length: 13", b"Content-Length: 1x", 1)) is None
     assert heads.frame(second.replace(b"Content-Length: 13", b"Content-Length:  13", 1)) is None
     assert heads.frame(second[:-1]) is None
+    assert heads.frame(second.replace(b"Content-Length: 13", b"Content-Length: " + b"9" * 5000, 1)) is None
 
 
 TCHAR = string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~"

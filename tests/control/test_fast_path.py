@@ -157,6 +157,16 @@ async def test_plain_requests_read_here_are_answered_and_journaled_as_aiohttps_p
     assert direct(api.client) == 3
 
 
+@pytest.mark.parametrize("change", [(b"Host: sandbox\r\n", b""),
+                                    (b"Content-Length: ", b"Content-Length: 1" + b"0" * 5000),
+                                    (b"Host: sandbox\r\n", b"Host: sandbox\r\nHost: other\r\n")],
+                         ids=["no Host", "a 5000-digit length", "two Hosts"])
+async def test_a_request_aiohttps_parser_refuses_is_refused_as_before(api: Api, change: tuple[bytes, bytes]) -> None:
+    """Not plain, so aiohttp's parser reads it, and answers its 400 (after the plain push before it)."""
+    raw = await raw_exchange(api.client, push("first") + push("refused").replace(*change, 1))
+    assert [status for status, _, _ in answers(raw)] == [200, 400]
+
+
 EXCHANGES = [
     ("POST", "/1/send/push.json", orjson.dumps(PUSH), CLEVERTAP_HEADERS),
     ("POST", "/1/send/push.json", b'{"to": ', CLEVERTAP_HEADERS),

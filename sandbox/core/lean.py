@@ -73,6 +73,8 @@ LENGTH_DIGITS = 18
 """Longest ``Content-Length`` value framed here (below 2**63; a longer one is aiohttp's to refuse)."""
 HEADS = 512
 """Distinct heads ``Heads`` keeps (all forgotten at once when full)."""
+KEPT_HEAD_BYTES = 2048
+"""Longer heads are read each time, not kept: ``Heads`` holds at most about 512 x 2 KB and what they say."""
 _LENGTH_LINE = b"\r\nContent-Length: "
 
 
@@ -103,9 +105,10 @@ class Heads:
             head = read_head(data, head_end)
             if head is None:
                 return None
-            if len(self._known) >= HEADS:
-                self._known.clear()
-            self._known[key] = head
+            if len(key) <= KEPT_HEAD_BYTES:
+                if len(self._known) >= HEADS:
+                    self._known.clear()
+                self._known[key] = head
         raw_headers, headers, length = head.raw_headers, head.headers.copy(), head.length
         where = head.length_at
         if where >= 0:

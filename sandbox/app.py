@@ -55,16 +55,18 @@ def create_app(settings: Settings | None = None,
     app[keys.FAULTS] = FaultBook(settings.seed)
     app[keys.LIMITER] = RateLimiter(settings.rate_limits)
     app[keys.METRICS] = Metrics(lambda: figures(app))
-    context = app[keys.CONTEXT] = Context(settings, app[keys.JOURNAL], app[keys.CLOCK], app[keys.FAULTS],
-                                          app[keys.LIMITER], app[keys.METRICS], app[keys.FAILURES])
     names = [cls.name for cls in provider_classes]
     accounts = load_accounts(settings.accounts, names,
                              {cls.name: (cls.account_values, cls.accounts_example) for cls in provider_classes})
     app[keys.ACCOUNTS] = accounts
     providers = [cls(settings, accounts.get(cls.name)) for cls in provider_classes]
     app[keys.PROVIDERS] = providers
-    operations = mount(app.router, providers, context)
-    app[keys.VALIDATORS] = context.validators = Validators(operations)
+    operations = [(provider, op) for provider in providers for op in provider.operations()]
+    app[keys.VALIDATORS] = Validators(op for _, op in operations)
+    context = app[keys.CONTEXT] = Context(settings, app[keys.JOURNAL], app[keys.CLOCK], app[keys.FAULTS],
+                                          app[keys.LIMITER], app[keys.METRICS], app[keys.FAILURES],
+                                          app[keys.VALIDATORS])
+    mount(app.router, operations, context)
     control.setup(app)
     fastpath.install(app)
     app.router.add_route("*", "/", control.ui.root)  # the inspector for a browser (pipeline._is_page), else 404
@@ -78,19 +80,15 @@ def create_app(settings: Settings | None = None,
     return app
 
 
-def mount(router: web.UrlDispatcher, providers: list[Provider], context: Context) -> list[Operation]:
+def mount(router: web.UrlDispatcher, operations: list[tuple[Provider, Operation]], context: Context) -> None:
     """Each operation at its real path on the root and under ``/<vendor>``; clashes stop startup."""
     claimed: dict[tuple[str, str], str] = {}
-    operations: list[Operation] = []
-    for provider in providers:
-        for op in provider.operations():
-            for path in (op.path, f"/{provider.name}{op.path}"):
-                owner = claimed.setdefault((op.method, path), op.key)
-                if owner != op.key:
-                    raise RuntimeError(f"route clash: {op.method} {path} is claimed by {owner} and {op.key}")
-                router.add_route(op.method, path, Endpoint(op, provider, context).handler())
-            operations.append(op)
-    return operations
+    for provider, op in operations:
+        for path in (op.path, f"/{provider.name}{op.path}"):
+            owner = claimed.setdefault((op.method, path), op.key)
+            if owner != op.key:
+                raise RuntimeError(f"route clash: {op.method} {path} is claimed by {owner} and {op.key}")
+            router.add_route(op.method, path, Endpoint(op, provider, context).handler())
 
 
 async def _load_audience(app: web.Application) -> None:

@@ -24,7 +24,8 @@ class Context:
     __slots__ = ("clock", "failures", "faults", "journal", "limiter", "metrics", "settings", "validators")
 
     def __init__(self, settings: Settings, journal: Journal, clock: Clock, faults: FaultBook,
-                 limiter: RateLimiter, metrics: Metrics, failures: deque[dict[str, Any]]) -> None:
+                 limiter: RateLimiter, metrics: Metrics, failures: deque[dict[str, Any]],
+                 validators: Validators) -> None:
         self.settings = settings
         self.journal = journal
         self.clock = clock
@@ -32,5 +33,4 @@ class Context:
         self.limiter = limiter
         self.metrics = metrics
         self.failures = failures
-        self.validators: Validators | None = None
-        """Set once the operations are mounted (their schemas are compiled from them)."""
+        self.validators = validators

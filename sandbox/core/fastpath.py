@@ -8,7 +8,8 @@ while aiohttp has nothing to do on that connection, and it is for a vendor opera
 answered at once: the same ``web.Request`` aiohttp would make goes to ``pipeline.answer``, the work the
 middleware does for a vendor route (auth, validation, journal, deliveries) before it makes aiohttp's response,
 and the answer is written as aiohttp writes it (status line, the reply's headers, ``Content-Length``,
-``Date``, ``Server``).
+``Date``, ``Server``). Plain requests (``sandbox.core.lean``) are read straight from the connection's bytes
+while aiohttp's parser is at a message boundary, and go to ``pipeline.answer`` as ``LeanRequest``s.
 
 Everything else stays aiohttp's, in order on the same connection: control routes, pages, unknown paths and
 routes with path parameters, bodies still arriving, ``Connection: close`` and HTTP/1.0, ``Expect``, upgrades,
@@ -60,9 +61,9 @@ class FastServer(Server):
         self.routes = routes_of(app)
         self.heads = lean.Heads()
         """The heads of plain requests seen on any connection (``lean.Heads``)."""
-        self.faults = app[keys.FAULTS]
-        self.metrics = app[keys.METRICS]
-        """While it holds a rule, aiohttp answers every request (a fault may act on the connection)."""
+        self.context = app[keys.CONTEXT]
+        """Its fault book: while it holds a rule, aiohttp answers every request (a fault may act on the
+        connection); its metrics count direct answers."""
         self.direct = 0
         """Requests answered on the direct path."""
 
@@ -148,7 +149,7 @@ class FastProtocol(RequestHandler):
         waiter = self._waiter
         manager: FastServer = self._manager  # type: ignore[assignment]
         return (waiter is not None and not waiter.done() and self._finishing is None and not self._messages
-                and self._payload_parser is None and not self._upgraded and not manager.faults
+                and self._payload_parser is None and not self._upgraded and not manager.context.faults
                 and not self._paused and not (self._close or self._force_close) and self.transport is not None)
 
     def _parse(self, data: bytes) -> None:
@@ -193,7 +194,7 @@ class FastProtocol(RequestHandler):
         """The vendor operation that answers ``message`` on the direct path, or None (aiohttp answers it; also
         while the client is not reading its answers: aiohttp's writer waits for it)."""
         manager: FastServer = self._manager  # type: ignore[assignment]
-        if (type(message) is not RawRequestMessage or manager.faults or self._paused or message.should_close
+        if (type(message) is not RawRequestMessage or manager.context.faults or self._paused or message.should_close
                 or message.version != HttpVersion11 or message.upgrade or not payload.is_eof()
                 or hdrs.EXPECT in message.headers):
             return None
@@ -241,7 +242,8 @@ class FastProtocol(RequestHandler):
                ) -> None:
         try:
             status, headers, body, entry = answered
-            gate.finish(self._manager.metrics, entry)  # type: ignore[union-attr]  # the metrics (no fault rule exists, so nothing acts on the connection)
+            manager: FastServer = self._manager  # type: ignore[assignment]
+            gate.finish(manager.context.metrics, entry)  # no fault rule exists: nothing acts on the connection
             self._write(status, headers, body, False)
         except Exception as exc:
             self._fail(exc)

@@ -28,10 +28,9 @@ CONNECTION_EFFECTS = ("drop", "slow_body")
 
 async def guard(call: Call, entry: Any) -> Reply:
     """Rate limit, then faults, then the operation's handler."""
-    context = call.context or call.app[keys.CONTEXT]
     provider = call.provider
-    limiter = context.limiter
-    book: FaultBook = context.faults
+    limiter = call.context.limiter
+    book: FaultBook = call.context.faults
     applied: Applied | None = provider.rate_limit(call)
     # windows follow the tenant's clock
     usage = None if applied is None else limiter.hit(call.tenant, provider.name, applied, call.now)

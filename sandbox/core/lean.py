@@ -29,10 +29,11 @@ MAX_HEAD = 8190
 MAX_LINES = 100
 """Most header lines framed here (aiohttp's own limit is higher; such requests are not plain)."""
 _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_LINE = re.compile(rb"(" + _TOKEN + rb"):[ ]?([!-~](?:[ \t!-~]*[!-~])?)\r\n")
+_VALUE = rb"[!-~](?:[ \t!-~]*[!-~])?"
+_LINE = re.compile(rb"(" + _TOKEN + rb"):[ ]?(" + _VALUE + rb")\r\n")
 """One header line: a token name, a colon, at most one space, a value of printable ASCII with no space or tab
 at either end. (aiohttp strips such padding; a line that has it is not framed, so both read the same.)"""
-_LINES = re.compile(rb"(?:" + _TOKEN + rb":[ ]?[!-~](?:[ \t!-~]*[!-~])?\r\n)*")
+_LINES = re.compile(rb"(?:" + _TOKEN + rb":[ ]?" + _VALUE + rb"\r\n)*")
 _REQUEST_LINE = re.compile(rb"([A-Z]+) (/[!-~]*) HTTP/1\.1")
 _REFUSED = frozenset({b"transfer-encoding", b"upgrade", b"expect", b"sec-websocket-key1"})
 """Headers that make a request not plain (aiohttp decides what they mean, or refuses them)."""
@@ -102,7 +103,7 @@ class Heads:
             value = data[digits:digits_end]
         head = self._known.get(key)
         if head is None:
-            head = read_head(data, head_end)
+            head = read_head(data, head_end, at >= 0)
             if head is None:
                 return None
             if len(key) <= KEPT_HEAD_BYTES:
@@ -124,8 +125,10 @@ class Heads:
         return Frame(end, head.method, head.target, raw_headers, headers, data[start:end])
 
 
-def read_head(data: bytes, head_end: int) -> Head | None:
-    """What the head ending at ``head_end`` says, if it is plain (module docstring)."""
+def read_head(data: bytes, head_end: int, keyed_without_length: bool) -> Head | None:
+    """What the head ending at ``head_end`` says, if it is plain (module docstring). ``keyed_without_length``:
+    ``Heads`` keys it without its ``Content-Length`` value (spelled so, after one space), which each request
+    then brings."""
     line_end = data.find(b"\r\n")
     request_line = _REQUEST_LINE.fullmatch(data, 0, line_end)
     if request_line is None:
@@ -155,10 +158,8 @@ def read_head(data: bytes, head_end: int) -> Head | None:
             return None
     if b"host" not in seen:  # aiohttp refuses an HTTP/1.1 request without one
         return None
-    if length_at >= 0 and raw_headers[length_at][0] != b"Content-Length":
-        length_at = -1  # not spelled so: the value is part of the head's key
-    elif length_at >= 0 and data.find(_LENGTH_LINE, 0, head_end) < 0:
-        length_at = -1  # (its value did not follow one space)
+    if not keyed_without_length:
+        length_at = -1  # the value is part of the head's key
     method, target = request_line.groups()
     headers = CIMultiDict([(name.decode("ascii"), value.decode("ascii")) for name, value in raw_headers])
     return Head(method.decode("ascii"), target.decode("ascii"), raw_headers, headers, length_at, length)

@@ -43,6 +43,8 @@ class Call(Generic[P]):
     operation: Operation
     provider: P
     raw: bytes
+    context: Context
+    """The app's state the request path touches (``sandbox.core.context``)."""
     body: Any = None
     tenant: str | None = None
     credential: str | None = None
@@ -51,8 +53,6 @@ class Call(Generic[P]):
     """Said on the journal entry: what the sandbox did beyond the vendor's answer (``note``)."""
     hint: str | None = None
     """Said on the journal entry of a rejection: how to make the request valid (``strict`` mode)."""
-    context: Context | None = None
-    """The app's state the request path touches (``sandbox.core.context``)."""
     _now: float | None = field(default=None, init=False, repr=False)
 
     def note(self, text: str) -> None:

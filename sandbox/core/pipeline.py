@@ -166,13 +166,11 @@ async def answer(request: web.Request, started: float, endpoint: Endpoint | None
             raise problem
         if operation is None or provider is None:
             raise _from_http(request.match_info.http_exception, request)
-        call = Call(request, operation, provider, raw, context=context)
+        call = Call(request, operation, provider, raw, context)
         call.tenant = entry.tenant = provider.admit(call)
         entry.form = operation.body == "form"
         call.body = parse_body(operation, raw)
-        validators = context.validators
-        assert validators is not None
-        validators.check(operation, call.body)
+        context.validators.check(operation, call.body)
         provider.check(call)
         reply = await gate.guard(call, entry)  # rate limits and fault rules, then operation.handler
     except SandboxError as err:
@@ -216,7 +214,7 @@ def _unexpected(context: Context, entry: Any, provider: Provider | None, exc: Ex
     """An exception nobody anticipated: logged, remembered for the pytest plugin, answered as the vendor's 5xx."""
     log.exception("unexpected error in %s %s", request.method, request.path)
     context.failures.append({"id": entry.id, "vendor": entry.vendor, "operation": entry.operation,
-                               "error": repr(exc), "traceback": traceback.format_exc()})
+                             "error": repr(exc), "traceback": traceback.format_exc()})
     return _render(provider, Unexpected(str(exc) or type(exc).__name__), request)
 
 

@@ -235,8 +235,7 @@ class Send:
         if encoded is None or encoded[0] is not content:
             encoded = self._content = (content, log.encode(content))
         if extra:
-            raw = orjson.dumps({**self.extra, **extra}, default=str, option=_DUMP_OPTIONS)
-            details = log._encodings.get(raw) or log._keep(raw)
+            details = log.encode({**self.extra, **extra})
         else:
             details = self._details
             if details is None:

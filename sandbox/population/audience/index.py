@@ -560,7 +560,7 @@ class Index:
     def reachable(self, channel: str, platforms: Iterable[str] | None = None) -> np.ndarray:
         """Who can receive ``channel`` (rules in ``sandbox.population.audience.tree``'s docstring). Cached: do not
         modify the returned array."""
-        key = ("reachable", channel, *sorted(set(platforms or ())))
+        key = ("reachable", channel, *sorted(set(platforms))) if platforms else ("reachable", channel)
         mask = self._masks.get(key)
         if mask is None:
             mask = self._reachable(channel, platforms)

@@ -104,8 +104,6 @@ class AudienceService:
         self.clock = clock
         self.reference_ts = float(parse_timestamp(info.reference_date))
         self.index = FrameIndex(store.frame, self.reference_ts)
-        self._reachable: dict[str, np.ndarray] = {}
-        """The built population's reachability per channel (any platform): read-only, so it never changes."""
         if self.index.n <= WARM_LIMIT:
             self.index.warm()
         self._overlays: dict[str | None, Overlay] = {}
@@ -160,13 +158,15 @@ class AudienceService:
         profiles it has not written. Decodes nothing."""
         text = str(value)
         overlay = self._overlays.get(tenant)
+        if overlay is None:  # a tenant that never wrote sees the base profiles only
+            row = self.index.row_of(text, keys)
+            return None if row is None else (row, None)
         for key in keys:
-            if overlay is not None:
-                found = overlay.lookup(key, text)
-                if found is not None:
-                    return overlay.rows[str(found.get("identity"))], found
+            found = overlay.lookup(key, text)
+            if found is not None:
+                return overlay.rows[str(found.get("identity"))], found
             row = self.index.row_of(text, (key,))
-            if row is not None and (overlay is None or overlay.base_live[row]):
+            if row is not None and overlay.base_live[row]:
                 return row, None
         return None
 
@@ -174,9 +174,6 @@ class AudienceService:
                tenant: str | None) -> tuple[int, Profile] | None:
         """(view row, profile) of the profile ``tenant`` sees under the first of ``keys`` that knows
         ``value`` (``_address``)."""
-        if tenant not in self._overlays:  # a tenant that never wrote sees the base profiles only
-            row = self.index.row_of(str(value), keys)
-            return None if row is None else (row, self.index.profile(row))
         found = self._address(value, keys, tenant)
         if found is None:
             return None
@@ -412,11 +409,8 @@ class AudienceService:
         """Why the profile at view ``row`` cannot receive ``channel`` (``unreached_of``; ``not_found`` once
         deleted), None if it can."""
         overlay = self._overlays.get(tenant)
-        if overlay is None and platforms is None:  # a tenant that never wrote: the built population's masks
-            reachable = self._reachable.get(channel)
-            if reachable is None:
-                reachable = self._reachable[channel] = self.index.reachable(channel)
-            if reachable[row]:
+        if overlay is None and platforms is None:  # a tenant that never wrote: the built population's mask
+            if self.index.reachable(channel)[row]:
                 return None
         elif overlay is not None:
             fresh = overlay.fresh_at(row)
